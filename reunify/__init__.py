@@ -1,0 +1,1 @@
+"""Reunify: case management for reunification therapy."""

@@ -1,0 +1,56 @@
+import getpass
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from reunify.accounts.models import Role, User
+from reunify.accounts.services import user_create
+from reunify.audit.chain import audit_source
+
+
+class Command(BaseCommand):
+    help = "Create a staff account (practice admin, therapist, supervisor or visit monitor)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--role", choices=Role.values, default=Role.THERAPIST)
+        parser.add_argument("--first-name", default="")
+        parser.add_argument("--last-name", default="")
+        parser.add_argument("--email", default="")
+        parser.add_argument("--supervisor", help="Username of the clinical supervisor.")
+        parser.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="Read the password from standard input instead of prompting.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        supervisor = None
+        if options["supervisor"]:
+            supervisor = User.objects.filter(username=options["supervisor"]).first()
+            if supervisor is None:
+                raise CommandError(f"No user named {options['supervisor']!r}.")
+        if options["password_stdin"]:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Password (again): ") != password:
+                raise CommandError("The passwords do not match.")
+        try:
+            with audit_source("cli"):
+                user = user_create(
+                    actor=None,
+                    username=options["username"],
+                    password=password,
+                    role=options["role"],
+                    first_name=options["first_name"],
+                    last_name=options["last_name"],
+                    email=options["email"],
+                    supervisor=supervisor,
+                )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        self.stdout.write(f"Created {user.get_role_display().lower()} {user.username}.")

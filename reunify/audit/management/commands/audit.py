@@ -1,0 +1,24 @@
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reunify.audit.chain import audit_verify
+
+
+class Command(BaseCommand):
+    help = "Audit log tools. `reunify audit verify` re-walks the hash chain."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("operation", choices=["verify"])
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = audit_verify()
+        if not report.intact:
+            raise CommandError(
+                f"audit chain BROKEN at event #{report.bad_seq}: {report.problem} "
+                f"({report.checked} events verified before it)"
+            )
+        self.stdout.write(
+            f"audit chain intact: {report.checked} events, head {report.head_hash}"
+        )

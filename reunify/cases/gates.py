@@ -1,0 +1,322 @@
+"""The gates between phases: each returns the plain-language reasons it is closed.
+
+A reason is overridable only when it is a readiness judgement; safety, court and record
+reasons can be resolved, never overridden. The same list is shown on the case page, returned
+by the API and written to the audit log when a move is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from reunify.cases.models import (
+    CONSENTING_ROLES,
+    PARENT_ROLES,
+    PHASE_ORDER,
+    Case,
+    ConsentKind,
+    CourtOrder,
+    Party,
+    PartyRole,
+    Phase,
+    ReadinessLevel,
+    TermKind,
+)
+from reunify.safety.models import Contraindication, FindingStatus, Screening
+
+
+class Kind:
+    SAFETY = "safety"
+    COURT = "court"
+    RECORD = "record"
+    READINESS = "readiness"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One thing standing between the case and its next phase."""
+
+    code: str
+    text: str
+    kind: str
+
+    @property
+    def overridable(self) -> bool:
+        return self.kind == Kind.READINESS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "overridable": self.overridable}
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The way from the current phase to the next one, and what keeps it closed."""
+
+    phase: str
+    next_phase: str | None
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def is_open(self) -> bool:
+        return self.next_phase is not None and not self.reasons
+
+    @property
+    def overridable(self) -> bool:
+        return bool(self.reasons) and all(r.overridable for r in self.reasons)
+
+    def texts(self) -> list[str]:
+        return [r.text for r in self.reasons]
+
+
+def next_phase(phase: str) -> str | None:
+    """The phase after this one; closing is its own step, so integration has none."""
+    index = PHASE_ORDER.index(phase)
+    following = PHASE_ORDER[index + 1] if index + 1 < len(PHASE_ORDER) else None
+    return None if following == Phase.CLOSED else following
+
+
+def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Load everything a gate reads in a fixed number of queries, however many cases."""
+    return cases.select_related("therapist").prefetch_related(
+        Prefetch("parties", queryset=Party.objects.select_related("person")),
+        "intakes",
+        "consents",
+        "document_reviews",
+        "readiness_ratings",
+        Prefetch("court_orders", queryset=CourtOrder.objects.prefetch_related("terms")),
+        Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
+    )
+
+
+def latest_screening(case: Case) -> Screening | None:
+    screenings = list(case.screenings.all())
+    if not screenings:
+        return None
+    return max(screenings, key=lambda s: (s.screened_on, s.recorded_at, s.pk))
+
+
+def screen_due_on(case: Case) -> dt.date | None:
+    screen = latest_screening(case)
+    if screen is None:
+        return None
+    return screen.screened_on + dt.timedelta(days=settings.REUNIFY_SCREEN_VALID_DAYS)
+
+
+def _safety_reasons(case: Case, *, needs_current_screen: bool, today: dt.date) -> list[Reason]:
+    screen = latest_screening(case)
+    if screen is None:
+        return [Reason("no_screen", "no safety screen recorded yet", Kind.SAFETY)]
+    reasons = []
+    for finding in screen.findings.all():
+        label = Contraindication(finding.contraindication).label.lower()
+        if finding.status == FindingStatus.PRESENT:
+            reasons.append(
+                Reason(
+                    f"contraindication_{finding.contraindication}",
+                    f"the safety screen of {screen.screened_on} found {label}",
+                    Kind.SAFETY,
+                )
+            )
+        elif finding.status == FindingStatus.UNKNOWN:
+            reasons.append(
+                Reason(
+                    f"unknown_{finding.contraindication}",
+                    f"the safety screen of {screen.screened_on} leaves {label} unknown",
+                    Kind.SAFETY,
+                )
+            )
+    age = (today - screen.screened_on).days
+    if needs_current_screen and age > settings.REUNIFY_SCREEN_VALID_DAYS:
+        reasons.append(
+            Reason(
+                "stale_screen",
+                f"safety screen is {age} days old (re-screen at least every "
+                f"{settings.REUNIFY_SCREEN_VALID_DAYS} days)",
+                Kind.SAFETY,
+            )
+        )
+    return reasons
+
+
+def _court_reasons(case: Case, *, into: str, today: dt.date) -> list[Reason]:
+    reasons = []
+    for order in case.court_orders.all():
+        for term in order.terms.all():
+            if not term.in_force(today):
+                continue
+            if term.kind == TermKind.NO_CONTACT:
+                until = f" until {term.until}" if term.until else ""
+                reasons.append(
+                    Reason(
+                        f"court_no_contact_{term.pk}",
+                        f"court order {order.number} forbids contact{until}",
+                        Kind.COURT,
+                    )
+                )
+            elif into == Phase.INTEGRATION and term.kind == TermKind.SUPERVISED_UNTIL:
+                reasons.append(
+                    Reason(
+                        f"court_supervised_{term.pk}",
+                        f"court order {order.number} allows supervised contact only "
+                        f"until {term.until}",
+                        Kind.COURT,
+                    )
+                )
+            elif into == Phase.INTEGRATION and term.kind == TermKind.THERAPEUTIC_ONLY:
+                until = f" until {term.until}" if term.until else ""
+                reasons.append(
+                    Reason(
+                        f"court_therapeutic_only_{term.pk}",
+                        f"court order {order.number} allows therapeutic contact only{until}",
+                        Kind.COURT,
+                    )
+                )
+    return reasons
+
+
+def _parties(case: Case, *roles: str) -> list[Party]:
+    return [p for p in case.parties.all() if p.role in roles]
+
+
+def _assessment_reasons(case: Case) -> list[Reason]:
+    reasons = []
+    children = _parties(case, PartyRole.CHILD)
+    estranged = _parties(case, PartyRole.ESTRANGED_PARENT)
+    if not children:
+        reasons.append(Reason("no_child", "no child has been added to the case", Kind.RECORD))
+    if not estranged:
+        reasons.append(
+            Reason("no_estranged_parent", "no estranged parent has been added", Kind.RECORD)
+        )
+    intake_dates: dict[int, set[dt.date]] = {}
+    for intake in case.intakes.all():
+        intake_dates.setdefault(intake.party_id, set()).add(intake.held_on)
+    for party in _parties(case, *PARENT_ROLES, PartyRole.CHILD):
+        if not intake_dates.get(party.pk):
+            reasons.append(
+                Reason(
+                    f"no_intake_{party.pk}", f"no separate intake with {party.label} yet", Kind.RECORD
+                )
+            )
+    parents = _parties(case, *PARENT_ROLES)
+    parents_with_intake = [p for p in parents if intake_dates.get(p.pk)]
+    for i, first in enumerate(parents_with_intake):
+        for second in parents_with_intake[i + 1 :]:
+            if first.role == second.role:
+                continue
+            a, b = intake_dates[first.pk], intake_dates[second.pk]
+            # Separate means at least one pair of intakes on different days.
+            if len(a | b) == 1:
+                reasons.append(
+                    Reason(
+                        f"same_day_intakes_{first.pk}_{second.pk}",
+                        f"the intakes with {first.label} and {second.label} were on the same "
+                        f"day ({min(a)}); they must be held separately",
+                        Kind.RECORD,
+                    )
+                )
+    signed: dict[int, set[str]] = {}
+    for consent in case.consents.all():
+        signed.setdefault(consent.party_id, set()).add(consent.kind)
+    for party in _parties(case, *CONSENTING_ROLES):
+        for kind in ConsentKind:
+            if kind.value not in signed.get(party.pk, set()):
+                reasons.append(
+                    Reason(
+                        f"no_{kind.value}_{party.pk}",
+                        f"{kind.label.lower()} not signed by {party.label}",
+                        Kind.RECORD,
+                    )
+                )
+    if not list(case.document_reviews.all()):
+        reasons.append(
+            Reason(
+                "no_document_review",
+                "prior evaluations, court documents and CPS input not reviewed yet "
+                "(record the review, or that none were provided)",
+                Kind.RECORD,
+            )
+        )
+    return reasons
+
+
+def _readiness_reasons(case: Case) -> list[Reason]:
+    latest: dict[int, Any] = {}
+    for rating in case.readiness_ratings.all():
+        current = latest.get(rating.party_id)
+        if current is None or (rating.rated_on, rating.pk) > (current.rated_on, current.pk):
+            latest[rating.party_id] = rating
+    reasons = []
+    for party in _parties(case, *PARENT_ROLES, PartyRole.CHILD):
+        rating = latest.get(party.pk)
+        if rating is None:
+            if party.role == PartyRole.CHILD:
+                # The child must be heard; that cannot be waived, only the answer weighed.
+                reasons.append(
+                    Reason(
+                        f"child_not_heard_{party.pk}",
+                        f"{party.label} has not yet been heard on their own readiness",
+                        Kind.RECORD,
+                    )
+                )
+            else:
+                reasons.append(
+                    Reason(
+                        f"readiness_unrated_{party.pk}",
+                        f"readiness of {party.label} not rated yet",
+                        Kind.READINESS,
+                    )
+                )
+        elif rating.level != ReadinessLevel.READY:
+            reasons.append(
+                Reason(
+                    f"readiness_{rating.level}_{party.pk}",
+                    f"{party.label} is rated '{rating.get_level_display().lower()}' "
+                    f"({rating.rated_on})",
+                    Kind.READINESS,
+                )
+            )
+    return reasons
+
+
+def gate_for(case: Case, *, today: dt.date | None = None) -> Gate:
+    """The gate from the case's current phase to the next, with every reason it is closed."""
+    today = today or timezone.localdate()
+    following = next_phase(case.phase)
+    if following is None:
+        return Gate(case.phase, None, [])
+    reasons: list[Reason] = []
+    if case.is_paused:
+        reasons.append(
+            Reason(
+                "paused",
+                f"the case is paused since {timezone.localdate(case.paused_at)}: "
+                f"{case.pause_reason}",
+                Kind.SAFETY,
+            )
+        )
+    in_contact = following in (Phase.THERAPEUTIC_CONTACT, Phase.INTEGRATION)
+    reasons += _safety_reasons(case, needs_current_screen=in_contact, today=today)
+    if following == Phase.PSYCHOEDUCATION:
+        reasons += _assessment_reasons(case)
+    if following == Phase.THERAPEUTIC_CONTACT:
+        reasons += _readiness_reasons(case)
+    if in_contact:
+        reasons += _court_reasons(case, into=following, today=today)
+    return Gate(case.phase, following, reasons)
+
+
+def active_contact_bans(case: Case, *, today: dt.date | None = None) -> list[str]:
+    """Court terms in force that forbid contact outright."""
+    today = today or timezone.localdate()
+    return [
+        r.text
+        for r in _court_reasons(case, into=Phase.THERAPEUTIC_CONTACT, today=today)
+        if r.code.startswith("court_no_contact")
+    ]

@@ -1,0 +1,720 @@
+"""Every write to a case: validate, save, audit, in one transaction.
+
+Views, the API, the command line and the demo loader all call these functions; nothing else
+saves a case model. Bad input raises `ValidationError` with a message a therapist can act on
+and leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from reunify import access
+from reunify.accounts.models import Role, User
+from reunify.audit.chain import audit_record
+from reunify.cases.gates import Gate, gate_for, with_gate_facts
+from reunify.cases.models import (
+    CONSENTING_ROLES,
+    Case,
+    Consent,
+    ConsentKind,
+    CourtOrder,
+    CourtTerm,
+    DocumentReview,
+    Intake,
+    OverrideRequest,
+    OverrideStatus,
+    Outcome,
+    Party,
+    PartyRole,
+    Person,
+    Phase,
+    ReadinessLevel,
+    ReadinessRating,
+    ReferralSource,
+    Scenario,
+    TermKind,
+    Transition,
+    TransitionKind,
+)
+
+
+class GateClosed(Exception):
+    """A move was refused; `gate.reasons` says exactly what is missing."""
+
+    def __init__(self, gate: Gate, message: str = "") -> None:
+        self.gate = gate
+        super().__init__(message or f"The way to {gate.next_phase} is closed.")
+
+
+class ResumeConditions:
+    FURTHER_INDIVIDUAL_THERAPY = "further_individual_therapy"
+    LEGAL_INTERVENTION = "legal_intervention"
+    FAMILY_STABILISATION = "family_stabilisation"
+    OTHER = "other"
+
+    choices = [
+        (FURTHER_INDIVIDUAL_THERAPY, "Further individual therapy completed"),
+        (LEGAL_INTERVENTION, "Legal intervention resolved the restriction"),
+        (FAMILY_STABILISATION, "The family has stabilised"),
+        (OTHER, "Other (described in the note)"),
+    ]
+    values = [value for value, _ in choices]
+
+
+def _require_open(case: Case) -> None:
+    if case.is_closed:
+        raise ValidationError("This case is closed; its record is read-only.")
+
+
+def _require_not_future(day: dt.date, what: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError(f"The {what} date {day} is in the future.")
+
+
+def _require_text(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"{what} is required.")
+    return value
+
+
+def _locked(case: Case) -> Case:
+    """Re-read the case under a row lock so two moves can never interleave."""
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _party_of(case: Case, party: Party) -> Party:
+    if party.case_id != case.pk:
+        raise ValidationError("That party does not belong to this case.")
+    return party
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: User,
+    title: str,
+    referral_source: str,
+    referral_date: dt.date,
+    referral_reason: str,
+    court_ordered: bool,
+    scenarios: list[str],
+    therapist: User | None = None,
+    evaluator: User | None = None,
+) -> Case:
+    if not access.may_create_case(actor):
+        raise PermissionDenied("Only therapists and supervisors open cases.")
+    therapist = therapist or actor
+    if therapist.role not in (Role.THERAPIST, Role.SUPERVISOR) or not therapist.is_active:
+        raise ValidationError(f"{therapist.username} is not an active therapist.")
+    if evaluator is not None and evaluator.pk == therapist.pk:
+        raise ValidationError(
+            "One person cannot be both the evaluator and the treating therapist on a case."
+        )
+    if referral_source not in ReferralSource.values:
+        raise ValidationError(f"Unknown referral source {referral_source!r}.")
+    unknown = [s for s in scenarios if s not in Scenario.values]
+    if unknown:
+        raise ValidationError(f"Unknown presenting scenario: {', '.join(unknown)}.")
+    _require_not_future(referral_date, "referral")
+    now = timezone.now()
+    case = Case.objects.create(
+        title=_require_text(title, "A name for the case"),
+        referral_source=referral_source,
+        referral_date=referral_date,
+        referral_reason=_require_text(referral_reason, "The referral reason"),
+        court_ordered=court_ordered,
+        scenarios=sorted(set(scenarios)),
+        therapist=therapist,
+        evaluator=evaluator,
+        phase=Phase.ASSESSMENT,
+        phase_entered_at=now,
+        opened_at=now,
+    )
+    Transition.objects.create(
+        case=case, kind=TransitionKind.OPEN, to_phase=Phase.ASSESSMENT, actor=actor, at=now
+    )
+    audit_record(
+        actor=actor,
+        action="case.open",
+        case_id=case.pk,
+        obj=case,
+        detail={"referral_source": referral_source, "court_ordered": court_ordered},
+    )
+    return case
+
+
+@transaction.atomic
+def party_add(
+    *,
+    actor: User,
+    case: Case,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    person: Person | None = None,
+    date_of_birth: dt.date | None = None,
+    email: str = "",
+    phone: str = "",
+    address: str = "",
+    protected_address: bool = False,
+    interpreter_needed: bool = False,
+    preferred_language: str = "",
+    organisation: str = "",
+    represents: Party | None = None,
+) -> Party:
+    """Add someone to the case; pass `person` to give a person from another case a role here."""
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    if role not in PartyRole.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    if represents is not None:
+        _party_of(case, represents)
+        if role != PartyRole.ATTORNEY:
+            raise ValidationError("Only an attorney acts for another party.")
+    elif role == PartyRole.ATTORNEY:
+        raise ValidationError("Name the party this attorney acts for.")
+    if person is None:
+        person = Person.objects.create(
+            first_name=_require_text(first_name, "First name"),
+            last_name=_require_text(last_name, "Last name"),
+            date_of_birth=date_of_birth,
+            email=email.strip(),
+            phone=phone.strip(),
+            address=address.strip(),
+            protected_address=protected_address,
+            interpreter_needed=interpreter_needed,
+            preferred_language=preferred_language.strip(),
+        )
+    elif not Party.objects.filter(person=person, case__in=access.cases_for(actor)).exists():
+        raise ValidationError("That person is not in any case you can see.")
+    if Party.objects.filter(case=case, person=person, role=role).exists():
+        raise ValidationError(f"{person.full_name} already has that role in this case.")
+    party = Party.objects.create(
+        case=case,
+        person=person,
+        role=role,
+        represents=represents,
+        organisation=organisation.strip(),
+        added_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="party.add",
+        case_id=case.pk,
+        obj=party,
+        detail={"role": role, "protected_address": person.protected_address},
+    )
+    return party
+
+
+@transaction.atomic
+def party_protect(*, actor: User, party: Party, protected: bool) -> Party:
+    """Mark (or unmark) a party's contact details as protected."""
+    case = party.case
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    Person.objects.filter(pk=party.person_id).update(protected_address=protected)
+    party.person.protected_address = protected
+    audit_record(
+        actor=actor,
+        action="party.protect" if protected else "party.unprotect",
+        case_id=case.pk,
+        obj=party,
+    )
+    return party
+
+
+@dataclass(frozen=True)
+class TermInput:
+    """One court term as entered: its kind, the date it lasts until or is due, and its words."""
+
+    kind: str
+    until: dt.date | None = None
+    due_on: dt.date | None = None
+    text: str = ""
+
+
+@transaction.atomic
+def court_order_record(
+    *,
+    actor: User,
+    case: Case,
+    court: str,
+    court_case_number: str,
+    issued_on: dt.date,
+    terms: list[TermInput],
+    judge: str = "",
+) -> CourtOrder:
+    """Record a court order; a no-contact term in force pauses the case at once."""
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    _require_not_future(issued_on, "order's issue")
+    for term in terms:
+        if term.kind not in TermKind.values:
+            raise ValidationError(f"Unknown court term {term.kind!r}.")
+        if term.kind == TermKind.SUPERVISED_UNTIL and term.until is None:
+            raise ValidationError("A 'supervised contact only until' term needs its end date.")
+        if term.kind == TermKind.REPORTING_DUTY and term.due_on is None:
+            raise ValidationError("A reporting duty needs its due date.")
+        if term.kind == TermKind.OTHER and not term.text.strip():
+            raise ValidationError("Describe the term in words.")
+    case = _locked(case)
+    number = (case.court_orders.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    order = CourtOrder.objects.create(
+        case=case,
+        number=number,
+        court=_require_text(court, "The court"),
+        court_case_number=_require_text(court_case_number, "The court case number"),
+        judge=judge.strip(),
+        issued_on=issued_on,
+        recorded_at=timezone.now(),
+    )
+    for term in terms:
+        CourtTerm.objects.create(
+            order=order, kind=term.kind, until=term.until, due_on=term.due_on, text=term.text.strip()
+        )
+    audit_record(
+        actor=actor,
+        action="court_order.record",
+        case_id=case.pk,
+        obj=order,
+        detail={"number": number, "terms": [t.kind for t in terms]},
+    )
+    today = timezone.localdate()
+    bans = [
+        t for t in order.terms.all() if t.kind == TermKind.NO_CONTACT and t.in_force(today)
+    ]
+    if bans and not case.is_paused:
+        _pause(actor=actor, case=case, reason=f"court order {number}: {bans[0].describe()}")
+    return order
+
+
+@transaction.atomic
+def intake_record(*, actor: User, case: Case, party: Party, held_on: dt.date) -> Intake:
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    _party_of(case, party)
+    if party.role not in (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY):
+        raise ValidationError("Intakes are held with family members, not with professionals.")
+    _require_not_future(held_on, "intake")
+    intake = Intake.objects.create(
+        case=case, party=party, held_on=held_on, recorded_by=actor, recorded_at=timezone.now()
+    )
+    audit_record(
+        actor=actor,
+        action="intake.record",
+        case_id=case.pk,
+        obj=intake,
+        detail={"party": party.pk, "held_on": held_on},
+    )
+    return intake
+
+
+@transaction.atomic
+def consent_record(
+    *, actor: User, case: Case, party: Party, kind: str, signed_on: dt.date
+) -> Consent:
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    _party_of(case, party)
+    if kind not in ConsentKind.values:
+        raise ValidationError(f"Unknown consent document {kind!r}.")
+    if party.role not in CONSENTING_ROLES:
+        raise ValidationError(
+            f"{party.get_role_display()} is not an adult family party who signs consents."
+        )
+    _require_not_future(signed_on, "signature")
+    consent = Consent.objects.create(
+        case=case,
+        party=party,
+        kind=kind,
+        signed_on=signed_on,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="consent.record",
+        case_id=case.pk,
+        obj=consent,
+        detail={"party": party.pk, "kind": kind},
+    )
+    return consent
+
+
+@transaction.atomic
+def document_review_record(
+    *,
+    actor: User,
+    case: Case,
+    reviewed_on: dt.date,
+    none_provided: bool,
+    description: str = "",
+) -> DocumentReview:
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    _require_not_future(reviewed_on, "review")
+    if not none_provided and not description.strip():
+        raise ValidationError(
+            "Say which documents were reviewed, or record that none were provided."
+        )
+    review = DocumentReview.objects.create(
+        case=case,
+        reviewed_on=reviewed_on,
+        none_provided=none_provided,
+        description=description.strip(),
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="document_review.record",
+        case_id=case.pk,
+        obj=review,
+        detail={"none_provided": none_provided},
+    )
+    return review
+
+
+@transaction.atomic
+def readiness_record(
+    *, actor: User, case: Case, party: Party, level: str, rated_on: dt.date, note: str = ""
+) -> ReadinessRating:
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    _party_of(case, party)
+    if level not in ReadinessLevel.values:
+        raise ValidationError(f"Unknown readiness level {level!r}.")
+    if party.role not in (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY):
+        raise ValidationError("Readiness is rated for family members only.")
+    _require_not_future(rated_on, "rating")
+    rating = ReadinessRating.objects.create(
+        case=case,
+        party=party,
+        level=level,
+        rated_on=rated_on,
+        note=note.strip(),
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="readiness.record",
+        case_id=case.pk,
+        obj=rating,
+        detail={"party": party.pk, "level": level},
+    )
+    return rating
+
+
+def case_gate(case: Case) -> Gate:
+    """The gate as it stands, read fresh from the database."""
+    return gate_for(with_gate_facts(Case.objects.filter(pk=case.pk)).get())
+
+
+def _move(
+    *,
+    actor: User,
+    case: Case,
+    to_phase: str,
+    kind: str,
+    rationale: str,
+    overridden: list[dict[str, Any]] | None = None,
+    cosigned_by: User | None = None,
+) -> Transition:
+    now = timezone.now()
+    transition = Transition.objects.create(
+        case=case,
+        kind=kind,
+        from_phase=case.phase,
+        to_phase=to_phase,
+        actor=actor,
+        at=now,
+        rationale=rationale,
+        overridden_reasons=overridden or [],
+        cosigned_by=cosigned_by,
+    )
+    Case.objects.filter(pk=case.pk).update(phase=to_phase, phase_entered_at=now)
+    case.phase, case.phase_entered_at = to_phase, now
+    audit_record(
+        actor=actor,
+        action="case.transition",
+        case_id=case.pk,
+        obj=transition,
+        detail={
+            "from": transition.from_phase,
+            "to": to_phase,
+            "kind": kind,
+            "overridden": [r["text"] for r in overridden or []],
+        },
+    )
+    return transition
+
+
+def case_advance(*, actor: User, case: Case, rationale: str = "") -> Transition:
+    """Move the case into its next phase; refused with the reasons while the gate is closed.
+
+    A refusal is itself written to the audit log, with the reasons, after the move rolls back.
+    """
+    try:
+        return _advance(actor=actor, case=case, rationale=rationale)
+    except GateClosed as refused:
+        audit_record(
+            actor=actor,
+            action="case.transition_refused",
+            case_id=case.pk,
+            obj=case,
+            detail={"to": refused.gate.next_phase, "reasons": refused.gate.texts()},
+        )
+        raise
+
+
+@transaction.atomic
+def _advance(*, actor: User, case: Case, rationale: str) -> Transition:
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    case = _locked(case)
+    gate = case_gate(case)
+    if gate.next_phase is None:
+        raise ValidationError("There is no next phase; close the case with its outcome instead.")
+    if not gate.is_open:
+        raise GateClosed(gate)
+    return _move(
+        actor=actor,
+        case=case,
+        to_phase=gate.next_phase,
+        kind=TransitionKind.ADVANCE,
+        rationale=rationale.strip(),
+    )
+
+
+@transaction.atomic
+def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequest:
+    """Ask a supervisor to co-sign passing a gate closed only by readiness reasons."""
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    rationale = _require_text(rationale, "A written clinical rationale")
+    if actor.supervisor_id is None and case.therapist.supervisor_id is None:
+        raise ValidationError("No clinical supervisor is assigned to co-sign an override.")
+    case = _locked(case)
+    gate = case_gate(case)
+    if gate.next_phase is None or gate.is_open:
+        raise ValidationError("The gate is open; no override is needed.")
+    if not gate.overridable:
+        raise GateClosed(
+            gate,
+            "Only readiness reasons can be overridden; safety, court and record reasons "
+            "must be resolved.",
+        )
+    if case.override_requests.filter(status=OverrideStatus.PENDING).exists():
+        raise ValidationError("An override for this case is already awaiting co-signature.")
+    request = OverrideRequest.objects.create(
+        case=case,
+        from_phase=case.phase,
+        to_phase=gate.next_phase,
+        reasons=[r.as_dict() for r in gate.reasons],
+        rationale=rationale,
+        requested_by=actor,
+        requested_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="override.request",
+        case_id=case.pk,
+        obj=request,
+        detail={"reasons": gate.texts()},
+    )
+    return request
+
+
+@transaction.atomic
+def override_decide(
+    *, actor: User, request: OverrideRequest, approve: bool, note: str = ""
+) -> OverrideRequest:
+    """The supervisor co-signs (and the case moves on) or declines, in writing."""
+    case = _locked(request.case)
+    access.require(actor, access.Action.COSIGN, case)
+    _require_open(case)
+    request = OverrideRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != OverrideStatus.PENDING:
+        raise ValidationError("This override has already been decided.")
+    if request.requested_by_id == actor.pk:
+        raise ValidationError("The supervisor who co-signs cannot be the one who asked.")
+    now = timezone.now()
+    if approve:
+        gate = case_gate(case)
+        if case.phase != request.from_phase or gate.next_phase != request.to_phase:
+            raise ValidationError("The case has moved since the override was asked for.")
+        if gate.reasons and not gate.overridable:
+            raise GateClosed(
+                gate, "A safety, court or record reason has appeared since; it cannot be overridden."
+            )
+        _move(
+            actor=request.requested_by,
+            case=case,
+            to_phase=request.to_phase,
+            kind=TransitionKind.OVERRIDE,
+            rationale=request.rationale,
+            overridden=[r.as_dict() for r in gate.reasons],
+            cosigned_by=actor,
+        )
+    elif not note.strip():
+        raise ValidationError("Say why the override is declined.")
+    OverrideRequest.objects.filter(pk=request.pk).update(
+        status=OverrideStatus.COSIGNED if approve else OverrideStatus.DECLINED,
+        decided_by=actor,
+        decided_at=now,
+        decision_note=note.strip(),
+    )
+    request.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="override.cosign" if approve else "override.decline",
+        case_id=case.pk,
+        obj=request,
+    )
+    return request
+
+
+def _pause(*, actor: User, case: Case, reason: str) -> Transition:
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk).update(paused_at=now, pause_reason=reason)
+    case.paused_at, case.pause_reason = now, reason
+    transition = Transition.objects.create(
+        case=case,
+        kind=TransitionKind.PAUSE,
+        from_phase=case.phase,
+        to_phase=case.phase,
+        actor=actor,
+        at=now,
+        rationale=reason,
+    )
+    audit_record(
+        actor=actor, action="case.pause", case_id=case.pk, obj=transition, detail={"reason": reason}
+    )
+    return transition
+
+
+@transaction.atomic
+def case_pause(*, actor: User, case: Case, reason: str) -> Transition:
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    reason = _require_text(reason, "The reason for the pause")
+    case = _locked(case)
+    if case.is_paused:
+        raise ValidationError("The case is already paused.")
+    return _pause(actor=actor, case=case, reason=reason)
+
+
+def pause_for_safety(*, actor: User, case: Case, reason: str) -> Transition | None:
+    """Pause at once for a safety finding (a no-op when already paused); caller holds the lock."""
+    if case.is_paused or case.is_closed:
+        return None
+    return _pause(actor=actor, case=case, reason=reason)
+
+
+@transaction.atomic
+def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "") -> Transition:
+    """Resume a paused case once the conditions are named and a fresh, clear screen exists."""
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    case = _locked(case)
+    if not case.is_paused:
+        raise ValidationError("The case is not paused.")
+    if not conditions:
+        raise ValidationError("Name the conditions that have been met before resuming.")
+    unknown = [c for c in conditions if c not in ResumeConditions.values]
+    if unknown:
+        raise ValidationError(f"Unknown condition: {', '.join(unknown)}.")
+    if ResumeConditions.OTHER in conditions and not note.strip():
+        raise ValidationError("Describe the other condition in the note.")
+    from reunify.cases.gates import Kind, active_contact_bans, latest_screening
+
+    facts = with_gate_facts(Case.objects.filter(pk=case.pk)).get()
+    screen = latest_screening(facts)
+    assert case.paused_at is not None
+    if screen is None or screen.recorded_at < case.paused_at:
+        raise ValidationError("Record a fresh safety screen before resuming.")
+    gate = gate_for(facts)
+    open_findings = [
+        r.text
+        for r in gate.reasons
+        if r.kind == Kind.SAFETY and r.code.startswith(("contraindication_", "unknown_"))
+    ]
+    if open_findings:
+        raise ValidationError("The fresh screen is not clear: " + "; ".join(open_findings) + ".")
+    bans = active_contact_bans(facts)
+    if bans:
+        raise ValidationError("A court term still applies: " + "; ".join(bans) + ".")
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="")
+    transition = Transition.objects.create(
+        case=case,
+        kind=TransitionKind.RESUME,
+        from_phase=case.phase,
+        to_phase=case.phase,
+        actor=actor,
+        at=now,
+        rationale=note.strip(),
+        conditions=sorted(set(conditions)),
+    )
+    case.paused_at, case.pause_reason = None, ""
+    audit_record(
+        actor=actor,
+        action="case.resume",
+        case_id=case.pk,
+        obj=transition,
+        detail={"conditions": sorted(set(conditions))},
+    )
+    return transition
+
+
+@transaction.atomic
+def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transition:
+    """Close with an outcome and a reason; after this the case is read-only."""
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    if outcome not in Outcome.values:
+        raise ValidationError(f"Unknown outcome {outcome!r}.")
+    reason = _require_text(reason, "The reason for closing")
+    case = _locked(case)
+    now = timezone.now()
+    transition = Transition.objects.create(
+        case=case,
+        kind=TransitionKind.CLOSE,
+        from_phase=case.phase,
+        to_phase=Phase.CLOSED,
+        actor=actor,
+        at=now,
+        rationale=reason,
+    )
+    Case.objects.filter(pk=case.pk).update(
+        phase=Phase.CLOSED,
+        phase_entered_at=now,
+        outcome=outcome,
+        outcome_reason=reason,
+        closed_at=now,
+        paused_at=None,
+    )
+    case.refresh_from_db()
+    OverrideRequest.objects.filter(case=case, status=OverrideStatus.PENDING).update(
+        status=OverrideStatus.DECLINED, decided_at=now, decision_note="Case closed."
+    )
+    audit_record(
+        actor=actor, action="case.close", case_id=case.pk, obj=transition, detail={"outcome": outcome}
+    )
+    return transition
+
+
+def case_view(*, actor: User, case: Case, what: str = "case") -> None:
+    """Record that someone looked at the case (every case page and API read calls this)."""
+    audit_record(actor=actor, action="case.view", case_id=case.pk, obj=case, detail={"what": what})
+

@@ -1,0 +1,85 @@
+"""Recording safety screens; a present contraindication pauses the case in the same transaction."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from reunify import access
+from reunify.accounts.models import User
+from reunify.audit.chain import audit_record
+from reunify.cases.models import Case
+from reunify.cases.services import pause_for_safety
+from reunify.safety.models import Contraindication, FindingStatus, Screening, ScreeningFinding
+
+
+@transaction.atomic
+def screening_record(
+    *,
+    actor: User,
+    case: Case,
+    screened_on: dt.date,
+    findings: dict[str, tuple[str, str]],
+    note: str = "",
+) -> Screening:
+    """Record a screen: every contraindication as present, absent or unknown, with a note.
+
+    `findings` maps each contraindication code to (status, note). All nine must be answered:
+    a screen that skips one is not a screen.
+    """
+    access.require(actor, access.Action.EDIT, case)
+    if case.is_closed:
+        raise ValidationError("This case is closed; its record is read-only.")
+    if screened_on > timezone.localdate():
+        raise ValidationError(f"The screening date {screened_on} is in the future.")
+    unknown_codes = sorted(set(findings) - set(Contraindication.values))
+    if unknown_codes:
+        raise ValidationError(f"Unknown contraindication: {', '.join(unknown_codes)}.")
+    missing = [c.label for c in Contraindication if c.value not in findings]
+    if missing:
+        raise ValidationError("Answer every item of the screen; missing: " + "; ".join(missing) + ".")
+    for code, (status, finding_note) in findings.items():
+        if status not in FindingStatus.values:
+            raise ValidationError(f"{Contraindication(code).label}: choose present, absent or unknown.")
+        if status == FindingStatus.PRESENT and not finding_note.strip():
+            raise ValidationError(
+                f"{Contraindication(code).label} is marked present: describe what was found."
+            )
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    screening = Screening.objects.create(
+        case=case,
+        screened_on=screened_on,
+        note=note.strip(),
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    ScreeningFinding.objects.bulk_create(
+        ScreeningFinding(
+            screening=screening, contraindication=code, status=status, note=finding_note.strip()
+        )
+        for code, (status, finding_note) in sorted(findings.items())
+    )
+    present = [
+        Contraindication(code).label.lower()
+        for code, (status, _) in sorted(findings.items())
+        if status == FindingStatus.PRESENT
+    ]
+    audit_record(
+        actor=actor,
+        action="screening.record",
+        case_id=case.pk,
+        obj=screening,
+        detail={
+            "screened_on": screened_on,
+            "present": sorted(c for c, (s, _) in findings.items() if s == FindingStatus.PRESENT),
+            "unknown": sorted(c for c, (s, _) in findings.items() if s == FindingStatus.UNKNOWN),
+        },
+    )
+    if present:
+        pause_for_safety(
+            actor=actor,
+            case=case,
+            reason=f"safety screen of {screened_on} found " + "; ".join(present),
+        )
+    return screening

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from reunify import views
+from reunify.api import api
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("", include("reunify.accounts.urls")),
+    path("", include("reunify.cases.urls")),
+]

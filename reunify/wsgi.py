@@ -1,0 +1,8 @@
+"""WSGI entry point for production servers (e.g. `gunicorn reunify.wsgi`)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reunify.settings")
+application = get_wsgi_application()
