@@ -94,3 +94,10 @@ def case_get(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
 
 def may_create_case(user: User) -> bool:
     return _is_staff_member(user) and user.role in (Role.THERAPIST, Role.SUPERVISOR)
+
+
+def may_see_contact(user: User, case: Case, person: Any) -> bool:
+    """Contact details of a protected person are for the treating therapists only."""
+    if not getattr(person, "protected_address", False):
+        return can(user, Action.VIEW, case)
+    return can(user, Action.EDIT, case)

@@ -50,7 +50,7 @@ class GateClosed(Exception):
 
     def __init__(self, gate: Gate, message: str = "") -> None:
         self.gate = gate
-        super().__init__(message or f"The way to {gate.next_phase} is closed.")
+        super().__init__(message or f"The way to {gate.next_phase} is closed: " + "; ".join(gate.texts()) + ".")
 
 
 class ResumeConditions:
@@ -85,9 +85,11 @@ def _require_text(value: str, what: str) -> str:
     return value
 
 
-def _locked(case: Case) -> Case:
-    """Re-read the case under a row lock so two moves can never interleave."""
-    return Case.objects.select_for_update().get(pk=case.pk)
+def case_lock(case: Case) -> Case:
+    """Lock the case row and refresh the caller's instance, so two moves never interleave."""
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).get()
+    case.refresh_from_db()
+    return case
 
 
 def _party_of(case: Case, party: Party) -> Party:
@@ -266,7 +268,7 @@ def court_order_record(
             raise ValidationError("A reporting duty needs its due date.")
         if term.kind == TermKind.OTHER and not term.text.strip():
             raise ValidationError("Describe the term in words.")
-    case = _locked(case)
+    case = case_lock(case)
     number = (case.court_orders.order_by("-number").values_list("number", flat=True).first() or 0) + 1
     order = CourtOrder.objects.create(
         case=case,
@@ -481,7 +483,7 @@ def case_advance(*, actor: User, case: Case, rationale: str = "") -> Transition:
 def _advance(*, actor: User, case: Case, rationale: str) -> Transition:
     access.require(actor, access.Action.EDIT, case)
     _require_open(case)
-    case = _locked(case)
+    case = case_lock(case)
     gate = case_gate(case)
     if gate.next_phase is None:
         raise ValidationError("There is no next phase; close the case with its outcome instead.")
@@ -504,7 +506,7 @@ def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequ
     rationale = _require_text(rationale, "A written clinical rationale")
     if actor.supervisor_id is None and case.therapist.supervisor_id is None:
         raise ValidationError("No clinical supervisor is assigned to co-sign an override.")
-    case = _locked(case)
+    case = case_lock(case)
     gate = case_gate(case)
     if gate.next_phase is None or gate.is_open:
         raise ValidationError("The gate is open; no override is needed.")
@@ -540,7 +542,7 @@ def override_decide(
     *, actor: User, request: OverrideRequest, approve: bool, note: str = ""
 ) -> OverrideRequest:
     """The supervisor co-signs (and the case moves on) or declines, in writing."""
-    case = _locked(request.case)
+    case = case_lock(request.case)
     access.require(actor, access.Action.COSIGN, case)
     _require_open(case)
     request = OverrideRequest.objects.select_for_update().get(pk=request.pk)
@@ -608,7 +610,7 @@ def case_pause(*, actor: User, case: Case, reason: str) -> Transition:
     access.require(actor, access.Action.EDIT, case)
     _require_open(case)
     reason = _require_text(reason, "The reason for the pause")
-    case = _locked(case)
+    case = case_lock(case)
     if case.is_paused:
         raise ValidationError("The case is already paused.")
     return _pause(actor=actor, case=case, reason=reason)
@@ -626,7 +628,7 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
     """Resume a paused case once the conditions are named and a fresh, clear screen exists."""
     access.require(actor, access.Action.EDIT, case)
     _require_open(case)
-    case = _locked(case)
+    case = case_lock(case)
     if not case.is_paused:
         raise ValidationError("The case is not paused.")
     if not conditions:
@@ -685,7 +687,7 @@ def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transit
     if outcome not in Outcome.values:
         raise ValidationError(f"Unknown outcome {outcome!r}.")
     reason = _require_text(reason, "The reason for closing")
-    case = _locked(case)
+    case = case_lock(case)
     now = timezone.now()
     transition = Transition.objects.create(
         case=case,

@@ -10,7 +10,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case
-from reunify.cases.services import pause_for_safety
+from reunify.cases.services import case_lock, pause_for_safety
 from reunify.safety.models import Contraindication, FindingStatus, Screening, ScreeningFinding
 
 
@@ -46,7 +46,7 @@ def screening_record(
             raise ValidationError(
                 f"{Contraindication(code).label} is marked present: describe what was found."
             )
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case = case_lock(case)
     screening = Screening.objects.create(
         case=case,
         screened_on=screened_on,

@@ -1,0 +1,172 @@
+"""Personas and factories shared by every test module.
+
+One family (the Rivers family, case of `therapist`) and a second family (the Okafor family,
+case of `outsider`), each with its own parties. Factories are plain functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from reunify.accounts.models import Role, User
+from reunify.accounts.services import token_create, user_create
+from reunify.cases import services
+from reunify.cases.models import Case, ConsentKind, Party, PartyRole
+from reunify.safety.models import Contraindication, FindingStatus
+from reunify.safety.services import screening_record
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def make_user(username: str, role: str = Role.THERAPIST, **extra: Any) -> User:
+    return user_create(
+        actor=None, username=username, password=PASSWORD, role=role, check_password=False, **extra
+    )
+
+
+def make_case(therapist: User, **overrides: Any) -> Case:
+    fields: dict[str, Any] = {
+        "title": "Rivers family",
+        "referral_source": "court_order",
+        "referral_date": timezone.localdate() - dt.timedelta(days=20),
+        "referral_reason": "Child refuses contact after the divorce.",
+        "court_ordered": True,
+        "scenarios": ["child_resistance", "loyalty_conflict"],
+    }
+    fields.update(overrides)
+    return services.case_open(actor=therapist, **fields)
+
+
+def add_party(therapist: User, case: Case, role: str, first: str, last: str, **extra: Any) -> Party:
+    return services.party_add(
+        actor=therapist, case=case, role=role, first_name=first, last_name=last, **extra
+    )
+
+
+def clear_findings(**present: str) -> dict[str, tuple[str, str]]:
+    """A full screen with everything absent, except the codes given (code=status)."""
+    findings = {code: (FindingStatus.ABSENT.value, "") for code in Contraindication.values}
+    for code, status in present.items():
+        findings[code] = (status, "observed in session" if status == "present" else "")
+    return findings
+
+
+def screen(therapist: User, case: Case, days_ago: int = 0, **present: str) -> None:
+    screening_record(
+        actor=therapist,
+        case=case,
+        screened_on=timezone.localdate() - dt.timedelta(days=days_ago),
+        findings=clear_findings(**present),
+    )
+
+
+@dataclass
+class Family:
+    """A case with its child and both parents."""
+
+    case: Case
+    child: Party
+    estranged: Party
+    other: Party
+
+
+def make_family(therapist: User, title: str = "Rivers family", last: str = "Rivers") -> Family:
+    case = make_case(therapist, title=title)
+    child = add_party(therapist, case, PartyRole.CHILD, "Mia", last)
+    estranged = add_party(therapist, case, PartyRole.ESTRANGED_PARENT, "Daniel", last)
+    other = add_party(
+        therapist,
+        case,
+        PartyRole.OTHER_PARENT,
+        "Laura",
+        last,
+        address="17 Quiet Lane, Hidden Town",
+        protected_address=True,
+    )
+    return Family(case, child, estranged, other)
+
+
+def complete_assessment(therapist: User, family: Family) -> None:
+    """Record everything the assessment gate asks for."""
+    today = timezone.localdate()
+    case = family.case
+    services.intake_record(actor=therapist, case=case, party=family.estranged, held_on=today - dt.timedelta(days=6))
+    services.intake_record(actor=therapist, case=case, party=family.other, held_on=today - dt.timedelta(days=5))
+    services.intake_record(actor=therapist, case=case, party=family.child, held_on=today - dt.timedelta(days=4))
+    for party in (family.estranged, family.other):
+        for kind in ConsentKind.values:
+            services.consent_record(actor=therapist, case=case, party=party, kind=kind, signed_on=today)
+    services.document_review_record(actor=therapist, case=case, reviewed_on=today, none_provided=True)
+    screen(therapist, case)
+
+
+def rate_all_ready(therapist: User, family: Family) -> None:
+    today = timezone.localdate()
+    for party in (family.child, family.estranged, family.other):
+        services.readiness_record(
+            actor=therapist, case=family.case, party=party, level="ready", rated_on=today
+        )
+
+
+def advance_to(therapist: User, family: Family, phase: str) -> None:
+    """Walk the case forward, recording what each gate needs, until it is in `phase`."""
+    complete_assessment(therapist, family)
+    order = ["assessment", "psychoeducation", "individual_work", "therapeutic_contact", "integration"]
+    while family.case.phase != phase:
+        if family.case.phase == "individual_work":
+            rate_all_ready(therapist, family)
+        services.case_advance(actor=therapist, case=family.case)
+        assert order.index(family.case.phase) <= order.index(phase)
+
+
+@pytest.fixture
+def supervisor(db: Any) -> User:
+    return make_user("supervisor", Role.SUPERVISOR, first_name="Sam", last_name="Super")
+
+
+@pytest.fixture
+def therapist(supervisor: User) -> User:
+    return make_user("therapist", Role.THERAPIST, first_name="Tess", last_name="Hale", supervisor=supervisor)
+
+
+@pytest.fixture
+def outsider(db: Any) -> User:
+    """A therapist of the same practice with their own caseload and no link to `therapist`."""
+    other_supervisor = make_user("othersupervisor", Role.SUPERVISOR)
+    return make_user("outsider", Role.THERAPIST, supervisor=other_supervisor)
+
+
+@pytest.fixture
+def monitor(db: Any) -> User:
+    return make_user("monitor", Role.MONITOR)
+
+
+@pytest.fixture
+def admin_user(db: Any) -> User:
+    return make_user("practiceadmin", Role.ADMIN)
+
+
+@pytest.fixture
+def family(therapist: User) -> Family:
+    return make_family(therapist)
+
+
+@pytest.fixture
+def other_family(outsider: User) -> Family:
+    return make_family(outsider, title="Okafor family", last="Okafor")
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+def bearer(user: User) -> dict[str, str]:
+    """Headers for an API call as this user (a fresh token each time)."""
+    return {"Authorization": f"Bearer {token_create(actor=None, user=user)}"}
