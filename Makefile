@@ -1,0 +1,53 @@
+# Everyday targets. `make run` and `make test` each set up what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-pg lint typecheck bench demo chromium clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+$(AXE): package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $(AXE)
+
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium"; exit 1; fi; }
+
+run: $(STAMP)
+	$(BIN)/reunify migrate --noinput
+	$(BIN)/reunify demo --if-empty
+	REUNIFY_DEBUG=1 $(BIN)/reunify serve --host 127.0.0.1 --port 8000
+
+demo: $(STAMP)
+	$(BIN)/reunify migrate --noinput
+	$(BIN)/reunify demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/reunify makemigrations --check --dry-run
+
+typecheck: $(STAMP)
+	$(BIN)/mypy reunify
+
+test: $(STAMP) $(AXE) chromium lint typecheck
+	$(BIN)/pytest -q
+
+test-pg: $(STAMP) $(AXE) chromium
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/caseload.py
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,368 @@
+"""The demo practice: fictional staff and families in every state the product knows.
+
+Everything is written through the same services a therapist uses, so the demo also proves the
+gates: a family only reaches a phase by meeting its gate (or by a co-signed override).
+Running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from reunify.accounts.models import Role, User
+from reunify.accounts.services import user_create
+from reunify.audit.chain import audit_source
+from reunify.cases import services
+from reunify.cases.models import Case, ConsentKind, Party, PartyRole, TermKind
+from reunify.safety.models import Contraindication, FindingStatus
+from reunify.safety.services import screening_record
+
+DEMO_PASSWORD = "reunify-demo-practice"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    name: str
+
+
+STAFF = [
+    # username, role, first, last, supervisor username
+    ("supervisor1", Role.SUPERVISOR, "Odalys", "Penwarden", None),
+    ("therapist1", Role.THERAPIST, "Ruth", "Applegarth", "supervisor1"),
+    ("therapist2", Role.THERAPIST, "Cyrus", "Wendleby", "supervisor1"),
+    ("monitor1", Role.MONITOR, "Iggy", "Marchbank", None),
+    ("admin1", Role.ADMIN, "Petra", "Holloway", None),
+]
+
+
+def _day(days_ago: int) -> dt.date:
+    return timezone.localdate() - dt.timedelta(days=days_ago)
+
+
+def _staff() -> dict[str, User]:
+    users: dict[str, User] = {}
+    for username, role, first, last, supervisor in STAFF:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(
+                actor=None,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@demo.reunify.invalid",
+                supervisor=users.get(supervisor) if supervisor else None,
+                check_password=False,
+            )
+        users[username] = user
+    return users
+
+
+@dataclass
+class _Family:
+    case: Case
+    child: Party
+    estranged: Party
+    other: Party
+
+
+def _family(
+    therapist: User,
+    *,
+    title: str,
+    surname: str,
+    child: str,
+    estranged: str,
+    other: str,
+    scenarios: list[str],
+    reason: str,
+    referral_days_ago: int,
+    court_ordered: bool = True,
+) -> _Family:
+    case = services.case_open(
+        actor=therapist,
+        title=title,
+        referral_source="court_order" if court_ordered else "self",
+        referral_date=_day(referral_days_ago),
+        referral_reason=reason,
+        court_ordered=court_ordered,
+        scenarios=scenarios,
+    )
+
+    def add(role: str, first: str, **extra: object) -> Party:
+        return services.party_add(
+            actor=therapist, case=case, role=role, first_name=first, last_name=surname, **extra
+        )
+
+    return _Family(
+        case=case,
+        child=add(PartyRole.CHILD, child, date_of_birth=_day(365 * 13 + 40)),
+        estranged=add(
+            PartyRole.ESTRANGED_PARENT,
+            estranged,
+            email=f"{estranged.lower()}.{surname.lower()}@example.invalid",
+            phone="555-0100",
+        ),
+        other=add(
+            PartyRole.OTHER_PARENT,
+            other,
+            email=f"{other.lower()}.{surname.lower()}@example.invalid",
+            phone="555-0199",
+            address="Held by the address-confidentiality programme",
+            protected_address=True,
+        ),
+    )
+
+
+def _clear_screen(therapist: User, case: Case, days_ago: int, **found: tuple[str, str]) -> None:
+    findings = {code: (FindingStatus.ABSENT.value, "") for code in Contraindication.values}
+    findings.update(found)
+    screening_record(
+        actor=therapist,
+        case=case,
+        screened_on=_day(days_ago),
+        findings=findings,
+        note="Screened with each parent and the child separately.",
+    )
+
+
+def _assess(therapist: User, fam: _Family, *, start: int) -> None:
+    case = fam.case
+    services.intake_record(actor=therapist, case=case, party=fam.other, held_on=_day(start))
+    services.intake_record(actor=therapist, case=case, party=fam.estranged, held_on=_day(start - 2))
+    services.intake_record(actor=therapist, case=case, party=fam.child, held_on=_day(start - 4))
+    for party in (fam.estranged, fam.other):
+        for kind in ConsentKind.values:
+            services.consent_record(
+                actor=therapist, case=case, party=party, kind=kind, signed_on=_day(start)
+            )
+    services.document_review_record(
+        actor=therapist,
+        case=case,
+        reviewed_on=_day(start - 5),
+        none_provided=False,
+        description="Custody evaluation (2025) and the minute order appointing the therapist.",
+    )
+    _clear_screen(therapist, case, days_ago=start - 5)
+
+
+def _ready(therapist: User, fam: _Family, days_ago: int) -> None:
+    for party in (fam.child, fam.estranged, fam.other):
+        services.readiness_record(
+            actor=therapist,
+            case=fam.case,
+            party=party,
+            level="ready",
+            rated_on=_day(days_ago),
+            note="Said so in their own words in individual session.",
+        )
+
+
+def _larkspur(staff: dict[str, User]) -> None:
+    """In assessment: intakes under way, the gate lists what is still missing."""
+    t = staff["therapist1"]
+    fam = _family(
+        t,
+        title="Larkspur family",
+        surname="Larkspur",
+        child="Wren",
+        estranged="Silas",
+        other="Juniper",
+        scenarios=["prolonged_separation", "child_resistance"],
+        reason="Father returned after three years abroad; Wren (13) declines to see him.",
+        referral_days_ago=12,
+    )
+    services.intake_record(actor=t, case=fam.case, party=fam.other, held_on=_day(6))
+    services.consent_record(
+        actor=t, case=fam.case, party=fam.other, kind="informed_consent", signed_on=_day(6)
+    )
+    services.court_order_record(
+        actor=t,
+        case=fam.case,
+        court="Superior Court of Elmshire County, Family Division",
+        court_case_number="FL-2026-004417",
+        judge="Hon. Marguerite Oddsby",
+        issued_on=_day(20),
+        terms=[
+            services.TermInput(kind=TermKind.THERAPEUTIC_ONLY),
+            services.TermInput(
+                kind=TermKind.REPORTING_DUTY, due_on=_day(-45), text="Progress letter to the court"
+            ),
+        ],
+    )
+
+
+def _thistlewood(staff: dict[str, User]) -> None:
+    """Paused in individual work: a screen found coercion by a parent."""
+    t = staff["therapist1"]
+    fam = _family(
+        t,
+        title="Thistlewood family",
+        surname="Thistlewood",
+        child="Rowan",
+        estranged="Maren",
+        other="Edmund",
+        scenarios=["loyalty_conflict", "coparenting_breakdown", "court_cps"],
+        reason="Loyalty conflict after a contested move; CPS referral after an incident at exchange.",
+        referral_days_ago=70,
+    )
+    _assess(t, fam, start=60)
+    services.case_advance(actor=t, case=fam.case, rationale="Assessment complete.")
+    services.case_advance(actor=t, case=fam.case, rationale="Modules completed by both parents.")
+    _clear_screen(
+        t,
+        fam.case,
+        days_ago=3,
+        coercion=(
+            FindingStatus.PRESENT.value,
+            "Rowan reports being told what to say in session; confirmed by school counsellor.",
+        ),
+    )
+
+
+def _marigold(staff: dict[str, User]) -> None:
+    """In therapeutic contact, supervised only until a court date."""
+    t = staff["therapist1"]
+    fam = _family(
+        t,
+        title="Marigold family",
+        surname="Marigold",
+        child="Tamsin",
+        estranged="Ansel",
+        other="Clemency",
+        scenarios=["parent_health", "prolonged_separation"],
+        reason="Mother in recovery after two years of treatment; contact to be rebuilt gradually.",
+        referral_days_ago=120,
+    )
+    services.court_order_record(
+        actor=t,
+        case=fam.case,
+        court="Superior Court of Elmshire County, Family Division",
+        court_case_number="FL-2025-019822",
+        judge="Hon. Bertram Quayle",
+        issued_on=_day(110),
+        terms=[services.TermInput(kind=TermKind.SUPERVISED_UNTIL, until=_day(-50))],
+    )
+    _assess(t, fam, start=100)
+    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case)
+    _clear_screen(t, fam.case, days_ago=24)
+    _ready(t, fam, days_ago=22)
+    services.case_advance(actor=t, case=fam.case, rationale="All three ready; first letters.")
+
+
+def _fernhollow(staff: dict[str, User]) -> None:
+    """In individual work with an override awaiting the supervisor's co-signature."""
+    t = staff["therapist2"]
+    fam = _family(
+        t,
+        title="Fernhollow family",
+        surname="Fernhollow",
+        child="Linnea",
+        estranged="Corwin",
+        other="Hester",
+        scenarios=["abuse_allegations", "court_cps"],
+        reason="Allegations investigated and unfounded by CPS; court ordered reunification therapy.",
+        referral_days_ago=90,
+    )
+    _assess(t, fam, start=80)
+    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case)
+    _clear_screen(t, fam.case, days_ago=10)
+    services.readiness_record(
+        actor=t, case=fam.case, party=fam.child, level="partly_ready", rated_on=_day(8),
+        note="Linnea: 'I could try a letter first.'",
+    )
+    services.readiness_record(
+        actor=t, case=fam.case, party=fam.estranged, level="ready", rated_on=_day(8)
+    )
+    services.readiness_record(
+        actor=t, case=fam.case, party=fam.other, level="partly_ready", rated_on=_day(8),
+        note="Supports letters; anxious about visits.",
+    )
+    services.override_request(
+        actor=t,
+        case=fam.case,
+        rationale="Letters are the lowest rung and Linnea asked for them herself; both "
+        "partial ratings concern in-person visits, which stay gated by the ladder.",
+    )
+
+
+def _quillfeather(staff: dict[str, User]) -> None:
+    """In integration and maintenance."""
+    t = staff["therapist2"]
+    fam = _family(
+        t,
+        title="Quillfeather family",
+        surname="Quillfeather",
+        child="Bastian",
+        estranged="Orla",
+        other="Piers",
+        scenarios=["coparenting_breakdown"],
+        reason="Parents referred themselves after a year of no contact between Bastian and his mother.",
+        referral_days_ago=200,
+        court_ordered=False,
+    )
+    _assess(t, fam, start=190)
+    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case)
+    _clear_screen(t, fam.case, days_ago=15)
+    _ready(t, fam, days_ago=14)
+    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, rationale="Regular weekends for six weeks.")
+
+
+def _bramblecott(staff: dict[str, User]) -> None:
+    """Closed with a partial outcome."""
+    t = staff["therapist2"]
+    fam = _family(
+        t,
+        title="Bramblecott family",
+        surname="Bramblecott",
+        child="Ivo",
+        estranged="Delphine",
+        other="Rupert",
+        scenarios=["complex_dynamics", "loyalty_conflict"],
+        reason="Ivo (15) aligned with his father after the divorce; court asked for therapy.",
+        referral_days_ago=300,
+    )
+    _assess(t, fam, start=290)
+    services.case_advance(actor=t, case=fam.case)
+    services.case_close(
+        actor=t,
+        case=fam.case,
+        outcome="partial",
+        reason="Less conflict at exchanges and monthly lunches agreed; Ivo declined further "
+        "sessions and the court accepted the arrangement.",
+    )
+
+
+FAMILIES: list[tuple[str, Callable[[dict[str, User]], None]]] = [
+    ("Larkspur family", _larkspur),
+    ("Thistlewood family", _thistlewood),
+    ("Marigold family", _marigold),
+    ("Fernhollow family", _fernhollow),
+    ("Quillfeather family", _quillfeather),
+    ("Bramblecott family", _bramblecott),
+]
+
+
+def demo_load() -> list[DemoLogin]:
+    """Create whatever part of the demo practice is missing; return the logins."""
+    with audit_source("demo"), transaction.atomic():
+        staff = _staff()
+        existing = set(Case.objects.values_list("title", flat=True))
+        for title, build in FAMILIES:
+            if title not in existing:
+                build(staff)
+    return [
+        DemoLogin(u.username, u.get_role_display(), u.display_name) for u in staff.values()
+    ]
