@@ -96,13 +96,23 @@ def complete_assessment(therapist: User, family: Family) -> None:
     """Record everything the assessment gate asks for."""
     today = timezone.localdate()
     case = family.case
-    services.intake_record(actor=therapist, case=case, party=family.estranged, held_on=today - dt.timedelta(days=6))
-    services.intake_record(actor=therapist, case=case, party=family.other, held_on=today - dt.timedelta(days=5))
-    services.intake_record(actor=therapist, case=case, party=family.child, held_on=today - dt.timedelta(days=4))
+    services.intake_record(
+        actor=therapist, case=case, party=family.estranged, held_on=today - dt.timedelta(days=6)
+    )
+    services.intake_record(
+        actor=therapist, case=case, party=family.other, held_on=today - dt.timedelta(days=5)
+    )
+    services.intake_record(
+        actor=therapist, case=case, party=family.child, held_on=today - dt.timedelta(days=4)
+    )
     for party in (family.estranged, family.other):
         for kind in ConsentKind.values:
-            services.consent_record(actor=therapist, case=case, party=party, kind=kind, signed_on=today)
-    services.document_review_record(actor=therapist, case=case, reviewed_on=today, none_provided=True)
+            services.consent_record(
+                actor=therapist, case=case, party=party, kind=kind, signed_on=today
+            )
+    services.document_review_record(
+        actor=therapist, case=case, reviewed_on=today, none_provided=True
+    )
     screen(therapist, case)
 
 
@@ -117,7 +127,13 @@ def rate_all_ready(therapist: User, family: Family) -> None:
 def advance_to(therapist: User, family: Family, phase: str) -> None:
     """Walk the case forward, recording what each gate needs, until it is in `phase`."""
     complete_assessment(therapist, family)
-    order = ["assessment", "psychoeducation", "individual_work", "therapeutic_contact", "integration"]
+    order = [
+        "assessment",
+        "psychoeducation",
+        "individual_work",
+        "therapeutic_contact",
+        "integration",
+    ]
     while family.case.phase != phase:
         if family.case.phase == "individual_work":
             rate_all_ready(therapist, family)
@@ -132,7 +148,9 @@ def supervisor(db: Any) -> User:
 
 @pytest.fixture
 def therapist(supervisor: User) -> User:
-    return make_user("therapist", Role.THERAPIST, first_name="Tess", last_name="Hale", supervisor=supervisor)
+    return make_user(
+        "therapist", Role.THERAPIST, first_name="Tess", last_name="Hale", supervisor=supervisor
+    )
 
 
 @pytest.fixture

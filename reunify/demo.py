@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +23,8 @@ from reunify.cases.models import Case, ConsentKind, Party, PartyRole, TermKind
 from reunify.safety.models import Contraindication, FindingStatus
 from reunify.safety.services import screening_record
 
-DEMO_PASSWORD = "reunify-demo-practice"
+# Printed by `reunify demo` and in the README: the demo practice is public and fictional.
+DEMO_PASSWORD = "reunify-demo-practice"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _family(
         scenarios=scenarios,
     )
 
-    def add(role: str, first: str, **extra: object) -> Party:
+    def add(role: str, first: str, **extra: Any) -> Party:
         return services.party_add(
             actor=therapist, case=case, role=role, first_name=first, last_name=surname, **extra
         )
@@ -211,7 +213,7 @@ def _thistlewood(staff: dict[str, User]) -> None:
         estranged="Maren",
         other="Edmund",
         scenarios=["loyalty_conflict", "coparenting_breakdown", "court_cps"],
-        reason="Loyalty conflict after a contested move; CPS referral after an incident at exchange.",
+        reason="Loyalty conflict after a contested move; CPS referral after an exchange incident.",
         referral_days_ago=70,
     )
     _assess(t, fam, start=60)
@@ -270,7 +272,7 @@ def _fernhollow(staff: dict[str, User]) -> None:
         estranged="Corwin",
         other="Hester",
         scenarios=["abuse_allegations", "court_cps"],
-        reason="Allegations investigated and unfounded by CPS; court ordered reunification therapy.",
+        reason="Allegations investigated and unfounded by CPS; the court ordered therapy.",
         referral_days_ago=90,
     )
     _assess(t, fam, start=80)
@@ -278,14 +280,22 @@ def _fernhollow(staff: dict[str, User]) -> None:
     services.case_advance(actor=t, case=fam.case)
     _clear_screen(t, fam.case, days_ago=10)
     services.readiness_record(
-        actor=t, case=fam.case, party=fam.child, level="partly_ready", rated_on=_day(8),
+        actor=t,
+        case=fam.case,
+        party=fam.child,
+        level="partly_ready",
+        rated_on=_day(8),
         note="Linnea: 'I could try a letter first.'",
     )
     services.readiness_record(
         actor=t, case=fam.case, party=fam.estranged, level="ready", rated_on=_day(8)
     )
     services.readiness_record(
-        actor=t, case=fam.case, party=fam.other, level="partly_ready", rated_on=_day(8),
+        actor=t,
+        case=fam.case,
+        party=fam.other,
+        level="partly_ready",
+        rated_on=_day(8),
         note="Supports letters; anxious about visits.",
     )
     services.override_request(
@@ -307,7 +317,7 @@ def _quillfeather(staff: dict[str, User]) -> None:
         estranged="Orla",
         other="Piers",
         scenarios=["coparenting_breakdown"],
-        reason="Parents referred themselves after a year of no contact between Bastian and his mother.",
+        reason="Self-referred after a year of no contact between Bastian and his mother.",
         referral_days_ago=200,
         court_ordered=False,
     )
@@ -363,6 +373,4 @@ def demo_load() -> list[DemoLogin]:
         for title, build in FAMILIES:
             if title not in existing:
                 build(staff)
-    return [
-        DemoLogin(u.username, u.get_role_display(), u.display_name) for u in staff.values()
-    ]
+    return [DemoLogin(u.username, u.get_role_display(), u.display_name) for u in staff.values()]

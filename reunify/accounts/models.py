@@ -28,7 +28,7 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the JSON API; only its SHA-256 is kept, so a leak of the table is useless."""
+    """A bearer token for the JSON API; only its SHA-256 is kept, so the table alone is useless."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     label = models.CharField(max_length=100, blank=True)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from reunify.accounts.models import ApiToken, Role, User
 from reunify.audit.chain import audit_record
 
-TOKEN_PREFIX = "rfy_"
+TOKEN_PREFIX = "rfy_"  # noqa: S105 - a public marker, not a secret
 
 
 def _token_digest(key: str) -> str:
@@ -66,7 +66,9 @@ def token_create(*, actor: User | None, user: User, label: str = "") -> str:
         key_hash=_token_digest(key),
         created_at=timezone.now(),
     )
-    audit_record(actor=actor or user, action="token.create", obj=token, detail={"user": user.username})
+    audit_record(
+        actor=actor or user, action="token.create", obj=token, detail={"user": user.username}
+    )
     return key
 
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from django.db import models, transaction
@@ -128,7 +128,10 @@ def audit_verify() -> ChainReport:
             )
         if event_hash(event) != event.hash:
             return ChainReport(
-                checked, prev_hash, event.seq, f"event #{event.seq} was altered after it was written"
+                checked,
+                prev_hash,
+                event.seq,
+                f"event #{event.seq} was altered after it was written",
             )
         prev_hash = event.hash
         expected_seq += 1

@@ -26,6 +26,7 @@ from reunify.cases.models import (
     PartyRole,
     Phase,
     ReadinessLevel,
+    ReadinessRating,
     TermKind,
 )
 from reunify.safety.models import Contraindication, FindingStatus, Screening
@@ -201,7 +202,9 @@ def _assessment_reasons(case: Case) -> list[Reason]:
         if not intake_dates.get(party.pk):
             reasons.append(
                 Reason(
-                    f"no_intake_{party.pk}", f"no separate intake with {party.label} yet", Kind.RECORD
+                    f"no_intake_{party.pk}",
+                    f"no separate intake with {party.label} yet",
+                    Kind.RECORD,
                 )
             )
     parents = _parties(case, *PARENT_ROLES)
@@ -247,11 +250,11 @@ def _assessment_reasons(case: Case) -> list[Reason]:
 
 
 def _readiness_reasons(case: Case) -> list[Reason]:
-    latest: dict[int, Any] = {}
-    for rating in case.readiness_ratings.all():
-        current = latest.get(rating.party_id)
-        if current is None or (rating.rated_on, rating.pk) > (current.rated_on, current.pk):
-            latest[rating.party_id] = rating
+    latest: dict[int, ReadinessRating] = {}
+    for rated in case.readiness_ratings.all():
+        current = latest.get(rated.party_id)
+        if current is None or (rated.rated_on, rated.pk) > (current.rated_on, current.pk):
+            latest[rated.party_id] = rated
     reasons = []
     for party in _parties(case, *PARENT_ROLES, PartyRole.CHILD):
         rating = latest.get(party.pk)

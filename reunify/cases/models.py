@@ -261,7 +261,9 @@ class CourtTerm(models.Model):
                 else "therapeutic contact only"
             )
         if self.kind == TermKind.REPORTING_DUTY:
-            return f"report to the court due {self.due_on}" + (f": {self.text}" if self.text else "")
+            return f"report to the court due {self.due_on}" + (
+                f": {self.text}" if self.text else ""
+            )
         return self.text
 
 

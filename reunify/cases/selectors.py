@@ -50,9 +50,13 @@ def caseload(user: User, *, include_closed: bool = False) -> list[CaseloadRow]:
 
 def case_detail(user: User, case_id: int) -> Case:
     """One case with everything its page shows, loaded in a fixed number of queries."""
-    case = with_gate_facts(access.cases_for(user).filter(pk=case_id)).prefetch_related(
-        "co_therapists", "transitions__actor", "transitions__cosigned_by", "override_requests"
-    ).first()
+    case = (
+        with_gate_facts(access.cases_for(user).filter(pk=case_id))
+        .prefetch_related(
+            "co_therapists", "transitions__actor", "transitions__cosigned_by", "override_requests"
+        )
+        .first()
+    )
     if case is None:
         from django.http import Http404
 
@@ -77,7 +81,10 @@ def case_access_log(case: Case, *, limit: int = 200) -> list[Look]:
         .order_by("-seq")
         .values_list("actor_label", "at", "detail", "source")[:limit]
     )
-    return [Look(who, at, (detail or {}).get("what", "case"), source) for who, at, detail, source in events]
+    return [
+        Look(who, at, (detail or {}).get("what", "case"), source)
+        for who, at, detail, source in events
+    ]
 
 
 @dataclass(frozen=True)

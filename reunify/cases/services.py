@@ -28,9 +28,9 @@ from reunify.cases.models import (
     CourtTerm,
     DocumentReview,
     Intake,
+    Outcome,
     OverrideRequest,
     OverrideStatus,
-    Outcome,
     Party,
     PartyRole,
     Person,
@@ -50,7 +50,9 @@ class GateClosed(Exception):
 
     def __init__(self, gate: Gate, message: str = "") -> None:
         self.gate = gate
-        super().__init__(message or f"The way to {gate.next_phase} is closed: " + "; ".join(gate.texts()) + ".")
+        super().__init__(
+            message or f"The way to {gate.next_phase} is closed: " + "; ".join(gate.texts()) + "."
+        )
 
 
 class ResumeConditions:
@@ -269,7 +271,9 @@ def court_order_record(
         if term.kind == TermKind.OTHER and not term.text.strip():
             raise ValidationError("Describe the term in words.")
     case = case_lock(case)
-    number = (case.court_orders.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    number = (
+        case.court_orders.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
     order = CourtOrder.objects.create(
         case=case,
         number=number,
@@ -281,7 +285,11 @@ def court_order_record(
     )
     for term in terms:
         CourtTerm.objects.create(
-            order=order, kind=term.kind, until=term.until, due_on=term.due_on, text=term.text.strip()
+            order=order,
+            kind=term.kind,
+            until=term.until,
+            due_on=term.due_on,
+            text=term.text.strip(),
         )
     audit_record(
         actor=actor,
@@ -291,9 +299,7 @@ def court_order_record(
         detail={"number": number, "terms": [t.kind for t in terms]},
     )
     today = timezone.localdate()
-    bans = [
-        t for t in order.terms.all() if t.kind == TermKind.NO_CONTACT and t.in_force(today)
-    ]
+    bans = [t for t in order.terms.all() if t.kind == TermKind.NO_CONTACT and t.in_force(today)]
     if bans and not case.is_paused:
         _pause(actor=actor, case=case, reason=f"court order {number}: {bans[0].describe()}")
     return order
@@ -557,7 +563,8 @@ def override_decide(
             raise ValidationError("The case has moved since the override was asked for.")
         if gate.reasons and not gate.overridable:
             raise GateClosed(
-                gate, "A safety, court or record reason has appeared since; it cannot be overridden."
+                gate,
+                "A safety, court or record reason has appeared since; it cannot be overridden.",
             )
         _move(
             actor=request.requested_by,
@@ -711,7 +718,11 @@ def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transit
         status=OverrideStatus.DECLINED, decided_at=now, decision_note="Case closed."
     )
     audit_record(
-        actor=actor, action="case.close", case_id=case.pk, obj=transition, detail={"outcome": outcome}
+        actor=actor,
+        action="case.close",
+        case_id=case.pk,
+        obj=transition,
+        detail={"outcome": outcome},
     )
     return transition
 
@@ -719,4 +730,3 @@ def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transit
 def case_view(*, actor: User, case: Case, what: str = "case") -> None:
     """Record that someone looked at the case (every case page and API read calls this)."""
     audit_record(actor=actor, action="case.view", case_id=case.pk, obj=case, detail={"what": what})
-

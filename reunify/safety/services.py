@@ -38,10 +38,14 @@ def screening_record(
         raise ValidationError(f"Unknown contraindication: {', '.join(unknown_codes)}.")
     missing = [c.label for c in Contraindication if c.value not in findings]
     if missing:
-        raise ValidationError("Answer every item of the screen; missing: " + "; ".join(missing) + ".")
+        raise ValidationError(
+            "Answer every item of the screen; missing: " + "; ".join(missing) + "."
+        )
     for code, (status, finding_note) in findings.items():
         if status not in FindingStatus.values:
-            raise ValidationError(f"{Contraindication(code).label}: choose present, absent or unknown.")
+            raise ValidationError(
+                f"{Contraindication(code).label}: choose present, absent or unknown."
+            )
         if status == FindingStatus.PRESENT and not finding_note.strip():
             raise ValidationError(
                 f"{Contraindication(code).label} is marked present: describe what was found."

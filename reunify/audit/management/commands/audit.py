@@ -19,6 +19,4 @@ class Command(BaseCommand):
                 f"audit chain BROKEN at event #{report.bad_seq}: {report.problem} "
                 f"({report.checked} events verified before it)"
             )
-        self.stdout.write(
-            f"audit chain intact: {report.checked} events, head {report.head_hash}"
-        )
+        self.stdout.write(f"audit chain intact: {report.checked} events, head {report.head_hash}")

@@ -14,13 +14,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty",
             action="store_true",
-            help="Skip when the database already holds a practice other than the demo (`make run`).",
+            help="Skip when the database holds a practice other than the demo (`make run`).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["if_empty"] and User.objects.exists() and not User.objects.filter(
-            username="therapist1"
-        ).exists():
+        if (
+            options["if_empty"]
+            and User.objects.exists()
+            and not User.objects.filter(username="therapist1").exists()
+        ):
             self.stdout.write("The database already holds a practice; demo not loaded.")
             return
         logins = demo_load()

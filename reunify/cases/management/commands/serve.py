@@ -17,5 +17,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command(
-            "runserver", f"{options['host']}:{options['port']}", use_reloader=False, use_threading=True
+            "runserver",
+            f"{options['host']}:{options['port']}",
+            use_reloader=False,
+            use_threading=True,
         )
