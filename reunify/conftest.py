@@ -141,6 +141,20 @@ def advance_to(therapist: User, family: Family, phase: str) -> None:
         assert order.index(family.case.phase) <= order.index(phase)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_argon2() -> Any:
+    """Argon2 still hashes every test password, at a work factor tests can afford."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    costs = ("time_cost", "memory_cost", "parallelism")
+    saved = {name: getattr(Argon2PasswordHasher, name) for name in costs}
+    Argon2PasswordHasher.time_cost, Argon2PasswordHasher.memory_cost = 1, 64
+    Argon2PasswordHasher.parallelism = 1
+    yield
+    for name, value in saved.items():
+        setattr(Argon2PasswordHasher, name, value)
+
+
 @pytest.fixture
 def supervisor(db: Any) -> User:
     return make_user("supervisor", Role.SUPERVISOR, first_name="Sam", last_name="Super")

@@ -116,6 +116,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "reunify" / "static"]
 # Serve static files straight from the apps: no collectstatic step before `reunify serve`.
 WHITENOISE_USE_FINDERS = True
 

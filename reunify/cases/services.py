@@ -510,7 +510,8 @@ def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequ
     access.require(actor, access.Action.EDIT, case)
     _require_open(case)
     rationale = _require_text(rationale, "A written clinical rationale")
-    if actor.supervisor_id is None and case.therapist.supervisor_id is None:
+    # Only the supervisor of the therapist of record may co-sign (access.Action.COSIGN).
+    if case.therapist.supervisor_id is None:
         raise ValidationError("No clinical supervisor is assigned to co-sign an override.")
     case = case_lock(case)
     gate = case_gate(case)

@@ -4,4 +4,28 @@ from reunify.cases import views
 
 urlpatterns = [
     path("", views.caseload, name="caseload"),
+    path("cases/new/", views.case_new, name="case_new"),
+    path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/parties/new/", views.party_new, name="party_new"),
+    path(
+        "cases/<int:case_id>/parties/<int:party_id>/protect/",
+        views.party_protect,
+        name="party_protect",
+    ),
+    path("cases/<int:case_id>/court-orders/new/", views.court_order_new, name="court_order_new"),
+    path("cases/<int:case_id>/intakes/new/", views.intake_new, name="intake_new"),
+    path("cases/<int:case_id>/consents/new/", views.consent_new, name="consent_new"),
+    path(
+        "cases/<int:case_id>/document-reviews/new/",
+        views.document_review_new,
+        name="document_review_new",
+    ),
+    path("cases/<int:case_id>/readiness/new/", views.readiness_new, name="readiness_new"),
+    path("cases/<int:case_id>/screenings/new/", views.screening_new, name="screening_new"),
+    path("cases/<int:case_id>/advance/", views.case_advance, name="case_advance"),
+    path("cases/<int:case_id>/override/", views.override_request, name="override_request"),
+    path("cases/<int:case_id>/pause/", views.case_pause, name="case_pause"),
+    path("cases/<int:case_id>/resume/", views.case_resume, name="case_resume"),
+    path("cases/<int:case_id>/close/", views.case_close, name="case_close"),
+    path("overrides/<int:override_id>/decide/", views.override_decide, name="override_decide"),
 ]

@@ -1,9 +1,529 @@
-"""Case pages."""
+"""Case pages: the caseload, opening a case, the case page with its gate, and the record forms.
 
+Each view is thin: find the case through `access`, parse a form, call one service, then render
+or redirect. A service's `ValidationError` re-renders the form with its message (400) and saves
+nothing; a closed gate comes back to the case page (409) listing the gate's own reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from django import forms as django_forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reunify import access
+from reunify.access import Action
+from reunify.accounts.models import User
+from reunify.cases import forms, selectors, services
+from reunify.cases.gates import Gate, gate_for, latest_screening, screen_due_on
+from reunify.cases.models import Case, OverrideRequest, OverrideStatus, Party, Phase
+from reunify.safety.services import screening_record
+
+Form = django_forms.Form
+
+
+class AuthedRequest(HttpRequest):
+    """A request behind `login_required`: its user is a staff member, never anonymous."""
+
+    user: User
+
+
+def _phase_label(code: str | None) -> str:
+    return Phase(code).label if code else ""
+
+
+def _to_case(case: Case) -> HttpResponse:
+    return redirect("case_detail", case_id=case.pk)
+
+
+# The caseload ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadLine:
+    """One row of the caseload table, with the gate put into words."""
+
+    row: selectors.CaseloadRow
+    next_label: str
+
+    @property
+    def case(self) -> Case:
+        return self.row.case
+
+    @property
+    def gate(self) -> Gate:
+        return self.row.gate
+
+
+def _caseload_page(
+    request: AuthedRequest, *, decided: tuple[int, Form] | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    if not access.may_create_case(user):
+        return render(request, "cases/no_caseload.html", status=status)
+    lines = [
+        CaseloadLine(row=row, next_label=_phase_label(row.gate.next_phase))
+        for row in selectors.caseload(user)
+    ]
+    awaiting = []
+    for override in selectors.overrides_awaiting(user):
+        if decided and decided[0] == override.pk:
+            form = decided[1]
+        else:
+            form = forms.OverrideDecideForm(auto_id=f"id_decide_{override.pk}_%s")
+        awaiting.append((override, form))
+    if decided and decided[0] not in {override.pk for override, _ in awaiting}:
+        # The request is no longer pending, so its form is not on the page: say why here.
+        for error in decided[1].non_field_errors():
+            messages.error(request, str(error))
+    return render(
+        request, "cases/caseload.html", {"lines": lines, "awaiting": awaiting}, status=status
+    )
 
 
 @login_required
-def caseload(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("caseload")
+@require_GET
+def caseload(request: AuthedRequest) -> HttpResponse:
+    return _caseload_page(request)
+
+
+@login_required
+@require_POST
+def override_decide(request: AuthedRequest, override_id: int) -> HttpResponse:
+    """A supervisor co-signs (the case moves on) or declines, from the caseload."""
+    visible = OverrideRequest.objects.filter(case__in=access.cases_for(request.user))
+    override = get_object_or_404(
+        visible.select_related("case__therapist", "requested_by"), pk=override_id
+    )
+    access.require(request.user, Action.COSIGN, override.case)
+    form = forms.OverrideDecideForm(request.POST, auto_id=f"id_decide_{override.pk}_%s")
+    status = 400
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.override_decide(
+                actor=request.user,
+                request=override,
+                approve=approve,
+                note=form.cleaned_data["note"],
+            )
+        except services.GateClosed as refused:
+            form.add_error(None, ValidationError([str(refused), *refused.gate.texts()]))
+            status = 409
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if approve:
+                messages.success(
+                    request,
+                    f"Co-signed: {override.case.title} moved to {override.get_to_phase_display()}.",
+                )
+            else:
+                messages.success(request, f"Declined the override for {override.case.title}.")
+            return redirect("caseload")
+    return _caseload_page(request, decided=(override.pk, form), status=status)
+
+
+# Opening a case and the case page -------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request: AuthedRequest) -> HttpResponse:
+    if not access.may_create_case(request.user):
+        raise PermissionDenied("Only therapists and supervisors open cases.")
+    form = forms.CaseOpenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_open(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Case “{case.title}” opened, in assessment.")
+            return _to_case(case)
+    return render(
+        request,
+        "cases/form_page.html",
+        {"form": form, "heading": "Open a new case", "submit": "Open the case"},
+        status=400 if form.is_bound else 200,
+    )
+
+
+def _attach_parties(records: list[Any], parties: dict[int, Party]) -> list[Any]:
+    """Point each record at its party from the list already loaded: no query per row."""
+    for record in records:
+        if record.party_id in parties:
+            record.party = parties[record.party_id]
+    return records
+
+
+def _case_page(
+    request: AuthedRequest,
+    case_id: int,
+    *,
+    status: int = 200,
+    bound: dict[str, Form] | None = None,
+    refused: services.GateClosed | None = None,
+    refused_message: str = "",
+    problems: list[str] | None = None,
+) -> HttpResponse:
+    """The case page; after a refused POST it shows the refusal and the bound form."""
+    user = request.user
+    case = selectors.case_detail(user, case_id)
+    services.case_view(actor=user, case=case)
+    gate = gate_for(case)
+    may_edit = not case.is_closed and access.can(user, Action.EDIT, case)
+    # Whether contact details show depends only on the protected flag: ask once for each value.
+    sees_contact = {
+        flag: access.may_see_contact(user, case, SimpleNamespace(protected_address=flag))
+        for flag in (False, True)
+    }
+    parties = list(case.parties.all())
+    by_id = {party.pk: party for party in parties}
+    for party in parties:
+        if party.represents_id in by_id:
+            party.represents = by_id[party.represents_id]
+    party_rows = [(party, sees_contact[party.person.protected_address]) for party in parties]
+    screenings = sorted(
+        case.screenings.all(), key=lambda s: (s.screened_on, s.recorded_at, s.pk), reverse=True
+    )
+    condition_words = dict(services.ResumeConditions.choices)
+    transitions = [
+        (transition, [condition_words.get(code, code) for code in transition.conditions])
+        for transition in case.transitions.all()
+    ]
+    due_on = screen_due_on(case)
+    overrides = list(case.override_requests.select_related("requested_by", "decided_by"))
+    pending = next((o for o in overrides if o.status == OverrideStatus.PENDING), None)
+    bound = bound or {}
+    context = {
+        "case": case,
+        "gate": gate,
+        "next_label": _phase_label(gate.next_phase),
+        "may_edit": may_edit,
+        "may_cosign": pending is not None and access.can(user, Action.COSIGN, case),
+        "party_rows": party_rows,
+        "court_orders": case.court_orders.all(),
+        "intakes": _attach_parties(list(case.intakes.all()), by_id),
+        "consents": _attach_parties(list(case.consents.all()), by_id),
+        "document_reviews": case.document_reviews.all(),
+        "readiness": _attach_parties(
+            sorted(case.readiness_ratings.all(), key=lambda r: (r.rated_on, r.pk), reverse=True),
+            by_id,
+        ),
+        "latest_screen": latest_screening(case),
+        "screenings": screenings,
+        "screen_due_on": due_on,
+        "screen_overdue": due_on is not None and due_on < timezone.localdate(),
+        "transitions": transitions,
+        "co_therapists": case.co_therapists.all(),
+        "overrides": overrides,
+        "pending": pending,
+        "refused": refused,
+        "refused_message": refused_message or (str(refused) if refused else ""),
+        "problems": problems or [],
+        "override_form": bound.get("override") or forms.OverrideRequestForm(prefix="override"),
+        "pause_form": bound.get("pause") or forms.PauseForm(prefix="pause"),
+        "resume_form": bound.get("resume") or forms.ResumeForm(prefix="resume"),
+        "close_form": bound.get("close") or forms.CloseForm(prefix="close"),
+        "bound": bound,
+        "timeline": selectors.case_timeline(case),
+        "looks": selectors.case_access_log(case),
+    }
+    return render(request, "cases/case_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
+    return _case_page(request, case_id)
+
+
+# Moving, pausing, resuming and closing: forms on the case page --------------------------------
+
+
+@login_required
+@require_POST
+def case_advance(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = access.case_get(request.user, case_id, Action.EDIT)
+    try:
+        transition = services.case_advance(actor=request.user, case=case)
+    except services.GateClosed as refused:
+        label = _phase_label(refused.gate.next_phase)
+        return _case_page(
+            request,
+            case_id,
+            status=409,
+            refused=refused,
+            refused_message=f"The way to {label} is closed for these reasons:",
+        )
+    except ValidationError as error:
+        return _case_page(request, case_id, status=400, problems=error.messages)
+    messages.success(request, f"The case moved to {transition.get_to_phase_display()}.")
+    return _to_case(case)
+
+
+def _case_action(
+    request: AuthedRequest,
+    case_id: int,
+    *,
+    name: str,
+    form_class: type[Form],
+    act: Callable[[Case, dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    """Handle one of the case page's own forms: act, or show the page again with the errors."""
+    case = access.case_get(request.user, case_id, Action.EDIT)
+    form = form_class(request.POST, prefix=name)
+    if form.is_valid():
+        try:
+            act(case, form.cleaned_data)
+        except services.GateClosed as refused:
+            return _case_page(request, case_id, status=409, refused=refused)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, done)
+            return _to_case(case)
+    return _case_page(request, case_id, status=400, bound={name: form})
+
+
+@login_required
+@require_POST
+def override_request(request: AuthedRequest, case_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        case_id,
+        name="override",
+        form_class=forms.OverrideRequestForm,
+        act=lambda case, data: services.override_request(
+            actor=request.user, case=case, rationale=data["rationale"]
+        ),
+        done="Override requested; it now awaits your clinical supervisor's co-signature.",
+    )
+
+
+@login_required
+@require_POST
+def case_pause(request: AuthedRequest, case_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        case_id,
+        name="pause",
+        form_class=forms.PauseForm,
+        act=lambda case, data: services.case_pause(
+            actor=request.user, case=case, reason=data["reason"]
+        ),
+        done="The case is paused.",
+    )
+
+
+@login_required
+@require_POST
+def case_resume(request: AuthedRequest, case_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        case_id,
+        name="resume",
+        form_class=forms.ResumeForm,
+        act=lambda case, data: services.case_resume(actor=request.user, case=case, **data),
+        done="The case is resumed.",
+    )
+
+
+@login_required
+@require_POST
+def case_close(request: AuthedRequest, case_id: int) -> HttpResponse:
+    return _case_action(
+        request,
+        case_id,
+        name="close",
+        form_class=forms.CloseForm,
+        act=lambda case, data: services.case_close(actor=request.user, case=case, **data),
+        done="The case is closed; its record is now read-only.",
+    )
+
+
+# Record forms: one page each ------------------------------------------------------------------
+
+
+def _record_page(
+    request: AuthedRequest,
+    case: Case,
+    form: Form,
+    *,
+    heading: str,
+    save: Callable[[dict[str, Any]], object],
+    done: str,
+    template: str = "cases/form_page.html",
+) -> HttpResponse:
+    """GET shows the form; POST calls the service and goes back to the case page."""
+    if request.method == "GET" and case.is_closed:
+        messages.error(request, "This case is closed; its record is read-only.")
+        return _to_case(case)
+    if request.method == "POST" and form.is_valid():
+        was_paused = case.is_paused
+        try:
+            save(form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, done)
+            if case.is_paused and not was_paused:
+                # A present contraindication or a no-contact order pauses the case at once.
+                messages.warning(request, f"The case is now paused: {case.pause_reason}.")
+            return _to_case(case)
+    # The form shows the family's names, so showing it is a read of the case.
+    services.case_view(actor=request.user, case=case, what=f"form: {heading.lower()}")
+    context = {"case": case, "form": form, "heading": heading, "submit": "Save"}
+    return render(request, template, context, status=400 if form.is_bound else 200)
+
+
+def _editable(request: AuthedRequest, case_id: int) -> Case:
+    return access.case_get(request.user, case_id, Action.EDIT)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def party_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    form = forms.PartyForm(request.POST or None, case=case)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Add a party",
+        save=lambda data: services.party_add(actor=request.user, case=case, **data),
+        done="Party added.",
+    )
+
+
+@login_required
+@require_POST
+def party_protect(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    party = get_object_or_404(case.parties.select_related("person"), pk=party_id)
+    wanted = request.POST.get("protected")
+    protect = wanted == "yes" if wanted in ("yes", "no") else not party.person.protected_address
+    try:
+        services.party_protect(actor=request.user, party=party, protected=protect)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return _to_case(case)
+    name = party.person.full_name
+    if protect:
+        messages.success(request, f"{name}'s contact details are now protected.")
+    else:
+        messages.success(request, f"{name}'s contact details are no longer protected.")
+    return _to_case(case)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def court_order_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    form = forms.CourtOrderForm(request.POST or None)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Record a court order",
+        template="cases/court_order_form.html",
+        save=lambda data: services.court_order_record(
+            actor=request.user, case=case, terms=form.terms(), **data
+        ),
+        done="Court order recorded.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def intake_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    form = forms.IntakeForm(request.POST or None, case=case)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Record an intake interview",
+        save=lambda data: services.intake_record(actor=request.user, case=case, **data),
+        done="Intake recorded.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    form = forms.ConsentForm(request.POST or None, case=case)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Record a signed consent",
+        save=lambda data: services.consent_record(actor=request.user, case=case, **data),
+        done="Signed consent recorded.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_review_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    form = forms.DocumentReviewForm(request.POST or None)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Record a document review",
+        save=lambda data: services.document_review_record(actor=request.user, case=case, **data),
+        done="Document review recorded.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def readiness_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    form = forms.ReadinessForm(request.POST or None, case=case)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Rate readiness",
+        save=lambda data: services.readiness_record(actor=request.user, case=case, **data),
+        done="Readiness rating recorded.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def screening_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    form = forms.ScreeningForm(request.POST or None)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Record a safety screen",
+        template="cases/screening_form.html",
+        save=lambda data: screening_record(
+            actor=request.user,
+            case=case,
+            screened_on=data["screened_on"],
+            note=data["note"],
+            findings=form.findings(),
+        ),
+        done="Safety screen recorded.",
+    )

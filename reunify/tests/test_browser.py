@@ -7,6 +7,7 @@ it. Every page visited is checked with axe-core for serious or critical accessib
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -110,10 +112,58 @@ def browser() -> Iterator[object]:
 def assert_accessible(page: object) -> None:
     """Run axe-core in the page and fail on any serious or critical violation."""
     page.add_script_tag(path=str(AXE))  # type: ignore[attr-defined]
-    violations = page.evaluate(  # type: ignore[attr-defined]
-        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
-            .filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
-                      v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"""
+    result = page.evaluate(  # type: ignore[attr-defined]
+        """async () => {
+            const r = await axe.run(document);
+            return {
+                passed: r.passes.length,
+                violations: r.violations
+                    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => `${v.id} (${v.impact}): ${v.help} at ` +
+                              v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')),
+            };
+        }"""
     )
-    assert violations == [], f"{page.url}: " + "; ".join(violations)  # type: ignore[attr-defined]
+    assert result["passed"] > 10, "axe-core did not run its rules"
+    assert result["violations"] == [], f"{page.url}: " + "; ".join(result["violations"])  # type: ignore[attr-defined]
+
+
+def test_a_therapist_screens_a_family_and_moves_it_on(server: str, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/")
+    expect(page).to_have_url(f"{server}/login/?next=/")
+    assert_accessible(page)
+
+    page.fill("#id_username", "therapist1")
+    page.fill("#id_password", "reunify-demo-practice")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("caseload", ignore_case=True)
+    expect(page.get_by_role("link", name="Hawthorne family")).to_be_visible()
+    # therapist1 never sees therapist2's families.
+    expect(page.get_by_role("link", name="Quillfeather family")).to_have_count(0)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Hawthorne family").click()
+    gate = page.locator("section.gate")
+    expect(gate).to_contain_text("no safety screen recorded yet")
+    expect(page.locator("main")).to_contain_text("Who looked at this case")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Record a safety screen").click()
+    assert_accessible(page)
+    today = dt.datetime.now(ZoneInfo("America/Los_Angeles")).date().isoformat()
+    page.fill("#id_screened_on", today)
+    for radio in page.locator("input[type=radio][value=absent]").all():
+        radio.check()
+    page.locator("main button[type=submit]").last.click()
+
+    expect(gate).to_contain_text("Nothing stands in the way")
+    assert_accessible(page)
+    page.get_by_role("button", name="Move to Psychoeducation and preparation").click()
+    expect(page.locator("main")).to_contain_text("Psychoeducation and preparation")
+    expect(page.locator("section.gate h2")).to_contain_text("Next phase: Individual work")
+    assert_accessible(page)
+    context.close()

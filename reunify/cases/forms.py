@@ -1,0 +1,317 @@
+"""The forms of the case pages: they parse and shape input; the services decide what is valid.
+
+A form checks only what a browser can get wrong (a missing field, a malformed date); every
+domain rule lives in the service it calls, whose `ValidationError` the view shows on the form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from reunify.cases.models import (
+    CONSENTING_ROLES,
+    ConsentKind,
+    Outcome,
+    Party,
+    PartyRole,
+    ReadinessLevel,
+    ReferralSource,
+    Scenario,
+    TermKind,
+)
+from reunify.cases.services import ResumeConditions, TermInput
+from reunify.safety.models import Contraindication, FindingStatus
+
+FAMILY_ROLES = (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY)
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker; its value is always an ISO date."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def date_field(label: str, *, required: bool = True, today: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DateInput(),
+        initial=timezone.localdate if today else None,
+    )
+
+
+def text_area(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class PartyChoiceField(forms.ModelChoiceField):
+    """A party of this case, shown by role and name."""
+
+    def label_from_instance(self, obj: Party) -> str:
+        return f"{obj.person.full_name} — {obj.get_role_display()}"
+
+
+def parties_of(case: Any, roles: tuple[str, ...] | None = None) -> Any:
+    parties = Party.objects.filter(case=case).select_related("person").order_by("id")
+    if roles is not None:
+        parties = parties.filter(role__in=roles)
+    return parties
+
+
+class CaseOpenForm(forms.Form):
+    title = forms.CharField(
+        label="Name of the case",
+        max_length=120,
+        help_text="How the practice refers to the family, e.g. “Rivers family”.",
+    )
+    referral_source = forms.ChoiceField(label="Referred by", choices=ReferralSource.choices)
+    referral_date = date_field("Referral date")
+    referral_reason = forms.CharField(label="Reason for referral", widget=text_area(4))
+    court_ordered = forms.TypedChoiceField(
+        label="Voluntary or court-ordered",
+        choices=[("no", "Voluntary"), ("yes", "Court-ordered")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    scenarios = forms.MultipleChoiceField(
+        label="Presenting scenarios",
+        choices=Scenario.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick every one that applies.",
+    )
+
+
+class PartyForm(forms.Form):
+    role = forms.ChoiceField(label="Role in this case", choices=PartyRole.choices)
+    first_name = forms.CharField(label="First name", max_length=80)
+    last_name = forms.CharField(label="Last name", max_length=80)
+    date_of_birth = date_field("Date of birth", required=False, today=False)
+    email = forms.EmailField(label="E-mail", required=False)
+    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    address = forms.CharField(label="Address", required=False, widget=text_area(3))
+    protected_address = forms.BooleanField(
+        label="Protected address",
+        required=False,
+        help_text="Domestic-violence or address-confidentiality programme: the contact details "
+        "are shown to the treating therapists only.",
+    )
+    interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
+    preferred_language = forms.CharField(label="Preferred language", max_length=40, required=False)
+    organisation = forms.CharField(
+        label="Organisation",
+        max_length=120,
+        required=False,
+        help_text="For a professional: law firm, agency, school or court.",
+    )
+    represents = PartyChoiceField(
+        label="Acts for",
+        queryset=Party.objects.none(),
+        required=False,
+        empty_label="— nobody (not an attorney) —",
+        help_text="For an attorney: the party they represent in this case.",
+    )
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["represents"].queryset = parties_of(case)  # type: ignore[attr-defined]
+
+
+class TermForm(forms.Form):
+    """One row of a court order's terms; a row left blank is ignored."""
+
+    kind = forms.ChoiceField(
+        label="Kind of term", choices=[("", "— none —"), *TermKind.choices], required=False
+    )
+    until = date_field("Applies until", required=False, today=False)
+    due_on = date_field("Report due on", required=False, today=False)
+    text = forms.CharField(label="Wording", required=False, widget=text_area(2))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("kind") and any(data.get(f) for f in ("until", "due_on", "text")):
+            self.add_error("kind", "Choose the kind of term, or clear this row.")
+        return data
+
+    def term(self) -> TermInput | None:
+        data = self.cleaned_data
+        if not data.get("kind"):
+            return None
+        return TermInput(
+            kind=data["kind"],
+            until=data.get("until"),
+            due_on=data.get("due_on"),
+            text=data.get("text", ""),
+        )
+
+
+TERM_ROWS = 4
+
+
+class CourtOrderForm(forms.Form):
+    court = forms.CharField(label="Court", max_length=160)
+    court_case_number = forms.CharField(label="Court case number", max_length=60)
+    judge = forms.CharField(label="Judge", max_length=120, required=False)
+    issued_on = date_field("Issued on")
+
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.term_forms = [TermForm(data, prefix=f"term-{n}") for n in range(1, TERM_ROWS + 1)]
+        for number, term_form in enumerate(self.term_forms, start=1):
+            term_form.number = number  # type: ignore[attr-defined]
+
+    def is_valid(self) -> bool:
+        rows_valid = all([term_form.is_valid() for term_form in self.term_forms])
+        return super().is_valid() and rows_valid
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(term_form.errors for term_form in self.term_forms)
+
+    def terms(self) -> list[TermInput]:
+        return [term for f in self.term_forms if (term := f.term()) is not None]
+
+
+class IntakeForm(forms.Form):
+    party = PartyChoiceField(label="Held with", queryset=Party.objects.none())
+    held_on = date_field("Held on")
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = parties_of(case, FAMILY_ROLES)  # type: ignore[attr-defined]
+
+
+class ConsentForm(forms.Form):
+    party = PartyChoiceField(label="Signed by", queryset=Party.objects.none())
+    kind = forms.ChoiceField(
+        label="Document", choices=ConsentKind.choices, widget=forms.RadioSelect
+    )
+    signed_on = date_field("Signed on")
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = parties_of(case, CONSENTING_ROLES)  # type: ignore[attr-defined]
+
+
+class DocumentReviewForm(forms.Form):
+    reviewed_on = date_field("Reviewed on")
+    none_provided = forms.BooleanField(
+        label="No prior evaluations, court documents or CPS input were provided", required=False
+    )
+    description = forms.CharField(
+        label="What was reviewed",
+        required=False,
+        widget=text_area(4),
+        help_text="Prior evaluations, court documents, CPS input. Leave empty only when none "
+        "were provided.",
+    )
+
+
+class ReadinessForm(forms.Form):
+    party = PartyChoiceField(label="Whose readiness", queryset=Party.objects.none())
+    level = forms.ChoiceField(
+        label="Readiness for contact", choices=ReadinessLevel.choices, widget=forms.RadioSelect
+    )
+    rated_on = date_field("Rated on")
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=text_area(3),
+        help_text="For the child: their readiness in their own words.",
+    )
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = parties_of(case, FAMILY_ROLES)  # type: ignore[attr-defined]
+
+
+class ScreeningForm(forms.Form):
+    """A safety screen: every contraindication answered present, absent or unknown."""
+
+    screened_on = date_field("Screened on")
+    note = forms.CharField(label="Note on the screen", required=False, widget=text_area(3))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for item in Contraindication:
+            self.fields[f"{item.value}_status"] = forms.ChoiceField(
+                label=item.label,
+                choices=FindingStatus.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Answer present, absent or unknown."},
+            )
+            self.fields[f"{item.value}_note"] = forms.CharField(
+                label=f"Note on “{item.label}”",
+                required=False,
+                widget=text_area(2),
+                help_text="Required when present: describe what was found.",
+            )
+
+    def items(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [
+            (item.label, self[f"{item.value}_status"], self[f"{item.value}_note"])
+            for item in Contraindication
+        ]
+
+    def findings(self) -> dict[str, tuple[str, str]]:
+        data = self.cleaned_data
+        return {
+            item.value: (data[f"{item.value}_status"], data.get(f"{item.value}_note", ""))
+            for item in Contraindication
+        }
+
+
+class OverrideRequestForm(forms.Form):
+    rationale = forms.CharField(
+        label="Clinical rationale",
+        widget=text_area(5),
+        help_text="Why moving on serves the child despite the readiness reasons above. "
+        "Your clinical supervisor must co-sign it.",
+    )
+
+
+class OverrideDecideForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("approve", "Co-sign"), ("decline", "Decline")],
+        error_messages={"required": "Choose to co-sign or to decline."},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=text_area(2),
+        help_text="Required when you decline: say why.",
+    )
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(label="Reason for the pause", widget=text_area(3))
+
+
+class ResumeForm(forms.Form):
+    conditions = forms.MultipleChoiceField(
+        label="Conditions met",
+        choices=ResumeConditions.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Name the conditions that have been met before resuming."},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=text_area(3),
+        help_text="Required for “Other”. Resuming also needs a fresh, clear safety screen.",
+    )
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", choices=[("", "— choose —"), *Outcome.choices])
+    reason = forms.CharField(
+        label="Reason for closing",
+        widget=text_area(3),
+        help_text="Written into the case file with the outcome.",
+    )
