@@ -16,12 +16,23 @@ from django.utils import timezone
 
 from reunify.accounts.models import Role, User
 from reunify.accounts.services import token_create, user_create
+from reunify.audit.models import Event
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole
 from reunify.safety.models import Contraindication, FindingStatus
 from reunify.safety.services import screening_record
 
 PASSWORD = "correct horse battery staple 42"
+
+
+def last_event() -> Event:
+    """The newest audit event."""
+    return Event.objects.latest("seq")
+
+
+def fresh(case: Case) -> Case:
+    """The case as the database has it now."""
+    return Case.objects.get(pk=case.pk)
 
 
 def make_user(username: str, role: str = Role.THERAPIST, **extra: Any) -> User:

@@ -17,12 +17,9 @@ from reunify.accounts.services import (
     user_create,
 )
 from reunify.audit.models import Event
+from reunify.conftest import last_event
 
 STRONG = "a long and unusual passphrase 93"
-
-
-def last_event() -> Event:
-    return Event.objects.order_by("-seq").first()
 
 
 def test_a_staff_account_is_created_with_an_argon2_password_and_logged(db, supervisor):

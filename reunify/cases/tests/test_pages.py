@@ -46,6 +46,7 @@ from reunify.conftest import (
     add_party,
     advance_to,
     complete_assessment,
+    fresh,
     login,
     make_family,
     screen,
@@ -69,10 +70,6 @@ def events(action: str, case: Case) -> int:
 
 def rows(model: type[Model]) -> int:
     return model._default_manager.count()
-
-
-def fresh(case: Case) -> Case:
-    return Case.objects.get(pk=case.pk)
 
 
 def gate_texts(case: Case) -> list[str]:

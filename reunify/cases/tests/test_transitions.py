@@ -29,6 +29,8 @@ from reunify.conftest import (
     advance_to,
     clear_findings,
     complete_assessment,
+    fresh,
+    last_event,
     make_case,
     make_family,
     make_user,
@@ -50,14 +52,6 @@ RATIONALE = "Both parents engage fully; their hesitation is about pace, not safe
 
 def today() -> dt.date:
     return timezone.localdate()
-
-
-def fresh(case: Case) -> Case:
-    return Case.objects.get(pk=case.pk)
-
-
-def last_event() -> Event:
-    return Event.objects.order_by("-seq").first()
 
 
 def kinds(case: Case) -> list[str]:
