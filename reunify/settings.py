@@ -5,6 +5,7 @@ REUNIFY_ALLOWED_HOSTS are the knobs; everything else is fixed here so every depl
 the same.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -116,6 +117,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise expects the folder to exist even when it serves straight from the apps.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "reunify" / "static"]
 # Serve static files straight from the apps: no collectstatic step before `reunify serve`.
 WHITENOISE_USE_FINDERS = True
