@@ -18,12 +18,14 @@ from reunify.accounts.models import Role
 if TYPE_CHECKING:
     from reunify.accounts.models import User
     from reunify.cases.models import Case, CaseQuerySet
+    from reunify.clinical.models import Appointment, PsychotherapyNote
 
 
 class Action(StrEnum):
     VIEW = "view"  # read the case record
     EDIT = "edit"  # record, move, pause, resume, close
     COSIGN = "cosign"  # co-sign a readiness override
+    RECORD = "record"  # record what happened at a contact visit (therapists and its monitor)
 
 
 def _is_staff_member(user: Any) -> bool:
@@ -59,7 +61,7 @@ def can(user: User, action: Action, case: Case) -> bool:
         from reunify.cases.models import Case
 
         return Case.objects.filter(case_visibility(user), pk=case.pk).exists()
-    if action == Action.EDIT:
+    if action in (Action.EDIT, Action.RECORD):
         return _is_treating(user, case)
     if action == Action.COSIGN:
         return user.role == Role.SUPERVISOR and case.therapist.supervisor_id == user.pk
@@ -96,8 +98,80 @@ def may_create_case(user: User) -> bool:
     return _is_staff_member(user) and user.role in (Role.THERAPIST, Role.SUPERVISOR)
 
 
+def may_read_library(user: User) -> bool:
+    """The psychoeducation library holds no case data: every member of staff may read it."""
+    return _is_staff_member(user)
+
+
+def may_edit_library(user: User) -> bool:
+    """The practice's texts for families are edited by its administrators and supervisors."""
+    return _is_staff_member(user) and user.role in (Role.ADMIN, Role.SUPERVISOR)
+
+
 def may_see_contact(user: User, case: Case, person: Any) -> bool:
     """Contact details of a protected person are for the treating therapists only."""
     if not getattr(person, "protected_address", False):
         return can(user, Action.VIEW, case)
     return can(user, Action.EDIT, case)
+
+
+def appointment_visibility(user: User) -> Q:
+    """The appointments a user may see: those of visible cases, and a monitor's own visits."""
+    if not _is_staff_member(user):
+        return Q(pk__in=[])
+    from reunify.cases.models import Case
+
+    visible_cases = Case.objects.filter(case_visibility(user)).values("pk")
+    return Q(case__in=visible_cases) | Q(monitor=user)
+
+
+def appointment_get(user: User, appointment_id: int, action: Action = Action.VIEW) -> Appointment:
+    """The appointment if the user may perform the action on it; 404/403 otherwise."""
+    from reunify.clinical.models import Appointment
+
+    appointment = (
+        Appointment.objects.filter(appointment_visibility(user), pk=appointment_id)
+        .select_related("case__therapist", "monitor", "rung")
+        .first()
+    )
+    if appointment is None:
+        raise Http404("No such appointment.")
+    require_appointment(user, action, appointment)
+    return appointment
+
+
+def require_appointment(user: User, action: Action, appointment: Appointment) -> None:
+    """A monitor may see and record their own visits and nothing else on the case."""
+    is_monitor = _is_staff_member(user) and appointment.monitor_id == user.pk
+    if action == Action.VIEW and is_monitor:
+        return
+    if action == Action.RECORD and is_monitor and user.role == Role.MONITOR:
+        return
+    case_action = Action.EDIT if action == Action.RECORD else action
+    if is_monitor and not can(user, Action.VIEW, appointment.case):
+        raise PermissionDenied(f"You may not {action} this visit.")
+    require(user, case_action, appointment.case)
+
+
+def may_read_psychotherapy_note(user: User, note: PsychotherapyNote) -> bool:
+    """Only the author; their supervisor too once the author has shared it."""
+    if not _is_staff_member(user):
+        return False
+    if note.author_id == user.pk:
+        return True
+    return bool(
+        note.shared_with_supervisor
+        and user.role == Role.SUPERVISOR
+        and note.author.supervisor_id == user.pk
+    )
+
+
+def psychotherapy_note_visibility(user: User) -> Q:
+    if not _is_staff_member(user):
+        return Q(pk__in=[])
+    shared = (
+        Q(shared_with_supervisor=True, author__supervisor=user)
+        if user.role == Role.SUPERVISOR
+        else Q(pk__in=[])
+    )
+    return Q(author=user) | shared

@@ -21,6 +21,7 @@ from reunify.accounts.models import User
 from reunify.accounts.services import token_authenticate
 from reunify.cases.api import router as cases_router
 from reunify.cases.services import GateClosed
+from reunify.documents.api import router as documents_router
 from reunify.safety.api import router as safety_router
 
 
@@ -50,6 +51,7 @@ api = ReunifyAPI(
 )
 api.add_router("/", cases_router)
 api.add_router("/", safety_router)
+api.add_router("/", documents_router)
 
 
 def _answer(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -19,6 +19,8 @@ from reunify.accounts.services import token_create, user_create
 from reunify.audit.models import Event
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole
+from reunify.psychoeducation.models import Module
+from reunify.psychoeducation.services import module_assign, module_complete
 from reunify.safety.models import Contraindication, FindingStatus
 from reunify.safety.services import screening_record
 
@@ -135,6 +137,15 @@ def rate_all_ready(therapist: User, family: Family) -> None:
         )
 
 
+def complete_modules(therapist: User, family: Family) -> None:
+    """Assign each parent a module from the shipped library and record its completion."""
+    module = Module.objects.active().order_by("id").first()
+    assert module is not None, "the psychoeducation library ships its modules by migration"
+    for party in (family.estranged, family.other):
+        assignment = module_assign(actor=therapist, case=family.case, party=party, module=module)
+        module_complete(actor=therapist, assignment=assignment, completed_on=timezone.localdate())
+
+
 def advance_to(therapist: User, family: Family, phase: str) -> None:
     """Walk the case forward, recording what each gate needs, until it is in `phase`."""
     complete_assessment(therapist, family)
@@ -146,6 +157,8 @@ def advance_to(therapist: User, family: Family, phase: str) -> None:
         "integration",
     ]
     while family.case.phase != phase:
+        if family.case.phase == "psychoeducation":
+            complete_modules(therapist, family)
         if family.case.phase == "individual_work":
             rate_all_ready(therapist, family)
         services.case_advance(actor=therapist, case=family.case)

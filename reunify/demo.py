@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,9 @@ from reunify.accounts.services import user_create
 from reunify.audit.chain import audit_source
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole, TermKind
+from reunify.documents.models import DocumentKind
+from reunify.documents.pdf import text_pdf
+from reunify.documents.services import document_upload
 from reunify.safety.models import Contraindication, FindingStatus
 from reunify.safety.services import screening_record
 
@@ -168,6 +172,15 @@ def _ready(therapist: User, fam: _Family, days_ago: int) -> None:
         )
 
 
+def _document(
+    therapist: User, case: Case, *, kind: str, title: str, filename: str, lines: list[str]
+) -> None:
+    """Upload a one-page sample PDF, marked as fictional on its face."""
+    pdf = text_pdf(title, [*lines, "", "FICTIONAL DEMO DOCUMENT - Reunify demo practice."])
+    upload = SimpleUploadedFile(filename, pdf, content_type="application/pdf")
+    document_upload(actor=therapist, case=case, kind=kind, title=title, upload=upload)
+
+
 def _larkspur(staff: dict[str, User]) -> None:
     """In assessment: intakes under way, the gate lists what is still missing."""
     t = staff["therapist1"]
@@ -216,6 +229,19 @@ def _thistlewood(staff: dict[str, User]) -> None:
         reason="Loyalty conflict after a contested move; CPS referral after an exchange incident.",
         referral_days_ago=70,
     )
+    _document(
+        t,
+        fam.case,
+        kind=DocumentKind.PRIOR_EVALUATION,
+        title="Child custody evaluation (2025), summary",
+        filename="Thistlewood custody evaluation 2025.pdf",
+        lines=[
+            "Evaluator: Dr. Ingrid Vasquez-Lowe, Ph.D. (fictional)",
+            "Child: Rowan Thistlewood, 12",
+            "Rowan is caught in a loyalty conflict after the contested move.",
+            "Recommends reunification therapy before any change to parenting time.",
+        ],
+    )
     _assess(t, fam, start=60)
     services.case_advance(actor=t, case=fam.case, rationale="Assessment complete.")
     services.case_advance(actor=t, case=fam.case, rationale="Modules completed by both parents.")
@@ -252,6 +278,19 @@ def _marigold(staff: dict[str, User]) -> None:
         judge="Hon. Bertram Quayle",
         issued_on=_day(110),
         terms=[services.TermInput(kind=TermKind.SUPERVISED_UNTIL, until=_day(-50))],
+    )
+    _document(
+        t,
+        fam.case,
+        kind=DocumentKind.COURT_ORDER,
+        title="Minute order FL-2025-019822",
+        filename="Marigold minute order FL-2025-019822.pdf",
+        lines=[
+            "Superior Court of Elmshire County, Family Division",
+            "Hon. Bertram Quayle",
+            "Contact between Ansel Marigold and Tamsin is supervised only until further order.",
+            "Reunification therapy is ordered; the therapist reports progress to the court.",
+        ],
     )
     _assess(t, fam, start=100)
     services.case_advance(actor=t, case=fam.case)

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "reunify.accounts",
     "reunify.cases",
     "reunify.safety",
+    "reunify.psychoeducation",
+    "reunify.documents",
+    "reunify.clinical",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +148,11 @@ if not DEBUG:
 
 # The number of days a safety screen stays current (PRODUCT.md §3).
 REUNIFY_SCREEN_VALID_DAYS = 30
+
+# Uploaded documents live outside the web root and are served only through `access`
+# (PRODUCT.md §8); never put this folder under STATIC_ROOT.
+REUNIFY_DOCUMENTS_DIR = Path(os.environ.get("REUNIFY_DOCUMENTS_DIR", VAR_DIR / "documents"))
+REUNIFY_MAX_UPLOAD_BYTES = int(os.environ.get("REUNIFY_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
 
 LOGGING = {
     "version": 1,

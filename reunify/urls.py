@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("reunify.accounts.urls")),
     path("", include("reunify.cases.urls")),
+    path("", include("reunify.documents.urls")),
 ]

@@ -29,6 +29,7 @@ from reunify.cases.models import (
     ReadinessRating,
     TermKind,
 )
+from reunify.psychoeducation.models import ModuleAssignment
 from reunify.safety.models import Contraindication, FindingStatus, Screening
 
 
@@ -92,6 +93,7 @@ def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
         "readiness_ratings",
         Prefetch("court_orders", queryset=CourtOrder.objects.prefetch_related("terms")),
         Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
+        Prefetch("module_assignments", queryset=ModuleAssignment.objects.select_related("module")),
     )
 
 
@@ -109,7 +111,7 @@ def screen_due_on(case: Case) -> dt.date | None:
     return screen.screened_on + dt.timedelta(days=settings.REUNIFY_SCREEN_VALID_DAYS)
 
 
-def _safety_reasons(case: Case, *, needs_current_screen: bool, today: dt.date) -> list[Reason]:
+def safety_reasons(case: Case, *, needs_current_screen: bool, today: dt.date) -> list[Reason]:
     screen = latest_screening(case)
     if screen is None:
         return [Reason("no_screen", "no safety screen recorded yet", Kind.SAFETY)]
@@ -145,39 +147,34 @@ def _safety_reasons(case: Case, *, needs_current_screen: bool, today: dt.date) -
     return reasons
 
 
-def _court_reasons(case: Case, *, into: str, today: dt.date) -> list[Reason]:
+def court_reasons(
+    case: Case, *, supervised: bool, in_therapy: bool, today: dt.date
+) -> list[Reason]:
+    """Court terms in force that forbid the contact about to begin.
+
+    `supervised` and `in_therapy` describe that contact: a supervised-only term forbids
+    unsupervised contact, a therapeutic-only term forbids contact outside therapy, and a
+    no-contact term forbids all of it.
+    """
     reasons = []
     for order in case.court_orders.all():
         for term in order.terms.all():
             if not term.in_force(today):
                 continue
+            until = f" until {term.until}" if term.until else ""
             if term.kind == TermKind.NO_CONTACT:
-                until = f" until {term.until}" if term.until else ""
-                reasons.append(
-                    Reason(
-                        f"court_no_contact_{term.pk}",
-                        f"court order {order.number} forbids contact{until}",
-                        Kind.COURT,
-                    )
+                code, text = "no_contact", f"court order {order.number} forbids contact{until}"
+            elif term.kind == TermKind.SUPERVISED_UNTIL and not supervised:
+                code = "supervised"
+                text = (
+                    f"court order {order.number} allows supervised contact only until {term.until}"
                 )
-            elif into == Phase.INTEGRATION and term.kind == TermKind.SUPERVISED_UNTIL:
-                reasons.append(
-                    Reason(
-                        f"court_supervised_{term.pk}",
-                        f"court order {order.number} allows supervised contact only "
-                        f"until {term.until}",
-                        Kind.COURT,
-                    )
-                )
-            elif into == Phase.INTEGRATION and term.kind == TermKind.THERAPEUTIC_ONLY:
-                until = f" until {term.until}" if term.until else ""
-                reasons.append(
-                    Reason(
-                        f"court_therapeutic_only_{term.pk}",
-                        f"court order {order.number} allows therapeutic contact only{until}",
-                        Kind.COURT,
-                    )
-                )
+            elif term.kind == TermKind.THERAPEUTIC_ONLY and not in_therapy:
+                code = "therapeutic_only"
+                text = f"court order {order.number} allows therapeutic contact only{until}"
+            else:
+                continue
+            reasons.append(Reason(f"court_{code}_{term.pk}", text, Kind.COURT))
     return reasons
 
 
@@ -249,6 +246,33 @@ def _assessment_reasons(case: Case) -> list[Reason]:
     return reasons
 
 
+def _psychoeducation_reasons(case: Case) -> list[Reason]:
+    """Each parent has had a module, and every module given to anyone has been completed."""
+    assignments = list(case.module_assignments.all())
+    assigned = {a.party_id for a in assignments}
+    reasons = [
+        Reason(
+            f"no_module_{party.pk}",
+            f"no psychoeducation module assigned to {party.label} yet",
+            Kind.RECORD,
+        )
+        for party in _parties(case, *PARENT_ROLES)
+        if party.pk not in assigned
+    ]
+    parties = {party.pk: party for party in case.parties.all()}
+    for assignment in assignments:
+        if assignment.completed_on is None:
+            reasons.append(
+                Reason(
+                    f"module_not_completed_{assignment.pk}",
+                    f"{parties[assignment.party_id].label} has not completed "
+                    f"'{assignment.module.title}'",
+                    Kind.READINESS,
+                )
+            )
+    return reasons
+
+
 def _readiness_reasons(case: Case) -> list[Reason]:
     latest: dict[int, ReadinessRating] = {}
     for rated in case.readiness_ratings.all():
@@ -305,13 +329,17 @@ def gate_for(case: Case, *, today: dt.date | None = None) -> Gate:
             )
         )
     in_contact = following in (Phase.THERAPEUTIC_CONTACT, Phase.INTEGRATION)
-    reasons += _safety_reasons(case, needs_current_screen=in_contact, today=today)
+    reasons += safety_reasons(case, needs_current_screen=in_contact, today=today)
     if following == Phase.PSYCHOEDUCATION:
         reasons += _assessment_reasons(case)
+    if following == Phase.INDIVIDUAL_WORK:
+        reasons += _psychoeducation_reasons(case)
     if following == Phase.THERAPEUTIC_CONTACT:
         reasons += _readiness_reasons(case)
-    if in_contact:
-        reasons += _court_reasons(case, into=following, today=today)
+    if following == Phase.THERAPEUTIC_CONTACT:
+        reasons += court_reasons(case, supervised=True, in_therapy=True, today=today)
+    if following == Phase.INTEGRATION:
+        reasons += court_reasons(case, supervised=False, in_therapy=False, today=today)
     return Gate(case.phase, following, reasons)
 
 
@@ -320,6 +348,6 @@ def active_contact_bans(case: Case, *, today: dt.date | None = None) -> list[str
     today = today or timezone.localdate()
     return [
         r.text
-        for r in _court_reasons(case, into=Phase.THERAPEUTIC_CONTACT, today=today)
+        for r in court_reasons(case, supervised=True, in_therapy=True, today=today)
         if r.code.startswith("court_no_contact")
     ]

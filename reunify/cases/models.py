@@ -157,6 +157,15 @@ class PartyRole(models.TextChoices):
 
 
 PARENT_ROLES = (PartyRole.ESTRANGED_PARENT, PartyRole.OTHER_PARENT)
+# The family, as against the professionals around it.
+FAMILY_ROLES = (
+    PartyRole.CHILD,
+    PartyRole.ESTRANGED_PARENT,
+    PartyRole.OTHER_PARENT,
+    PartyRole.GUARDIAN,
+    PartyRole.STEP_PARENT,
+    PartyRole.EXTENDED_FAMILY,
+)
 # The adults whose informed consent, limits of confidentiality and service agreement are needed.
 CONSENTING_ROLES = (
     PartyRole.ESTRANGED_PARENT,
@@ -273,6 +282,14 @@ class Intake(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="intakes")
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="intakes")
     held_on = models.DateField()
+    appointment = models.ForeignKey(
+        "clinical.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The intake interview session this was recorded from, if any.",
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -53,7 +53,11 @@ def case_detail(user: User, case_id: int) -> Case:
     case = (
         with_gate_facts(access.cases_for(user).filter(pk=case_id))
         .prefetch_related(
-            "co_therapists", "transitions__actor", "transitions__cosigned_by", "override_requests"
+            "co_therapists",
+            "transitions__actor",
+            "transitions__cosigned_by",
+            "override_requests",
+            "documents__uploaded_by",
         )
         .first()
     )
@@ -74,10 +78,14 @@ class Look:
     source: str
 
 
+# Audit events that are looks at the case, not changes to it.
+READ_ACTIONS = ("case.view", "document.download")
+
+
 def case_access_log(case: Case, *, limit: int = 200) -> list[Look]:
     """Who looked at this case, newest first (from the audit log)."""
     events = (
-        Event.objects.filter(case_id=case.pk, action="case.view")
+        Event.objects.filter(case_id=case.pk, action__in=READ_ACTIONS)
         .order_by("-seq")
         .values_list("actor_label", "at", "detail", "source")[:limit]
     )
@@ -116,6 +124,7 @@ _ACTION_WORDS = {
     "case.pause": "paused the case",
     "case.resume": "resumed the case",
     "case.close": "closed the case",
+    "document.upload": "uploaded a document",
 }
 
 
@@ -123,7 +132,7 @@ def case_timeline(case: Case, *, limit: int = 500) -> list[TimelineEntry]:
     """Every change to the case, newest first, from the audit log (reads are left out)."""
     events = (
         Event.objects.filter(case_id=case.pk)
-        .exclude(action="case.view")
+        .exclude(action__in=READ_ACTIONS)
         .order_by("-seq")
         .values_list("at", "actor_label", "action", "detail")[:limit]
     )

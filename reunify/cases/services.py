@@ -306,7 +306,14 @@ def court_order_record(
 
 
 @transaction.atomic
-def intake_record(*, actor: User, case: Case, party: Party, held_on: dt.date) -> Intake:
+def intake_record(
+    *,
+    actor: User,
+    case: Case,
+    party: Party,
+    held_on: dt.date,
+    appointment: Any = None,
+) -> Intake:
     access.require(actor, access.Action.EDIT, case)
     _require_open(case)
     _party_of(case, party)
@@ -314,7 +321,12 @@ def intake_record(*, actor: User, case: Case, party: Party, held_on: dt.date) ->
         raise ValidationError("Intakes are held with family members, not with professionals.")
     _require_not_future(held_on, "intake")
     intake = Intake.objects.create(
-        case=case, party=party, held_on=held_on, recorded_by=actor, recorded_at=timezone.now()
+        case=case,
+        party=party,
+        held_on=held_on,
+        appointment=appointment,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
     )
     audit_record(
         actor=actor,
@@ -464,6 +476,9 @@ def _move(
             "overridden": [r["text"] for r in overridden or []],
         },
     )
+    from reunify.clinical.services import on_phase_entered
+
+    on_phase_entered(actor=actor, case=case, phase=to_phase)
     return transition
 
 
@@ -610,6 +625,9 @@ def _pause(*, actor: User, case: Case, reason: str) -> Transition:
     audit_record(
         actor=actor, action="case.pause", case_id=case.pk, obj=transition, detail={"reason": reason}
     )
+    from reunify.clinical.services import on_pause
+
+    on_pause(actor=actor, case=case, reason=reason)
     return transition
 
 

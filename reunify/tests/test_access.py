@@ -34,10 +34,30 @@ PEOPLE = [
 ]
 # Who may do what to the Rivers case.
 OWN_CASE = {
-    "therapist": {Action.VIEW: ALLOWED, Action.EDIT: ALLOWED, Action.COSIGN: FORBIDDEN},
-    "co_therapist": {Action.VIEW: ALLOWED, Action.EDIT: ALLOWED, Action.COSIGN: FORBIDDEN},
-    "evaluator": {Action.VIEW: ALLOWED, Action.EDIT: FORBIDDEN, Action.COSIGN: FORBIDDEN},
-    "supervisor": {Action.VIEW: ALLOWED, Action.EDIT: FORBIDDEN, Action.COSIGN: ALLOWED},
+    "therapist": {
+        Action.VIEW: ALLOWED,
+        Action.EDIT: ALLOWED,
+        Action.COSIGN: FORBIDDEN,
+        Action.RECORD: ALLOWED,
+    },
+    "co_therapist": {
+        Action.VIEW: ALLOWED,
+        Action.EDIT: ALLOWED,
+        Action.COSIGN: FORBIDDEN,
+        Action.RECORD: ALLOWED,
+    },
+    "evaluator": {
+        Action.VIEW: ALLOWED,
+        Action.EDIT: FORBIDDEN,
+        Action.COSIGN: FORBIDDEN,
+        Action.RECORD: FORBIDDEN,
+    },
+    "supervisor": {
+        Action.VIEW: ALLOWED,
+        Action.EDIT: FORBIDDEN,
+        Action.COSIGN: ALLOWED,
+        Action.RECORD: FORBIDDEN,
+    },
     **{
         who: dict.fromkeys(Action, HIDDEN)
         for who in ("other_supervisor", "outsider", "monitor", "admin", "inactive", "anonymous")

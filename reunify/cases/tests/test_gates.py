@@ -16,6 +16,7 @@ from reunify.conftest import (
     Family,
     add_party,
     advance_to,
+    complete_modules,
     make_case,
     rate_all_ready,
     screen,
@@ -197,6 +198,7 @@ def test_a_stale_screen_does_not_hold_up_assessment_or_preparation(therapist, fa
 
     assert services.case_gate(family.case).is_open
     services.case_advance(actor=therapist, case=family.case)
+    complete_modules(therapist, family)
     assert services.case_gate(family.case).is_open
     services.case_advance(actor=therapist, case=family.case)
     assert family.case.phase == Phase.INDIVIDUAL_WORK
@@ -206,6 +208,7 @@ def test_a_stale_screen_closes_the_way_into_therapeutic_contact(therapist, famil
     record_assessment(therapist, family, skip=frozenset({"screen"}))
     screen(therapist, family.case, days_ago=34)
     services.case_advance(actor=therapist, case=family.case)
+    complete_modules(therapist, family)
     services.case_advance(actor=therapist, case=family.case)
     rate_all_ready(therapist, family)
 

@@ -29,6 +29,7 @@ from reunify.conftest import (
     advance_to,
     clear_findings,
     complete_assessment,
+    complete_modules,
     fresh,
     last_event,
     make_case,
@@ -97,6 +98,7 @@ def test_a_case_moves_through_every_phase_and_each_move_is_recorded(therapist, f
     complete_assessment(therapist, family)
     services.case_advance(actor=therapist, case=case, rationale="Assessment complete.")
     assert fresh(case).phase == Phase.PSYCHOEDUCATION
+    complete_modules(therapist, family)
     services.case_advance(actor=therapist, case=case)
     assert fresh(case).phase == Phase.INDIVIDUAL_WORK
     rate_all_ready(therapist, family)
