@@ -66,7 +66,7 @@ def main() -> None:
             if i % 2:
                 advance_to(therapist, family, "therapeutic_contact")
             families.append(family)
-        client = Client()
+        client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(therapist)
         token = token_create(actor=None, user=therapist)
         case_id = families[-1].case.pk

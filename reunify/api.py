@@ -21,7 +21,9 @@ from reunify.accounts.models import User
 from reunify.accounts.services import token_authenticate
 from reunify.cases.api import router as cases_router
 from reunify.cases.services import GateClosed
+from reunify.clinical.api import router as clinical_router
 from reunify.documents.api import router as documents_router
+from reunify.psychoeducation.api import router as psychoeducation_router
 from reunify.safety.api import router as safety_router
 
 
@@ -52,6 +54,8 @@ api = ReunifyAPI(
 api.add_router("/", cases_router)
 api.add_router("/", safety_router)
 api.add_router("/", documents_router)
+api.add_router("/", clinical_router)
+api.add_router("/", psychoeducation_router)
 
 
 def _answer(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

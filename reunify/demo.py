@@ -24,6 +24,8 @@ from reunify.cases.models import Case, ConsentKind, Party, PartyRole, TermKind
 from reunify.documents.models import DocumentKind
 from reunify.documents.pdf import text_pdf
 from reunify.documents.services import document_upload
+from reunify.psychoeducation.models import Language, Module, Topic
+from reunify.psychoeducation.services import module_assign, module_complete
 from reunify.safety.models import Contraindication, FindingStatus
 from reunify.safety.services import screening_record
 
@@ -172,6 +174,32 @@ def _ready(therapist: User, fam: _Family, days_ago: int) -> None:
         )
 
 
+def _prepare(
+    therapist: User, fam: _Family, *, days_ago: int, unfinished: Party | None = None
+) -> None:
+    """Psychoeducation: a library module for each family member, completed in session.
+
+    The one given to `unfinished` is left open, as the gate into individual work would see it.
+    """
+    plan = [
+        (fam.estranged, Topic.IMPACT_OF_ESTRANGEMENT),
+        (fam.other, Topic.CO_PARENTING),
+        (fam.child, Topic.EMOTIONAL_REGULATION),
+    ]
+    for party, topic in plan:
+        module = (
+            Module.objects.active()
+            .filter(topic=topic, language=Language.ENGLISH)
+            .order_by("id")
+            .first()
+        )
+        if module is None:
+            raise RuntimeError(f"The module library has no English module on {topic.label!r}.")
+        assignment = module_assign(actor=therapist, case=fam.case, party=party, module=module)
+        if party is not unfinished:
+            module_complete(actor=therapist, assignment=assignment, completed_on=_day(days_ago))
+
+
 def _document(
     therapist: User, case: Case, *, kind: str, title: str, filename: str, lines: list[str]
 ) -> None:
@@ -244,6 +272,7 @@ def _thistlewood(staff: dict[str, User]) -> None:
     )
     _assess(t, fam, start=60)
     services.case_advance(actor=t, case=fam.case, rationale="Assessment complete.")
+    _prepare(t, fam, days_ago=50)
     services.case_advance(actor=t, case=fam.case, rationale="Modules completed by both parents.")
     _clear_screen(
         t,
@@ -294,6 +323,7 @@ def _marigold(staff: dict[str, User]) -> None:
     )
     _assess(t, fam, start=100)
     services.case_advance(actor=t, case=fam.case)
+    _prepare(t, fam, days_ago=90)
     services.case_advance(actor=t, case=fam.case)
     _clear_screen(t, fam.case, days_ago=24)
     _ready(t, fam, days_ago=22)
@@ -316,6 +346,7 @@ def _fernhollow(staff: dict[str, User]) -> None:
     )
     _assess(t, fam, start=80)
     services.case_advance(actor=t, case=fam.case)
+    _prepare(t, fam, days_ago=70)
     services.case_advance(actor=t, case=fam.case)
     _clear_screen(t, fam.case, days_ago=10)
     services.readiness_record(
@@ -362,6 +393,7 @@ def _quillfeather(staff: dict[str, User]) -> None:
     )
     _assess(t, fam, start=190)
     services.case_advance(actor=t, case=fam.case)
+    _prepare(t, fam, days_ago=180)
     services.case_advance(actor=t, case=fam.case)
     _clear_screen(t, fam.case, days_ago=15)
     _ready(t, fam, days_ago=14)
@@ -385,6 +417,8 @@ def _bramblecott(staff: dict[str, User]) -> None:
     )
     _assess(t, fam, start=290)
     services.case_advance(actor=t, case=fam.case)
+    # Rupert never finished his module; the case closed before individual work.
+    _prepare(t, fam, days_ago=280, unfinished=fam.other)
     services.case_close(
         actor=t,
         case=fam.case,

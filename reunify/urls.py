@@ -8,5 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("reunify.accounts.urls")),
     path("", include("reunify.cases.urls")),
+    path("", include("reunify.clinical.urls")),
+    path("", include("reunify.psychoeducation.urls")),
     path("", include("reunify.documents.urls")),
 ]

@@ -61,6 +61,15 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, sort_keys=True))
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append: which case and object it concerns, and what else to keep."""
+
+    case_id: int | None = None
+    obj: models.Model | None = None
+    detail: dict[str, Any] | None = None
+
+
 def audit_record(
     *,
     actor: Any,
@@ -70,28 +79,41 @@ def audit_record(
     detail: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event to the chain, inside the caller's transaction."""
+    return audit_record_many(actor=actor, action=action, entries=[Entry(case_id, obj, detail)])[0]
+
+
+def audit_record_many(*, actor: Any, action: str, entries: list[Entry]) -> list[Event]:
+    """Append one event per entry, taking the chain's lock once (a list page's reads)."""
+    if not entries:
+        return []
     with transaction.atomic():
         head = ChainHead.objects.select_for_update().filter(id=1).first()
         if head is None:
             head = ChainHead.objects.create(id=1, seq=0, hash=GENESIS)
         is_user = actor is not None and getattr(actor, "is_authenticated", False)
-        event = Event(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor=actor if is_user else None,
-            actor_label=actor.get_username() if is_user else "anonymous",
-            action=action,
-            case_id=case_id,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            source=_source.get(),
-            detail=_jsonable(detail or {}),
-            prev_hash=head.hash,
-        )
-        event.hash = event_hash(event)
-        event.save(force_insert=True)
-        ChainHead.objects.filter(id=1).update(seq=event.seq, hash=event.hash)
-        return event
+        now = timezone.now()
+        seq, prev_hash = head.seq, head.hash
+        events = []
+        for entry in entries:
+            seq += 1
+            event = Event(
+                seq=seq,
+                at=now,
+                actor=actor if is_user else None,
+                actor_label=actor.get_username() if is_user else "anonymous",
+                action=action,
+                case_id=entry.case_id,
+                object_type=entry.obj._meta.label_lower if entry.obj is not None else "",
+                object_id=str(entry.obj.pk) if entry.obj is not None else "",
+                source=_source.get(),
+                detail=_jsonable(entry.detail or {}),
+                prev_hash=prev_hash,
+            )
+            event.hash = prev_hash = event_hash(event)
+            events.append(event)
+        Event.objects.bulk_create(events)
+        ChainHead.objects.filter(id=1).update(seq=seq, hash=prev_hash)
+        return events
 
 
 @dataclass(frozen=True)

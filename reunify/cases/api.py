@@ -137,8 +137,7 @@ def case_list(request: HttpRequest, include_closed: bool = False) -> list[CaseRo
     """The cases you may see, with phase, pause, days in phase, next screen due and gate."""
     user = request_user(request)
     rows = selectors.caseload(user, include_closed=include_closed)
-    for row in rows:
-        services.case_view(actor=user, case=row.case, what="api:case_list")
+    services.case_views(actor=user, cases=[row.case for row in rows], what="api:case_list")
     return [CaseRowOut.of(row) for row in rows]
 
 
@@ -414,8 +413,8 @@ def override_awaiting_list(request: HttpRequest) -> list[OverrideOut]:
     """Overrides awaiting your co-signature as clinical supervisor (empty for anyone else)."""
     user = request_user(request)
     overrides = list(selectors.overrides_awaiting(user).select_related("decided_by"))
-    for case in {o.case_id: o.case for o in overrides}.values():
-        services.case_view(actor=user, case=case, what="api:override_awaiting_list")
+    cases = list({o.case_id: o.case for o in overrides}.values())
+    services.case_views(actor=user, cases=cases, what="api:override_awaiting_list")
     return [OverrideOut.of(o) for o in overrides]
 
 

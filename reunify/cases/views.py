@@ -55,6 +55,7 @@ class CaseloadLine:
 
     row: selectors.CaseloadRow
     next_label: str
+    sessions: Any = None  # clinical.views.CaseloadSessions: held vs due, overdue check-ins
 
     @property
     def case(self) -> Case:
@@ -71,10 +72,17 @@ def _caseload_page(
     user = request.user
     if not access.may_create_case(user):
         return render(request, "cases/no_caseload.html", status=status)
+    from reunify.clinical.views import caseload_sessions
+
+    rows = selectors.caseload(user)
+    sessions = caseload_sessions([row.case for row in rows])
     lines = [
-        CaseloadLine(row=row, next_label=_phase_label(row.gate.next_phase))
-        for row in selectors.caseload(user)
+        CaseloadLine(
+            row=row, next_label=_phase_label(row.gate.next_phase), sessions=sessions[row.case.pk]
+        )
+        for row in rows
     ]
+    services.case_views(actor=user, cases=[line.case for line in lines], what="caseload")
     awaiting = []
     for override in selectors.overrides_awaiting(user):
         if decided and decided[0] == override.pk:
@@ -176,8 +184,11 @@ def _case_page(
     refused: services.GateClosed | None = None,
     refused_message: str = "",
     problems: list[str] | None = None,
+    ladder_refused: services.GateClosed | None = None,
 ) -> HttpResponse:
     """The case page; after a refused POST it shows the refusal and the bound form."""
+    from reunify.clinical.views import case_sections
+
     user = request.user
     case = selectors.case_detail(user, case_id)
     services.case_view(actor=user, case=case)
@@ -239,6 +250,7 @@ def _case_page(
         "bound": bound,
         "timeline": selectors.case_timeline(case),
         "looks": selectors.case_access_log(case),
+        **case_sections(user, case, may_edit=may_edit, bound=bound, refused=ladder_refused),
     }
     return render(request, "cases/case_detail.html", context, status=status)
 

@@ -43,14 +43,17 @@ def next_rung(ladder: Ladder) -> ContactRung | None:
 
 def streak(ladder: Ladder, appointments: list[Appointment]) -> list[Appointment]:
     """The contact visits on the current rung since stepping onto it, newest last, cut at the
-    last visit that ended early or raised a safety concern (that visit restarts the count)."""
+    last visit that ended early or raised a safety concern (that visit restarts the count).
+
+    "Since stepping onto it" goes by when a visit was scheduled, so a visit entered after the
+    fact still counts, while visits from an earlier stay on the same rung do not."""
     current = ladder.current_rung
     visits = [
         a
         for a in appointments
         if current is not None
         and a.rung_id == current.pk
-        and a.starts_at >= ladder.rung_entered_at
+        and a.created_at >= ladder.rung_entered_at
         and a.status in (AppointmentStatus.COMPLETED, AppointmentStatus.ENDED_EARLY)
     ]
     visits.sort(key=lambda a: (a.starts_at, a.pk))
@@ -113,7 +116,7 @@ def ladder_gate(
         for a in appointments
         if current is not None
         and a.rung_id == current.pk
-        and a.starts_at >= ladder.rung_entered_at
+        and a.created_at >= ladder.rung_entered_at
         and getattr(a, "contact_record", None) is not None
         and a.contact_record.safety_concern
     ]

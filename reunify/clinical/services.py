@@ -165,6 +165,9 @@ def appointment_schedule(
         raise ValidationError("Only contact visits have a ladder rung and a visit monitor.")
     if kind == AppointmentKind.INTAKE and len(participants) != 1:
         raise ValidationError("An intake interview is held with one party at a time.")
+    if kind == AppointmentKind.INTAKE and participants[0].role not in FAMILY_ROLES:
+        # Completing it records an intake, which only a family member can have.
+        raise ValidationError("Intakes are held with family members, not with professionals.")
     appointment = Appointment.objects.create(
         case=case,
         kind=kind,
@@ -211,6 +214,9 @@ def appointment_reschedule(
     _editable(appointment)
     if appointment.is_contact and case.is_paused:
         raise ValidationError("The case is paused; contact visits stay held until it resumes.")
+    if appointment.is_contact:
+        # A visit held by a step down is not brought back above the rung the ladder is on now.
+        _check_contact_allowed(case, appointment.rung, appointment.kind)
     if timezone.is_naive(starts_at):
         raise ValidationError("The start time needs a time zone.")
     before = appointment.starts_at

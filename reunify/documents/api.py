@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from ninja import File, Form, Router, Schema, UploadedFile
 
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read, request_user
@@ -90,7 +90,7 @@ def document_create(
         }
     },
 )
-def document_download(request: HttpRequest, id: int) -> HttpResponse | tuple[int, ErrorOut]:
+def document_download(request: HttpRequest, id: int) -> HttpResponseBase | tuple[int, ErrorOut]:
     """The document's file; every download is written to the audit log."""
     user = request_user(request)
     document = selectors.document_get(user, id)

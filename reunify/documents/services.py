@@ -17,8 +17,8 @@ from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from django.conf import settings
-from django.core.files import File
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -97,7 +97,7 @@ def size_words(size: int) -> str:
 def _too_large(name: str, size: int, limit: int) -> ValidationError:
     said, allowed = size_words(size), size_words(limit)
     if said == allowed:
-        said, allowed = f"{size:,} bytes", f"{limit:,} bytes"
+        said, allowed = f"{size:,} bytes", f"{allowed} ({limit:,} bytes)"
     return ValidationError(f"“{name}” is too large ({said}); a document can be at most {allowed}.")
 
 
@@ -122,9 +122,7 @@ def _file_type(upload: File, name: str) -> FileType:
 
 
 @transaction.atomic
-def document_upload(
-    *, actor: User, case: Case, kind: str, title: str, upload: File
-) -> Document:
+def document_upload(*, actor: User, case: Case, kind: str, title: str, upload: File) -> Document:
     """Check a file, store it outside the web root and add it to the case's documents."""
     access.require(actor, access.Action.EDIT, case)
     if case.is_closed:

@@ -11,7 +11,7 @@ from typing import BinaryIO
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -80,7 +80,7 @@ def document_new(request: AuthedRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def document_download(request: AuthedRequest, document_id: int) -> HttpResponse:
+def document_download(request: AuthedRequest, document_id: int) -> HttpResponseBase:
     document = selectors.document_get(request.user, document_id)
     try:
         handle = services.document_open(actor=request.user, document=document)

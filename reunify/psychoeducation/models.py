@@ -90,7 +90,9 @@ class ModuleAssignment(models.Model):
     completion_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    completion_source = models.CharField(max_length=20, choices=CompletionSource.choices, blank=True)
+    completion_source = models.CharField(
+        max_length=20, choices=CompletionSource.choices, blank=True
+    )
 
     class Meta:
         ordering = ["assigned_at", "id"]

@@ -56,7 +56,9 @@ def _library_entry(
     if topic not in Topic.values:
         raise ValidationError(f"Unknown topic {topic!r}.")
     if language not in Language.values:
-        raise ValidationError(f"Unknown language {language!r}: choose English (en) or Spanish (es).")
+        raise ValidationError(
+            f"Unknown language {language!r}: choose English (en) or Spanish (es)."
+        )
     return {
         "topic": topic,
         "title": _text(title, "A title", limit=160),

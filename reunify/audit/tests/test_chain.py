@@ -112,6 +112,8 @@ def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervis
         "document_review.record",
         "screening.record",
         "case.transition",
+        "module.assign",
+        "module.complete",
         "readiness.record",
         "case.transition_refused",
         "override.request",

@@ -1241,6 +1241,8 @@ PATHS = {
     "/api/v1/cases/{id}/close": {"post"},
     "/api/v1/cases/{id}/timeline": {"get"},
     "/api/v1/cases/{id}/access-log": {"get"},
+    "/api/v1/cases/{id}/documents": {"get", "post"},
+    "/api/v1/documents/{id}/download": {"get"},
 }
 
 
