@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-pg lint typecheck bench demo chromium clean
+.PHONY: run test test-pg lint typecheck bench demo system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,11 @@ $(AXE): package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $(AXE)
 
-chromium:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium"; exit 1; fi; }
+# Debian packages the tests drive: Chromium (browser tests) and poppler's pdftotext (PDFs).
+system-packages:
+	@test -x /usr/bin/chromium -a -x /usr/bin/pdftotext || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium poppler-utils; \
+	  else echo "The tests need: sudo apt-get install chromium poppler-utils"; exit 1; fi; }
 
 run: $(STAMP)
 	$(BIN)/reunify migrate --noinput
@@ -40,10 +41,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy reunify
 
-test: $(STAMP) $(AXE) chromium lint typecheck
+test: $(STAMP) $(AXE) system-packages lint typecheck
 	$(BIN)/pytest -q
 
-test-pg: $(STAMP) $(AXE) chromium
+test-pg: $(STAMP) $(AXE) system-packages
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 bench: $(STAMP)
