@@ -124,15 +124,44 @@ _ACTION_WORDS = {
     "case.pause": "paused the case",
     "case.resume": "resumed the case",
     "case.close": "closed the case",
+    "module.assign": "assigned a psychoeducation module",
+    "module.complete": "recorded a completed psychoeducation module",
+    "ladder.start": "started the contact ladder",
+    "ladder.step_up": "stepped up the contact ladder",
+    "ladder.step_down": "stepped down the contact ladder",
+    "ladder.step_refused": "tried to step up the contact ladder (refused)",
+    "ladder.configure": "changed the contact ladder",
+    "ladder.assent": "recorded the child's assent",
+    "appointment.schedule": "scheduled a session",
+    "appointment.reschedule": "rescheduled a session",
+    "appointment.cancel": "recorded a cancellation",
+    "appointment.complete": "recorded a session as held",
+    "appointment.no_show": "recorded a no-show",
+    "appointment.hold": "held upcoming contact visits",
+    "contact.record": "recorded a contact visit",
+    "note.create": "wrote a progress note",
+    "note.update": "changed a draft progress note",
+    "note.sign": "signed a progress note",
+    "note.addendum": "added an addendum",
+    "note.amendment": "amended a note at a party's request",
+    "note.denial": "recorded a denied amendment request",
+    "note.disagreement": "appended a party's statement of disagreement",
+    "amendment.request": "recorded a request to amend the record",
+    "amendment.accept": "accepted a request to amend",
+    "amendment.deny": "denied a request to amend",
+    "checkin.schedule": "scheduled integration check-ins",
+    "arrangement.record": "recorded the parenting-time arrangement",
     "document.upload": "uploaded a document",
 }
 
 
 def case_timeline(case: Case, *, limit: int = 500) -> list[TimelineEntry]:
-    """Every change to the case, newest first, from the audit log (reads are left out)."""
+    """Every change to the case, newest first, from the audit log (reads are left out, and so
+    is the therapist's private psychotherapy-note activity, which is no part of the record)."""
     events = (
         Event.objects.filter(case_id=case.pk)
         .exclude(action__in=READ_ACTIONS)
+        .exclude(action__startswith="psychotherapy_note.")
         .order_by("-seq")
         .values_list("at", "actor_label", "action", "detail")[:limit]
     )

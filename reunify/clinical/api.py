@@ -85,15 +85,20 @@ OPINION_HINT = (
 
 def _appointments(queryset: QuerySet[Appointment]) -> QuerySet[Appointment]:
     """What an appointment row shows, in a fixed number of queries however many rows."""
-    return queryset.select_related(
-        "rung",
-        "monitor",
-        "therapist",
-        "cancelled_by_party__person",
-        "no_show_party__person",
-        "contact_record__brought_by__person",
-        "contact_record__recorded_by",
-    ).prefetch_related(Prefetch("participants", queryset=Party.objects.select_related("person")))
+    return (
+        queryset.select_related(
+            "rung",
+            "monitor",
+            "therapist",
+            "cancelled_by_party__person",
+            "no_show_party__person",
+            "contact_record__brought_by__person",
+            "contact_record__recorded_by",
+        )
+        # Replace a selector's own prefetch of the participants: Django refuses two.
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("participants", queryset=Party.objects.select_related("person")))
+    )
 
 
 def _appointment_out(appointment: Appointment, *, clinical: bool) -> AppointmentOut:

@@ -29,6 +29,7 @@ from reunify.clinical.models import (
 )
 from reunify.clinical.services import ContactFacts, RungInput
 
+
 class TimeInput(forms.TimeInput):
     """The browser's own time picker; its value is always HH:MM."""
 
@@ -40,15 +41,13 @@ class TimeInput(forms.TimeInput):
 
 def _local_time(value: dt.date, time: dt.time) -> dt.datetime:
     """A date and a wall-clock time in the practice's time zone."""
-    return timezone.make_aware(dt.datetime.combine(value, time))  # noqa: DTZ001
+    return timezone.make_aware(dt.datetime.combine(value, time))
 
 
 class ObjectChoiceField(forms.ChoiceField):
     """A choice among objects the page has already loaded: no query to render or to check."""
 
-    def __init__(
-        self, *, empty: str | None = None, radio: bool = False, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, empty: str | None = None, radio: bool = False, **kwargs: Any) -> None:
         self.empty = empty
         self.objects: dict[str, Any] = {}
         if radio:
@@ -232,8 +231,8 @@ class ContactRecordForm(forms.Form):
         help_text="Anyone present besides the child, the parent and the monitor.",
     )
     duration_minutes = forms.IntegerField(label="How long the visit lasted, in minutes")
-    comfort_before = comfort_field("The child's comfort before the visit (0–10)")
-    comfort_after = comfort_field("The child's comfort after the visit (0–10)")
+    comfort_before = comfort_field("The child's comfort before the visit (0 to 10)")
+    comfort_after = comfort_field("The child's comfort after the visit (0 to 10)")
     critical_incidents = forms.CharField(
         label="Critical incidents", required=False, widget=text_area(3)
     )
@@ -406,9 +405,7 @@ class AssentForm(forms.Form):
         error_messages={"required": "Record the child's yes or no."},
     )
     recorded_on = date_field("Heard on")
-    note = forms.CharField(
-        label="In the child's words", required=False, widget=text_area(2)
-    )
+    note = forms.CharField(label="In the child's words", required=False, widget=text_area(2))
 
     def __init__(
         self,
@@ -427,7 +424,7 @@ class LadderThresholdsForm(forms.Form):
         label="Consecutive completed contact visits needed on a rung before a step up"
     )
     min_comfort = forms.IntegerField(
-        label="The child's lowest comfort (0–10) allowed at each of those visits"
+        label="The child's lowest comfort (0 to 10) allowed at each of those visits"
     )
 
 
@@ -445,9 +442,7 @@ class RungRowForm(forms.Form):
         name = (data.get("name") or "").strip()
         if not name:
             return None
-        return RungInput(
-            name=name, supervised=data["supervised"], in_therapy=data["in_therapy"]
-        )
+        return RungInput(name=name, supervised=data["supervised"], in_therapy=data["in_therapy"])
 
 
 EXTRA_RUNG_ROWS = 2
@@ -463,8 +458,7 @@ class LadderForm(forms.Form):
         )
         self.above = above
         rows = [
-            {"name": r.name, "supervised": r.supervised, "in_therapy": r.in_therapy}
-            for r in above
+            {"name": r.name, "supervised": r.supervised, "in_therapy": r.in_therapy} for r in above
         ] + [{"supervised": True, "in_therapy": False}] * EXTRA_RUNG_ROWS
         self.rows = [
             RungRowForm(data, prefix=f"rung-{n}", initial=initial)

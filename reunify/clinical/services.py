@@ -382,7 +382,7 @@ OPINION_PATTERNS = [
     r"\bbetter parent\b",
     r"\bunfit\b",
     r"\bshould (?:live|stay|reside) with\b",
-    r"\bin the (?:child'?s )?best interests?\b",
+    r"\bin the (?:child['\u2019]?s )?best interests?\b",
 ]
 
 

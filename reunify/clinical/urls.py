@@ -3,9 +3,7 @@ from django.urls import path
 from reunify.clinical import views
 
 urlpatterns = [
-    path(
-        "cases/<int:case_id>/appointments/new/", views.appointment_new, name="appointment_new"
-    ),
+    path("cases/<int:case_id>/appointments/new/", views.appointment_new, name="appointment_new"),
     path("appointments/<int:appointment_id>/", views.appointment_detail, name="appointment_detail"),
     path(
         "appointments/<int:appointment_id>/reschedule/",
@@ -37,18 +35,12 @@ urlpatterns = [
     path("notes/<int:note_id>/sign/", views.note_sign, name="note_sign"),
     path("notes/<int:note_id>/addenda/new/", views.addendum_new, name="addendum_new"),
     path("notes/<int:note_id>/amendments/new/", views.amendment_new, name="amendment_new"),
-    path(
-        "amendments/<int:request_id>/decide/", views.amendment_decide, name="amendment_decide"
-    ),
+    path("amendments/<int:request_id>/decide/", views.amendment_decide, name="amendment_decide"),
     path("cases/<int:case_id>/ladder/step-up/", views.ladder_step_up, name="ladder_step_up"),
-    path(
-        "cases/<int:case_id>/ladder/step-down/", views.ladder_step_down, name="ladder_step_down"
-    ),
+    path("cases/<int:case_id>/ladder/step-down/", views.ladder_step_down, name="ladder_step_down"),
     path("cases/<int:case_id>/ladder/assent/", views.assent_new, name="assent_new"),
     path("cases/<int:case_id>/ladder/edit/", views.ladder_edit, name="ladder_edit"),
-    path(
-        "cases/<int:case_id>/arrangement/new/", views.arrangement_new, name="arrangement_new"
-    ),
+    path("cases/<int:case_id>/arrangement/new/", views.arrangement_new, name="arrangement_new"),
     path(
         "cases/<int:case_id>/psychotherapy-notes/",
         views.psychotherapy_notes,

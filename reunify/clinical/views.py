@@ -286,9 +286,7 @@ def _appointment_page(
     bound = bound or {}
     found = access.appointment_get(user, appointment_id)
     case = found.case
-    appointment = (
-        selectors.appointments_of(case).select_related("case__therapist").get(pk=found.pk)
-    )
+    appointment = selectors.appointments_of(case).select_related("case__therapist").get(pk=found.pk)
     case_view(actor=user, case=case, what=f"session of {timezone.localdate(found.starts_at)}")
     sees_record = access.can(user, Action.VIEW, case)
     may_edit = sees_record and not case.is_closed and access.can(user, Action.EDIT, case)
@@ -308,6 +306,7 @@ def _appointment_page(
         "bound": bound,
         "problems": problems or [],
         "opinion_warning": opinion_warning,
+        "now": timezone.now(),
     }
     if may_edit and open_status:
         context["reschedule_form"] = bound.get("reschedule") or forms.RescheduleForm(
@@ -318,7 +317,7 @@ def _appointment_page(
             },
         )
         context["cancel_form"] = bound.get("cancel") or forms.CancelForm(
-            prefix="cancel", parties=participants
+            prefix="cancel", parties=parties_of(case, FAMILY_ROLES)
         )
     if may_edit and scheduled and started:
         if not appointment.is_contact:
@@ -411,7 +410,9 @@ def appointment_reschedule(request: AuthedRequest, appointment_id: int) -> HttpR
 @require_POST
 def appointment_cancel(request: AuthedRequest, appointment_id: int) -> HttpResponse:
     appointment = access.appointment_get(request.user, appointment_id, Action.EDIT)
-    form = forms.CancelForm(request.POST, prefix="cancel", parties=appointment.participants.all())
+    form = forms.CancelForm(
+        request.POST, prefix="cancel", parties=parties_of(appointment.case, FAMILY_ROLES)
+    )
     return _appointment_action(
         request,
         appointment,
@@ -577,9 +578,7 @@ def note_sign(request: AuthedRequest, note_id: int) -> HttpResponse:
     try:
         signed = services.note_sign(actor=request.user, note=note)
     except ValidationError as error:
-        return _appointment_page(
-            request, note.appointment_id, status=400, problems=error.messages
-        )
+        return _appointment_page(request, note.appointment_id, status=400, problems=error.messages)
     messages.success(request, f"The note is signed and locked (SHA-256 {signed.content_hash}).")
     return _to_appointment(note.appointment, f"note-{note.pk}")
 

@@ -117,6 +117,7 @@ def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervis
         "readiness.record",
         "case.transition_refused",
         "override.request",
+        "ladder.start",
         "override.cosign",
         "case.pause",
         "case.resume",

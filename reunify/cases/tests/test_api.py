@@ -1243,6 +1243,10 @@ PATHS = {
     "/api/v1/cases/{id}/access-log": {"get"},
     "/api/v1/cases/{id}/documents": {"get", "post"},
     "/api/v1/documents/{id}/download": {"get"},
+    "/api/v1/modules": {"get", "post"},
+    "/api/v1/modules/{id}": {"get", "put"},
+    "/api/v1/cases/{id}/modules": {"get", "post"},
+    "/api/v1/cases/{id}/modules/{assignment_id}/complete": {"post"},
 }
 
 

@@ -221,7 +221,13 @@ def test_the_therapists_supervisor_cosigns_and_the_case_moves_on(
     assert [r["text"] for r in move.overridden_reasons] == reasons
     assert all(r["overridable"] for r in move.overridden_reasons)
     actions = list(Event.objects.filter(case_id=case.pk).values_list("action", flat=True))
-    assert actions[-3:] == ["override.request", "case.transition", "override.cosign"]
+    # Entering therapeutic contact starts the contact ladder in the same move.
+    assert actions[-4:] == [
+        "override.request",
+        "case.transition",
+        "ladder.start",
+        "override.cosign",
+    ]
 
 
 def test_an_override_is_refused_when_any_reason_is_not_about_readiness(therapist, family):

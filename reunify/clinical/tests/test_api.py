@@ -7,7 +7,7 @@ never lets a psychotherapy note out of its own two routes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +42,7 @@ from reunify.conftest import (
     bearer,
     fresh,
     last_event,
-    make_family,
     make_user,
-    screen,
 )
 
 API = "/api/v1"
@@ -241,8 +239,9 @@ WRITES: dict[tuple[str, str], Body] = {
     },
 }
 
-# Routes on the case record itself: a monitor answers 404 here even for their own visit.
-CASE_WRITES = [key for key in WRITES if "{case}" in key[1] or "/notes" in key[1]]
+VISIT_ACTIONS = ["reschedule", "cancel", "complete", "no-show", "contact-record"]
+# Everything but the visit itself is the case record: a monitor gets 404 even for their visit.
+CASE_WRITES = [key for key in WRITES if key[1].rsplit("/", 1)[-1] not in VISIT_ACTIONS]
 
 ROUTES: list[tuple[str, str]] = [("get", p) for p in READS] + [("get", "/visits"), *WRITES]
 
@@ -284,7 +283,9 @@ def snapshot() -> tuple[Any, ...]:
         )
     )
     rungs = tuple(ContactRung.objects.order_by("pk").values_list("pk", "name", "supervised"))
-    shared = tuple(PsychotherapyNote.objects.order_by("pk").values_list("pk", "shared_with_supervisor"))
+    shared = tuple(
+        PsychotherapyNote.objects.order_by("pk").values_list("pk", "shared_with_supervisor")
+    )
     amendments = tuple(AmendmentRequest.objects.order_by("pk").values_list("pk", "status"))
     cases = tuple(Case.objects.order_by("pk").values_list("pk", "phase", "paused_at"))
     writes = Event.objects.exclude(action__in=READ_ONLY_ACTIONS).count()
@@ -389,9 +390,7 @@ def test_a_monitor_writes_nothing_in_the_case(
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(
-    "action", ["reschedule", "cancel", "complete", "no-show", "contact-record"]
-)
+@pytest.mark.parametrize("action", VISIT_ACTIONS)
 def test_a_monitor_cannot_touch_a_visit_not_theirs(
     client: Client, therapist: User, monitor: User, world: World, action: str
 ) -> None:
@@ -399,9 +398,11 @@ def test_a_monitor_cannot_touch_a_visit_not_theirs(
     before = snapshot()
     assert get(client, f"/appointments/{unassigned.pk}", monitor).status_code == 404
     template = f"/appointments/{{visit}}/{action}"
-    body = body_for("post", template.replace("{visit}", "{session}"), world) if action not in (
-        "contact-record",
-    ) else WRITES[("post", "/appointments/{visit}/contact-record")](world)
+    body = (
+        body_for("post", template.replace("{visit}", "{session}"), world)
+        if action not in ("contact-record",)
+        else WRITES[("post", "/appointments/{visit}/contact-record")](world)
+    )
     with later(days=2):
         response = post(client, f"/appointments/{unassigned.pk}/{action}", body, monitor)
     assert response.status_code == 404
@@ -419,9 +420,7 @@ def test_a_monitor_only_records_their_own_visit(
     assert snapshot() == before
 
 
-def test_a_closed_case_refuses_every_write(
-    client: Client, therapist: User, world: World
-) -> None:
+def test_a_closed_case_refuses_every_write(client: Client, therapist: User, world: World) -> None:
     case_services.case_close(actor=therapist, case=world.case, outcome="withdrawn", reason="Moved.")
     # Sharing a private note with one's supervisor is not a change to the record.
     for method, template in [w for w in WRITES if "share" not in w[1] and "sign" not in w[1]]:
@@ -458,7 +457,11 @@ def test_schedule_a_session(client: Client, therapist: User, world: World) -> No
     response = post(client, f"/cases/{world.case.pk}/appointments", body, therapist)
     assert response.status_code == 201
     data = response.json()
-    assert (data["kind"], data["status"], data["modality"]) == ("individual", "scheduled", "telehealth")
+    assert (data["kind"], data["status"], data["modality"]) == (
+        "individual",
+        "scheduled",
+        "telehealth",
+    )
     assert dt.datetime.fromisoformat(data["starts_at"]) == starts
     assert [p["id"] for p in data["participants"]] == [world.family.child.pk]
     assert data["participants"][0]["label"] == "the child (Mia Rivers)"
@@ -519,7 +522,9 @@ def test_scheduling_turns_bad_input_away(
     words: str,
 ) -> None:
     before = snapshot()
-    response = post(client, f"/cases/{world.case.pk}/appointments", visit_body(world, **change), therapist)
+    response = post(
+        client, f"/cases/{world.case.pk}/appointments", visit_body(world, **change), therapist
+    )
     assert response.status_code == status
     assert words in response.json()["detail"]
     assert snapshot() == before
@@ -578,7 +583,11 @@ def test_the_list_reads_in_a_fixed_number_of_queries(
         with CaptureQueriesContext(connection) as queries:
             response = client.get(f"{API}/cases/{world.case.pk}/appointments", headers=headers)
             assert response.status_code == 200
-        return sum(1 for q in queries.captured_queries if "audit_" not in q["sql"])
+        return sum(
+            1
+            for q in queries.captured_queries
+            if "audit_" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+        )
 
     one = reads()
     for hours in (30, 40, 50):
@@ -630,13 +639,15 @@ def test_reschedule_turns_bad_input_away(
 
 
 def test_cancel_a_session(client: Client, therapist: User, world: World) -> None:
+    next_week = schedule_session(therapist, world.family, hours=24 * 7)
     body = {"cancelled_by": "party", "party_id": world.family.estranged.pk, "note": "Work shift."}
-    response = post(client, f"/appointments/{world.session.pk}/cancel", body, therapist)
+    response = post(client, f"/appointments/{next_week.pk}/cancel", body, therapist)
     assert response.status_code == 200
     data = response.json()
     assert data["status"] == "cancelled"
     assert data["cancellation"]["by_label"] == "A party"
     assert data["cancellation"]["late"] is False
+    assert data["cancellation"]["notice_hours"] in (167, 168)
     assert data["status_note"] == "Work shift."
     assert last_event().action == "appointment.cancel"
 
@@ -659,12 +670,12 @@ def test_cancel_turns_bad_input_away(
     assert snapshot() == before
 
 
-def test_a_cancelled_session_stays_cancelled(
-    client: Client, therapist: User, world: World
-) -> None:
+def test_a_cancelled_session_stays_cancelled(client: Client, therapist: User, world: World) -> None:
     services.appointment_cancel(actor=therapist, appointment=world.session, cancelled_by="court")
     before = snapshot()
-    response = post(client, f"/appointments/{world.session.pk}/cancel", {"cancelled_by": "therapist"}, therapist)
+    response = post(
+        client, f"/appointments/{world.session.pk}/cancel", {"cancelled_by": "therapist"}, therapist
+    )
     assert response.status_code == 400
     assert "already cancelled" in response.json()["detail"]
     assert snapshot() == before
@@ -679,7 +690,9 @@ def test_complete_a_session_once_it_has_started(
     assert response.json()["detail"] == "This session has not started yet."
     assert snapshot() == before
     with later(days=1, hours=1):
-        response = post(client, f"/appointments/{world.session.pk}/complete", {"note": "Good."}, therapist)
+        response = post(
+            client, f"/appointments/{world.session.pk}/complete", {"note": "Good."}, therapist
+        )
     assert response.status_code == 200
     assert response.json()["status"] == "completed"
     assert last_event().action == "appointment.complete"
@@ -708,7 +721,11 @@ def test_record_a_no_show(client: Client, therapist: User, world: World) -> None
 
 @pytest.mark.parametrize(
     ("who", "status", "words"),
-    [("child", 400, "was not expected at this session"), ("nobody", 400, "no party"), ("", 422, "party_id")],
+    [
+        ("child", 400, "was not expected at this session"),
+        ("nobody", 400, "no party"),
+        ("", 422, "party_id"),
+    ],
 )
 def test_a_no_show_names_an_expected_participant(
     client: Client, therapist: User, world: World, who: str, status: int, words: str
@@ -716,7 +733,9 @@ def test_a_no_show_names_an_expected_participant(
     party = {"child": world.family.child.pk, "nobody": 999999, "": None}[who]
     before = snapshot()
     with later(days=1, hours=1):
-        response = post(client, f"/appointments/{world.session.pk}/no-show", {"party_id": party}, therapist)
+        response = post(
+            client, f"/appointments/{world.session.pk}/no-show", {"party_id": party}, therapist
+        )
     assert response.status_code == status
     assert words in response.json()["detail"]
     assert snapshot() == before
@@ -756,7 +775,9 @@ def test_the_monitor_reads_their_visit_but_not_its_clinical_notes(
     assert "threat" not in response.content.decode()
     assert viewed(monitor, world.case, "appointment_get")
     assert get(client, f"/appointments/{world.visit.pk}/notes", monitor).status_code == 404
-    assert "threat" in get(client, f"/appointments/{world.visit.pk}", therapist).json()["status_note"]
+    assert (
+        "threat" in get(client, f"/appointments/{world.visit.pk}", therapist).json()["status_note"]
+    )
 
 
 def test_a_visit_ended_early(client: Client, therapist: User, world: World) -> None:
@@ -785,7 +806,7 @@ def test_a_safety_concern_at_a_visit_pauses_the_case(
 def test_words_of_a_custody_opinion_are_sent_back(
     client: Client, monitor: User, world: World
 ) -> None:
-    body = record_body(world, observations="Mother said father is unfit and should have full custody taken.")
+    body = record_body(world, observations="Mother said father is unfit.")
     before = snapshot()
     with later(days=1, hours=1):
         response = post(client, f"/appointments/{world.visit.pk}/contact-record", body, monitor)
@@ -797,7 +818,9 @@ def test_words_of_a_custody_opinion_are_sent_back(
     assert snapshot() == before
     with later(days=1, hours=2):
         confirmed = body | {"confirm_facts": True}
-        response = post(client, f"/appointments/{world.visit.pk}/contact-record", confirmed, monitor)
+        response = post(
+            client, f"/appointments/{world.visit.pk}/contact-record", confirmed, monitor
+        )
     assert response.status_code == 201
     assert last_event().detail["opinion_words_confirmed"] == ["unfit"]
 
@@ -823,7 +846,12 @@ def test_a_contact_record_with_bad_facts_is_turned_away(
 ) -> None:
     before = snapshot()
     with later(days=1, hours=1):
-        response = post(client, f"/appointments/{world.visit.pk}/contact-record", record_body(world, **change), monitor)
+        response = post(
+            client,
+            f"/appointments/{world.visit.pk}/contact-record",
+            record_body(world, **change),
+            monitor,
+        )
     assert response.status_code == status
     assert words in response.json()["detail"]
     assert snapshot() == before
@@ -912,8 +940,11 @@ def test_a_step_up_refused_answers_409_with_the_reasons(
     response = post(client, f"/cases/{world.case.pk}/ladder/step", {"direction": "up"}, therapist)
     assert response.status_code == 409
     data = response.json()
-    assert data["detail"].startswith("The way up to 'Short supervised visit in the office' is closed")
-    assert "0 of 3 consecutive completed contact visits" in data["reasons"][0]["text"]
+    assert data["detail"].startswith(
+        "The way up to 'Short supervised visit in the office' is closed"
+    )
+    texts = [r["text"] for r in data["reasons"]]
+    assert any("0 of 3 consecutive completed contact visits" in t for t in texts)
     assert snapshot() == before
     assert last_event().action == "ladder.step_refused"
 
@@ -949,7 +980,11 @@ def test_step_up_once_the_gate_is_open(client: Client, therapist: User, world: W
         response = post(client, f"/cases/{world.case.pk}/ladder/step", body, therapist)
     assert response.status_code == 201, response.json()
     step = response.json()["step"]
-    assert (step["direction"], step["from_rung"]["position"], step["to_rung"]["position"]) == ("up", 1, 2)
+    assert (step["direction"], step["from_rung"]["position"], step["to_rung"]["position"]) == (
+        "up",
+        1,
+        2,
+    )
     assert step["reason"] == "Three good visits."
     assert response.json()["notify"] == []
     assert last_event().action == "ladder.step_up"
@@ -989,10 +1024,18 @@ def test_step_down_holds_the_visits_above_and_names_whom_to_tell(
     ("body", "status", "words"),
     [
         ({"direction": "down", "on_word_of": "child", "reason": "Too much."}, 400, "first rung"),
-        ({"direction": "down", "on_word_of": "child", "reason": " "}, 400, "reason for stepping down"),
+        (
+            {"direction": "down", "on_word_of": "child", "reason": " "},
+            400,
+            "reason for stepping down",
+        ),
         ({"direction": "down", "reason": "Too much."}, 400, "child's or the therapist's word"),
         ({"direction": "up", "on_word_of": "child"}, 400, "record the child's word as assent"),
-        ({"direction": "down", "on_word_of": "child", "reason": "x", "to_rung": 7}, 400, "no rung 7"),
+        (
+            {"direction": "down", "on_word_of": "child", "reason": "x", "to_rung": 7},
+            400,
+            "no rung 7",
+        ),
         ({"direction": "sideways"}, 422, "direction"),
         ({"direction": "down", "on_word_of": "the neighbour"}, 422, "on_word_of"),
     ],
@@ -1020,7 +1063,11 @@ def test_configure_the_ladder(client: Client, therapist: User, world: World) -> 
     assert response.status_code == 200
     ladder = response.json()
     assert (ladder["min_sessions"], ladder["min_comfort"]) == (4, 7)
-    assert [r["name"] for r in ladder["rungs"]] == ["Letters and messages", "Video call", "Lunch together"]
+    assert [r["name"] for r in ladder["rungs"]] == [
+        "Letters and messages",
+        "Video call",
+        "Lunch together",
+    ]
     assert last_event().action == "ladder.configure"
 
 
@@ -1117,7 +1164,11 @@ def test_the_notes_of_a_session(client: Client, therapist: User, world: World) -
     ("body", "status", "words"),
     [
         ({"format": "dap", "body": {"opinion": "x"}}, 400, "has no section opinion"),
-        ({"format": "dap", "body": DAP, "safety_concern": True}, 400, "Describe the safety concern"),
+        (
+            {"format": "dap", "body": DAP, "safety_concern": True},
+            400,
+            "Describe the safety concern",
+        ),
         ({"format": "haiku", "body": DAP}, 422, "format"),
         ({"format": "dap"}, 422, "body: Field required"),
     ],
@@ -1185,7 +1236,9 @@ def test_add_an_addendum_to_a_signed_note(client: Client, therapist: User, world
     assert listed == [addendum]
 
 
-@pytest.mark.parametrize(("which", "words"), [("signed", "is required"), ("draft", "still a draft")])
+@pytest.mark.parametrize(
+    ("which", "words"), [("signed", "is required"), ("draft", "still a draft")]
+)
 def test_an_addendum_with_bad_input_is_turned_away(
     client: Client, therapist: User, world: World, which: str, words: str
 ) -> None:
@@ -1210,7 +1263,9 @@ def test_record_and_accept_an_amendment_request(
     )
     assert last_event().action == "amendment.request"
     decision = WRITES[("post", "/amendment-requests/{amendment}/decision")](world)
-    response = post(client, f"/amendment-requests/{response.json()['id']}/decision", decision, therapist)
+    response = post(
+        client, f"/amendment-requests/{response.json()['id']}/decision", decision, therapist
+    )
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["decided_by"]) == ("accepted", "therapist")
     assert last_event().action == "amendment.accept"
@@ -1282,9 +1337,7 @@ def test_an_amendment_request_with_bad_input_is_turned_away(
 # Psychotherapy notes -----------------------------------------------------------------------
 
 
-def test_write_and_read_a_psychotherapy_note(
-    client: Client, therapist: User, world: World
-) -> None:
+def test_write_and_read_a_psychotherapy_note(client: Client, therapist: User, world: World) -> None:
     body = {"text": "Wondering about the grandmother's role.", "appointment_id": world.session.pk}
     response = post(client, f"/cases/{world.case.pk}/psychotherapy-notes", body, therapist)
     assert response.status_code == 201
@@ -1324,7 +1377,9 @@ def test_a_psychotherapy_note_is_for_its_author_and_a_supervisor_it_was_shared_w
     assert get(client, path, colleague).json() == []
     assert [n["text"] for n in get(client, path, supervisor).json()] == [SECRET]
 
-    response = post(client, f"/psychotherapy-notes/{world.pnote.pk}/share", {"shared": False}, therapist)
+    response = post(
+        client, f"/psychotherapy-notes/{world.pnote.pk}/share", {"shared": False}, therapist
+    )
     assert response.status_code == 200
     assert response.json()["shared_with_supervisor"] is False
     assert last_event().action == "psychotherapy_note.unshare"
@@ -1334,7 +1389,9 @@ def test_a_psychotherapy_note_is_for_its_author_and_a_supervisor_it_was_shared_w
     # Nor can the supervisor or a colleague share what they cannot read.
     for stranger in (supervisor, colleague):
         before = snapshot()
-        share = post(client, f"/psychotherapy-notes/{world.pnote.pk}/share", {"shared": True}, stranger)
+        share = post(
+            client, f"/psychotherapy-notes/{world.pnote.pk}/share", {"shared": True}, stranger
+        )
         assert share.status_code == 404
         assert snapshot() == before
 
@@ -1378,7 +1435,9 @@ def test_attendance_counts_held_against_due_per_party(
     missed = schedule_session(therapist, world.family, hours=30)
     with later(days=2):
         services.appointment_complete(actor=therapist, appointment=world.session)
-        services.appointment_no_show(actor=therapist, appointment=missed, party=world.family.estranged)
+        services.appointment_no_show(
+            actor=therapist, appointment=missed, party=world.family.estranged
+        )
         response = get(client, f"/cases/{world.case.pk}/attendance", therapist)
     assert response.status_code == 200
     rows = {r["party"]["role"]: r for r in response.json()}
@@ -1392,7 +1451,10 @@ def test_attendance_counts_held_against_due_per_party(
 
 def test_record_the_parenting_arrangement(client: Client, therapist: User, family: Family) -> None:
     advance_to(therapist, family, "integration")
-    body = {"description": "Alternate weekends; Wednesday dinners.", "effective_on": today().isoformat()}
+    body = {
+        "description": "Alternate weekends; Wednesday dinners.",
+        "effective_on": today().isoformat(),
+    }
     response = post(client, f"/cases/{family.case.pk}/arrangement", body, therapist)
     assert response.status_code == 201
     assert response.json()["description"] == body["description"]

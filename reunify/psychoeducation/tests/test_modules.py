@@ -609,6 +609,7 @@ def test_an_open_module_may_be_passed_with_a_supervisors_cosignature(
     case = fresh(preparing.case)
     assert case.phase == Phase.INDIVIDUAL_WORK
     move = case.transitions.order_by("at", "id").last()
+    assert move is not None
     assert move.cosigned_by == supervisor
     assert [r["text"] for r in move.overridden_reasons] == [
         f"{ESTRANGED} has not completed 'Healthy co-parenting'"
