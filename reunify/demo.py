@@ -21,6 +21,8 @@ from reunify.accounts.services import user_create
 from reunify.audit.chain import audit_source
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole, TermKind
+from reunify.clinical import services as clinical
+from reunify.clinical.models import Appointment, ContactRung
 from reunify.documents.models import DocumentKind
 from reunify.documents.pdf import text_pdf
 from reunify.documents.services import document_upload
@@ -209,6 +211,74 @@ def _document(
     document_upload(actor=therapist, case=case, kind=kind, title=title, upload=upload)
 
 
+def _at(days_ago: float, hour: int = 16) -> dt.datetime:
+    """A local time `days_ago` days from now (negative: in the future), on the hour."""
+    day = timezone.localtime() - dt.timedelta(days=days_ago)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def _visit(
+    therapist: User,
+    fam: _Family,
+    *,
+    days_ago: float,
+    monitor: User,
+    comfort: tuple[int, int],
+    observations: str,
+    note: str | None = None,
+) -> Appointment:
+    """A supervised contact visit on the current rung, recorded by its monitor, with the
+    therapist's signed progress note when `note` is given."""
+    visit = clinical.appointment_schedule(
+        actor=therapist,
+        case=fam.case,
+        kind="contact_supervised",
+        starts_at=_at(days_ago),
+        duration_minutes=60,
+        participants=[fam.child, fam.estranged],
+        monitor=monitor,
+    )
+    clinical.contact_record(
+        actor=monitor,
+        appointment=visit,
+        facts=clinical.ContactFacts(
+            duration_minutes=55,
+            comfort_before=comfort[0],
+            comfort_after=comfort[1],
+            brought_by=fam.other,
+            observations=observations,
+        ),
+    )
+    if note:
+        written = clinical.note_write(
+            actor=therapist,
+            appointment=visit,
+            format="dap",
+            body={
+                "data": observations,
+                "assessment": note,
+                "plan": "Continue on this rung; review comfort ratings next visit.",
+            },
+        )
+        clinical.note_sign(actor=therapist, note=written)
+    return visit
+
+
+def _climb(therapist: User, fam: _Family, *, to_position: int, why: str) -> None:
+    """Record the child's assent to the next rung and step up through its gate."""
+    rung = ContactRung.objects.get(ladder__case=fam.case, position=to_position)
+    clinical.assent_record(
+        actor=therapist,
+        case=fam.case,
+        child=fam.child,
+        rung=rung,
+        given=True,
+        recorded_on=_day(0),
+        note="Said yes in individual session, in their own words.",
+    )
+    clinical.ladder_step_up(actor=therapist, case=fam.case, rationale=why)
+
+
 def _larkspur(staff: dict[str, User]) -> None:
     """In assessment: intakes under way, the gate lists what is still missing."""
     t = staff["therapist1"]
@@ -224,6 +294,15 @@ def _larkspur(staff: dict[str, User]) -> None:
         referral_days_ago=12,
     )
     services.intake_record(actor=t, case=fam.case, party=fam.other, held_on=_day(6))
+    for party, days_ahead in ((fam.estranged, 2), (fam.child, 5)):
+        clinical.appointment_schedule(
+            actor=t,
+            case=fam.case,
+            kind="intake",
+            starts_at=_at(-days_ahead, hour=10),
+            duration_minutes=90,
+            participants=[party],
+        )
     services.consent_record(
         actor=t, case=fam.case, party=fam.other, kind="informed_consent", signed_on=_day(6)
     )
@@ -244,7 +323,8 @@ def _larkspur(staff: dict[str, User]) -> None:
 
 
 def _thistlewood(staff: dict[str, User]) -> None:
-    """Paused in individual work: a screen found coercion by a parent."""
+    """Paused in therapeutic contact: a screen found coercion by a parent, so the next
+    supervised visit is held and the parties to tell are listed."""
     t = staff["therapist1"]
     fam = _family(
         t,
@@ -274,10 +354,30 @@ def _thistlewood(staff: dict[str, User]) -> None:
     services.case_advance(actor=t, case=fam.case, rationale="Assessment complete.")
     _prepare(t, fam, days_ago=50)
     services.case_advance(actor=t, case=fam.case, rationale="Modules completed by both parents.")
+    _clear_screen(t, fam.case, days_ago=20)
+    _ready(t, fam, days_ago=18)
+    services.case_advance(actor=t, case=fam.case, rationale="Ready for letters.")
+    _visit(
+        t,
+        fam,
+        days_ago=10,
+        monitor=staff["monitor1"],
+        comfort=(6, 7),
+        observations="Rowan read Maren's letter aloud and wrote two lines back.",
+    )
+    clinical.appointment_schedule(
+        actor=t,
+        case=fam.case,
+        kind="contact_supervised",
+        starts_at=_at(-4),
+        duration_minutes=45,
+        participants=[fam.child, fam.estranged],
+        monitor=staff["monitor1"],
+    )
     _clear_screen(
         t,
         fam.case,
-        days_ago=3,
+        days_ago=0,
         coercion=(
             FindingStatus.PRESENT.value,
             "Rowan reports being told what to say in session; confirmed by school counsellor.",
@@ -328,6 +428,85 @@ def _marigold(staff: dict[str, User]) -> None:
     _clear_screen(t, fam.case, days_ago=24)
     _ready(t, fam, days_ago=22)
     services.case_advance(actor=t, case=fam.case, rationale="All three ready; first letters.")
+    monitor = staff["monitor1"]
+    letters = [
+        ("Tamsin read the letter twice and asked to keep it.", (6, 7)),
+        ("Tamsin wrote back about her school play.", (7, 7)),
+        ("Tamsin asked whether Ansel could come to the office.", (7, 8)),
+    ]
+    for i, (facts, comfort) in enumerate(letters):
+        _visit(
+            t,
+            fam,
+            days_ago=20 - 2 * i,
+            monitor=monitor,
+            comfort=comfort,
+            observations=facts,
+            note="Engaged and curious; no distress observed.",
+        )
+    _climb(t, fam, to_position=2, why="Three calm letter exchanges; Tamsin asked to meet.")
+    visits = [
+        ("Tamsin stayed near the door for ten minutes, then joined the card game.", (6, 7)),
+        ("Tamsin showed Ansel photos on her phone; laughed twice.", (7, 8)),
+        ("Tamsin hugged Ansel goodbye; she arrived and left with Clemency.", (8, 8)),
+    ]
+    first = None
+    for i, (facts, comfort) in enumerate(visits):
+        visit = _visit(
+            t,
+            fam,
+            days_ago=12 - 2 * i,
+            monitor=monitor,
+            comfort=comfort,
+            observations=facts,
+            note="Warming steadily; comfort held or rose.",
+        )
+        first = first or visit
+    assert first is not None
+    signed = first.progress_notes.get()
+    clinical.addendum_add(
+        actor=t,
+        note=signed,
+        text="Correction: the visit began 15 minutes late because of traffic, not reluctance.",
+    )
+    request = clinical.amendment_request_record(
+        actor=t,
+        note=signed,
+        party=fam.other,
+        received_on=_day(3),
+        request_text="Clemency asks that the note say Tamsin was anxious before the visit.",
+    )
+    clinical.amendment_decide(
+        actor=t,
+        request=request,
+        accept=False,
+        reason="The monitor recorded a comfort rating of 6 before the visit; the note reports it.",
+        disagreement_statement="Clemency: Tamsin cried in the car on the way there.",
+    )
+    _climb(t, fam, to_position=3, why="Comfort 7-8 at three visits; Tamsin asked for longer.")
+    _visit(
+        t,
+        fam,
+        days_ago=2,
+        monitor=monitor,
+        comfort=(7, 7),
+        observations="Ninety minutes; they cooked pancakes in the office kitchen.",
+        note="First longer visit went well.",
+    )
+    clinical.appointment_schedule(
+        actor=t,
+        case=fam.case,
+        kind="contact_supervised",
+        starts_at=_at(-5),
+        duration_minutes=90,
+        participants=[fam.child, fam.estranged],
+        monitor=monitor,
+    )
+    clinical.psychotherapy_note_write(
+        actor=t,
+        case=fam.case,
+        text="My own process note: I notice I hurry the pace when Ansel is hopeful. Slow down.",
+    )
 
 
 def _fernhollow(staff: dict[str, User]) -> None:
@@ -349,6 +528,37 @@ def _fernhollow(staff: dict[str, User]) -> None:
     _prepare(t, fam, days_ago=70)
     services.case_advance(actor=t, case=fam.case)
     _clear_screen(t, fam.case, days_ago=10)
+    session = clinical.appointment_schedule(
+        actor=t,
+        case=fam.case,
+        kind="individual",
+        starts_at=_at(9, hour=15),
+        participants=[fam.child],
+        modality="telehealth",
+    )
+    clinical.appointment_complete(actor=t, appointment=session)
+    soap = clinical.note_write(
+        actor=t,
+        appointment=session,
+        format="soap",
+        body={
+            "subjective": "Linnea says letters feel safer than visits for now.",
+            "objective": "Calm, good eye contact, drew a picture of her father's dog.",
+            "assessment": "Partly ready; wants control over pace.",
+            "plan": "Offer letters first if the override is co-signed.",
+        },
+    )
+    clinical.note_sign(actor=t, note=soap)
+    late = clinical.appointment_schedule(
+        actor=t,
+        case=fam.case,
+        kind="individual",
+        starts_at=timezone.now() + dt.timedelta(hours=10),
+        participants=[fam.estranged],
+    )
+    clinical.appointment_cancel(
+        actor=t, appointment=late, cancelled_by="party", party=fam.estranged, note="Work shift."
+    )
     services.readiness_record(
         actor=t,
         case=fam.case,
@@ -399,6 +609,20 @@ def _quillfeather(staff: dict[str, User]) -> None:
     _ready(t, fam, days_ago=14)
     services.case_advance(actor=t, case=fam.case)
     services.case_advance(actor=t, case=fam.case, rationale="Regular weekends for six weeks.")
+    clinical.arrangement_record(
+        actor=t,
+        case=fam.case,
+        description="Bastian with Orla alternate weekends, Friday 5 pm to Sunday 5 pm; "
+        "exchanges at school.",
+        effective_on=_day(7),
+    )
+    clinical.appointment_schedule(
+        actor=t,
+        case=fam.case,
+        kind="checkin",
+        starts_at=_at(3, hour=11),
+        participants=[fam.child, fam.estranged, fam.other],
+    )
 
 
 def _bramblecott(staff: dict[str, User]) -> None:
