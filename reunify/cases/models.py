@@ -166,6 +166,14 @@ FAMILY_ROLES = (
     PartyRole.STEP_PARENT,
     PartyRole.EXTENDED_FAMILY,
 )
+# The professionals around the family, who see only what a release or court order covers.
+LEGAL_ROLES = (
+    PartyRole.ATTORNEY,
+    PartyRole.GAL,
+    PartyRole.COURT,
+    PartyRole.CPS,
+    PartyRole.SCHOOL,
+)
 # The adults whose informed consent, limits of confidentiality and service agreement are needed.
 CONSENTING_ROLES = (
     PartyRole.ESTRANGED_PARENT,

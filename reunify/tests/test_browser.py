@@ -52,6 +52,12 @@ for party in (f.estranged, f.other):
     for kind in ("informed_consent", "limits_of_confidentiality", "service_agreement"):
         services.consent_record(actor=t, case=f.case, party=party, kind=kind, signed_on=today)
 services.document_review_record(actor=t, case=f.case, reviewed_on=today, none_provided=True)
+# A second family already in therapeutic contact, on the ladder's first rung since an hour ago.
+import time_machine
+from reunify.conftest import advance_to
+with time_machine.travel(timezone.now() - dt.timedelta(hours=1)):
+    g = make_family(t, title="Linden family", last="Linden")
+    advance_to(t, g, "therapeutic_contact")
 """
 
 
@@ -165,5 +171,72 @@ def test_a_therapist_screens_a_family_and_moves_it_on(server: str, browser: obje
     page.get_by_role("button", name="Move to Psychoeducation and preparation").click()
     expect(page.locator("main")).to_contain_text("Psychoeducation and preparation")
     expect(page.locator("section.gate h2")).to_contain_text("Next phase: Individual work")
+    assert_accessible(page)
+    context.close()
+
+
+def test_a_therapist_records_a_contact_visit_signs_the_note_and_sees_the_ladder_gate(
+    server: str, browser: object
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/login/")
+    page.fill("#id_username", "therapist1")
+    page.fill("#id_password", "reunify-demo-practice")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Linden family").click()
+    ladder = page.locator("section.gate", has=page.locator("#ladder-heading"))
+    expect(ladder).to_contain_text("0 of 3 consecutive completed contact visits")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Schedule a session").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Schedule a session")
+    assert_accessible(page)
+    zone = ZoneInfo(os.environ.get("REUNIFY_TIME_ZONE", "America/Los_Angeles"))
+    start = dt.datetime.now(zone) - dt.timedelta(minutes=5)
+    page.select_option("#id_kind", "contact_supervised")
+    page.fill("#id_day", start.date().isoformat())
+    page.fill("#id_time", start.strftime("%H:%M"))
+    page.fill("#id_duration_minutes", "60")
+    page.get_by_label("Mia Linden — Child").check()
+    page.get_by_label("Daniel Linden — Estranged parent").check()
+    page.get_by_label("Visit monitor").select_option(label="Iggy Marchbank")
+    page.get_by_role("button", name="Schedule").click()
+
+    expect(page.locator(".message-success")).to_contain_text("Scheduled: Therapeutic contact")
+    assert_accessible(page)
+    page.fill("#id_contact-duration_minutes", "55")
+    page.fill("#id_contact-comfort_before", "6")
+    page.fill("#id_contact-comfort_after", "8")
+    page.get_by_label("Who brought the child").select_option(label="Laura Linden — Other parent")
+    page.fill("#id_contact-observations", "Daniel read his letter aloud; Mia asked about the dog.")
+    page.get_by_role("button", name="Save the record").click()
+    expect(page.locator(".message-success")).to_contain_text("The visit is recorded.")
+    expect(page.locator("#record")).to_contain_text("6/10 before, 8/10 after")
+
+    page.fill("#id_note-data", "Mia and her father read letters together for 55 minutes.")
+    page.fill("#id_note-assessment", "Mia relaxed as the visit went on.")
+    page.fill("#id_note-plan", "Another visit on this rung next week.")
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.locator(".message-success")).to_contain_text("saved as a draft")
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign and lock the note").click()
+    note = page.locator("article.note")
+    expect(note).to_contain_text("Signed and locked")
+    expect(note).to_contain_text("SHA-256")
+    expect(page.get_by_role("button", name="Save the draft")).to_have_count(0)
+
+    page.get_by_role("textbox", name="Addendum").fill("Mia's mother collected her ten minutes late.")
+    page.get_by_role("button", name="Sign and add the addendum").click()
+    expect(note.locator("li.addendum")).to_contain_text("collected her ten minutes late")
+    assert_accessible(page)
+
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role(
+        "link", name="Linden family"
+    ).click()
+    expect(ladder).to_contain_text("1 of 3 consecutive completed contact visits")
+    expect(page.locator("main")).to_contain_text("1 of 1 held")
     assert_accessible(page)
     context.close()

@@ -1254,7 +1254,9 @@ def test_the_openapi_document_lists_every_operation(client: Client) -> None:
     response = client.get(f"{API}/openapi.json")
     assert response.status_code == 200
     document = response.json()
-    assert {path: set(ops) for path, ops in document["paths"].items()} == PATHS
+    listed = {path: set(ops) for path, ops in document["paths"].items()}
+    # Every case operation is documented (other apps' tests check their own paths).
+    assert {path: listed.get(path) for path in PATHS} == PATHS
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
     operation_ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
     assert len(operation_ids) == len(set(operation_ids))

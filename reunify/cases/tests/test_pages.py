@@ -40,6 +40,12 @@ from reunify.cases.models import (
     TermKind,
 )
 from reunify.cases.services import TermInput
+from reunify.clinical.models import Appointment
+from reunify.clinical.services import (
+    appointment_cancel,
+    appointment_complete,
+    appointment_schedule,
+)
 from reunify.conftest import (
     PASSWORD,
     Family,
@@ -344,6 +350,21 @@ def _busy_case(therapist: User, number: int) -> Family:
         issued_on=today(),
         terms=[TermInput(TermKind.SUPERVISED_UNTIL, until=today() + 90 * DAY)],
     )
+    # Sessions held, cancelled and to come: the caseload counts them per party.
+    now = timezone.now()
+    for days in (-3, -2, 5):
+        appointment_schedule(
+            actor=therapist,
+            case=family.case,
+            kind="individual",
+            starts_at=now + days * DAY,
+            participants=[family.estranged, family.child],
+        )
+    held, cancelled = Appointment.objects.filter(case=family.case).order_by("starts_at")[:2]
+    appointment_complete(actor=therapist, appointment=held)
+    appointment_cancel(
+        actor=therapist, appointment=cancelled, cancelled_by="party", party=family.child
+    )
     return family
 
 
@@ -367,7 +388,9 @@ def test_the_caseload_query_count_does_not_grow_with_the_cases(
     with_six = _queries(client, reverse("caseload"))
 
     assert with_two == with_six
-    assert "Family 05" in text(client.get(reverse("caseload")))
+    page = text(client.get(reverse("caseload")))
+    assert "Family 05" in page
+    assert "Daniel Name5: 1 of 2 held" in page
 
 
 def _ask_override(therapist: User, family: Family) -> OverrideRequest:

@@ -185,7 +185,10 @@ def test_a_cancelled_visit_or_another_session_has_no_contact_record(therapist, c
         ("Longer visits are in the best interest of Mia.", "in the best interest"),
         ("Longer visits are in the child's best interests.", "in the child's best interests"),
         # Phones and word processors type a curly apostrophe.
-        ("Longer visits are in the child’s best interest.", "in the child’s best interest"),
+        (
+            "Longer visits are in the child\u2019s best interest.",
+            "in the child\u2019s best interest",
+        ),
         ("He is an UNFIT father.", "UNFIT"),
         ("Mia should live with her father.", "should live with"),
     ],

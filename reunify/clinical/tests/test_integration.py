@@ -39,7 +39,7 @@ from reunify.clinical.tests.factories import (
     make_visit,
     stopped_clock,
 )
-from reunify.conftest import Family, add_party, last_event, make_family
+from reunify.conftest import Family, add_party, advance_to, last_event, make_family
 
 
 @pytest.fixture(autouse=True)
@@ -265,8 +265,6 @@ def test_the_arrangement_is_recorded_in_integration(therapist, family):
 
 @pytest.mark.parametrize("phase", [Phase.ASSESSMENT, Phase.THERAPEUTIC_CONTACT])
 def test_the_arrangement_waits_for_integration(therapist, family, phase):
-    from reunify.conftest import advance_to
-
     advance_to(therapist, family, phase)
     with pytest.raises(ValidationError, match="recorded in integration and maintenance"):
         services.arrangement_record(

@@ -527,3 +527,51 @@ def test_a_step_down_goes_down(therapist, contact, clock):
             services.ladder_step_down(
                 actor=therapist, case=contact.case, on_word_of="child", reason="x", to=target
             )
+
+
+def test_there_is_no_way_up_from_the_top_rung(therapist, contact, clock):
+    services.ladder_configure(actor=therapist, case=contact.case, rungs_above=[])
+    ready = [visit(therapist, contact, clock) for _ in range(3)]
+    assert len(ready) == 3
+    assert gate(contact).next_phase is None
+
+    with pytest.raises(ValidationError, match="at its top rung"):
+        services.ladder_step_up(actor=therapist, case=contact.case)
+
+
+def test_assent_is_the_childs_own_for_a_rung_of_this_ladder(
+    therapist, contact, outsider, other_family
+):
+    in_contact(outsider, other_family)
+    today = timezone.localdate()
+    attempts = [
+        ({"child": contact.estranged, "rung": rung(contact, 2)}, "Assent is the child's to give"),
+        ({"child": other_family.child, "rung": rung(contact, 2)}, "does not belong"),
+        ({"child": contact.child, "rung": rung(other_family, 2)}, "another case's ladder"),
+        (
+            {"child": contact.child, "rung": rung(contact, 2), "recorded_on": today + DAY},
+            "in the future",
+        ),
+    ]
+    for fields, message in attempts:
+        fields.setdefault("recorded_on", today)
+        with pytest.raises(ValidationError, match=message):
+            services.assent_record(actor=therapist, case=contact.case, given=True, **fields)
+    assert not ladder_of(contact).assents.exists()
+
+    services.assent_record(
+        actor=therapist,
+        case=contact.case,
+        child=contact.child,
+        rung=rung(contact, 2),
+        given=True,
+        recorded_on=today,
+        note="  Mia: 'I'm ready to see him in the office.' ",
+    )
+    saved = ladder_of(contact).assents.get()
+    assert saved.note == "Mia: 'I'm ready to see him in the office.'"
+    event = last_event()
+    assert (event.action, event.detail) == (
+        "ladder.assent",
+        {"child": contact.child.pk, "rung": 2, "given": True},
+    )

@@ -910,9 +910,7 @@ def test_a_denied_amendment_appends_the_denial_and_the_disagreement(
     assert "Party&#x27;s statement of disagreement" in page
 
 
-def test_an_amendment_needs_the_amended_text(
-    client: Client, therapist: User, world: World
-) -> None:
+def test_an_amendment_needs_the_amended_text(client: Client, therapist: User, world: World) -> None:
     login(client, therapist)
     decide = f"decide-{world.request.pk}"
 
@@ -1062,9 +1060,7 @@ def test_it_records_the_childs_assent(client: Client, therapist: User, world: Wo
     assert events("ladder.assent", world.case) == 1
 
 
-def test_an_assent_in_the_future_is_refused(
-    client: Client, therapist: User, world: World
-) -> None:
+def test_an_assent_in_the_future_is_refused(client: Client, therapist: User, world: World) -> None:
     login(client, therapist)
 
     response = client.post(

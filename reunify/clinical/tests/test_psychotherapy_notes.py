@@ -180,8 +180,10 @@ def test_its_words_never_reach_the_log_the_timeline_or_the_listings(
     assert SECRET not in logged
     assert "divorce" not in logged
 
+    # The timeline is part of the record; the private notes are not, not even that they exist.
     timeline = case_timeline(family.case)
-    assert any(e.action == "psychotherapy_note.create" for e in timeline)
+    assert any(e.action == "note.addendum" for e in timeline)
+    assert not any(e.action.startswith("psychotherapy_note.") for e in timeline)
     assert not any("divorce" in e.summary for e in timeline)
 
     listed = list(appointments_of(family.case))

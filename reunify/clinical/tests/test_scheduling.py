@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
 
 from reunify.accounts.models import Role, User
@@ -38,7 +39,7 @@ from reunify.clinical.tests.factories import (
     rung,
     stopped_clock,
 )
-from reunify.conftest import Family, add_party, fresh, last_event, make_user
+from reunify.conftest import Family, add_party, advance_to, fresh, last_event, make_user
 
 NON_CONTACT = [
     AppointmentKind.INTAKE,
@@ -240,8 +241,6 @@ def contact(therapist: User, family: Family, **overrides: Any) -> Appointment:
 
 @pytest.mark.parametrize("phase", [Phase.ASSESSMENT, Phase.PSYCHOEDUCATION, Phase.INDIVIDUAL_WORK])
 def test_contact_visits_wait_for_therapeutic_contact(therapist, family, phase):
-    from reunify.conftest import advance_to
-
     advance_to(therapist, family, phase)
     with pytest.raises(ValidationError, match="only once the case is in therapeutic contact"):
         contact(therapist, family)
@@ -619,8 +618,6 @@ def test_a_closed_case_refuses_every_scheduling_change(therapist, family, clock)
 
 
 def test_another_therapist_cannot_schedule_on_the_case(outsider, family):
-    from django.http import Http404
-
     with pytest.raises(Http404):
         schedule(outsider, family, AppointmentKind.INDIVIDUAL)
     assert not Appointment.objects.exists()
