@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "reunify.psychoeducation",
     "reunify.documents",
     "reunify.clinical",
+    "reunify.disclosure",
+    "reunify.portal",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +155,22 @@ REUNIFY_SCREEN_VALID_DAYS = 30
 # (PRODUCT.md §8); never put this folder under STATIC_ROOT.
 REUNIFY_DOCUMENTS_DIR = Path(os.environ.get("REUNIFY_DOCUMENTS_DIR", VAR_DIR / "documents"))
 REUNIFY_MAX_UPLOAD_BYTES = int(os.environ.get("REUNIFY_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+
+# Portal invitations: how long a link works.
+REUNIFY_INVITATION_HOURS = int(os.environ.get("REUNIFY_INVITATION_HOURS", "72"))
+# Minutes between a protected parent's arrival (and departure) and the other parent's.
+REUNIFY_STAGGER_MINUTES = 15
+
+# E-mail (invitations, reminders): SMTP in production, printed to the console otherwise.
+EMAIL_BACKEND = os.environ.get(
+    "REUNIFY_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("REUNIFY_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("REUNIFY_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("REUNIFY_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("REUNIFY_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _flag("REUNIFY_EMAIL_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("REUNIFY_EMAIL_FROM", "reunify@localhost")
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,11 @@ class Role(models.TextChoices):
     THERAPIST = "therapist", "Therapist"
     SUPERVISOR = "supervisor", "Clinical supervisor"
     MONITOR = "monitor", "Visit monitor"
+    PORTAL = "portal", "Portal user (a family member or legal party)"
+
+
+# The practice's own people; portal users are the family and the professionals around it.
+STAFF_ROLES = (Role.ADMIN, Role.THERAPIST, Role.SUPERVISOR, Role.MONITOR)
 
 
 class User(AbstractUser):

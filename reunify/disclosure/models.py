@@ -146,3 +146,23 @@ class Restriction(models.Model):
     @property
     def in_force(self) -> bool:
         return self.lifted_at is None
+
+
+class DocumentShare(models.Model):
+    """A document the therapist has shared with one family member of the case."""
+
+    document = models.ForeignKey(
+        "documents.Document", on_delete=models.PROTECT, related_name="shares"
+    )
+    party = models.ForeignKey("cases.Party", on_delete=models.PROTECT, related_name="shares")
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    shared_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-shared_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.document} shared with {self.party}"

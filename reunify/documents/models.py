@@ -25,6 +25,11 @@ class Document(models.Model):
     content_type = models.CharField(max_length=40)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
+    substance_use = models.BooleanField(
+        default=False,
+        help_text="Carries substance-use information: disclosed only under a release that "
+        "names that category, and always with the redisclosure notice.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
