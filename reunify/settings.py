@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "reunify.clinical",
     "reunify.disclosure",
     "reunify.portal",
+    "reunify.measures",
 ]
 
 MIDDLEWARE = [
