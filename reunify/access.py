@@ -29,7 +29,14 @@ class Action(StrEnum):
 
 
 def _is_staff_member(user: Any) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
+    # Portal users (family members, legal parties) are never staff: they see their own
+    # parties through reunify.portal, and nothing of the staff side.
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and getattr(user, "role", None) != Role.PORTAL
+    )
 
 
 def case_visibility(user: User) -> Q:
@@ -175,3 +182,46 @@ def psychotherapy_note_visibility(user: User) -> Q:
         else Q(pk__in=[])
     )
     return Q(author=user) | shared
+
+
+def may_manage_qualifications(user: User) -> bool:
+    """Licences and training are recorded by the practice's administrators and supervisors."""
+    return _is_staff_member(user) and user.role in (Role.ADMIN, Role.SUPERVISOR)
+
+
+def may_manage_instruments(user: User) -> bool:
+    """Questionnaires the practice holds a licence for are loaded by administrators and
+    supervisors; every clinician may read and use them."""
+    return _is_staff_member(user) and user.role in (Role.ADMIN, Role.SUPERVISOR)
+
+
+def may_use_instruments(user: User) -> bool:
+    return _is_staff_member(user) and user.role in (Role.ADMIN, Role.THERAPIST, Role.SUPERVISOR)
+
+
+def may_read_checkins(user: User, case: Case) -> bool:
+    """The child's private check-ins are for the treating therapists alone: not the
+    supervisor, not the evaluator, never a party, never a report."""
+    if not _is_staff_member(user) or user.role not in (Role.THERAPIST, Role.SUPERVISOR):
+        return False
+    return _is_treating(user, case)
+
+
+def checkin_visibility(user: User) -> Q:
+    """The filter for the cases whose check-ins (and the tasks they raise) this user sees."""
+    if not _is_staff_member(user) or user.role not in (Role.THERAPIST, Role.SUPERVISOR):
+        return Q(pk__in=[])
+    from reunify.cases.models import Case
+
+    return Q(therapist=user) | Q(
+        pk__in=Case.co_therapists.through.objects.filter(user=user).values("case_id")
+    )
+
+
+def checkin_case_get(user: User, case_id: int) -> Case:
+    """The case, if this user may read and record its child's check-ins; 404 otherwise, so
+    that even their existence is not confirmed to anyone else."""
+    case = cases_for(user).select_related("therapist").filter(pk=case_id).first()
+    if case is None or not may_read_checkins(user, case):
+        raise Http404("No such case.")
+    return case

@@ -25,6 +25,7 @@ from reunify.clinical.api import router as clinical_router
 from reunify.documents.api import router as documents_router
 from reunify.psychoeducation.api import router as psychoeducation_router
 from reunify.safety.api import router as safety_router
+from reunify.security import refusal_record
 
 
 class BearerToken(HttpBearer):
@@ -84,11 +85,13 @@ def gate_closed(request: HttpRequest, exc: GateClosed) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    refusal_record(request, exc)
     return _answer(request, 404, {"detail": "Not found."})
 
 
 @api.exception_handler(PermissionDenied)
 def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    refusal_record(request, exc)
     return _answer(request, 403, {"detail": str(exc) or "You may not do that."})
 
 

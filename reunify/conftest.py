@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
+from reunify.accounts.middleware import session_mark_verified
 from reunify.accounts.models import Role, User
 from reunify.accounts.services import token_create, user_create
 from reunify.audit.models import Event
@@ -166,6 +167,14 @@ def advance_to(therapist: User, family: Family, phase: str) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _no_idle_logoff() -> Any:
+    """Page tests jump the clock by hours and days between requests; the idle logoff's own
+    tests turn it back on."""
+    with override_settings(REUNIFY_IDLE_MINUTES=0):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _cheap_argon2() -> Any:
     """Argon2 still hashes every test password, at a work factor tests can afford."""
     from django.contrib.auth.hashers import Argon2PasswordHasher
@@ -219,7 +228,12 @@ def other_family(outsider: User) -> Family:
 
 
 def login(client: Client, user: User) -> Client:
+    """Log the client in as the user, past the second factor (tests of the login flow itself
+    go through the real pages in accounts/tests/test_login.py)."""
     client.force_login(user)
+    session = client.session
+    session_mark_verified(session, user)
+    session.save()
     return client
 
 

@@ -16,8 +16,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from reunify.accounts.models import Role, User
-from reunify.accounts.services import user_create
+from reunify.accounts.models import Role, SecondFactor, User
+from reunify.accounts.services import totp_enrol_demo, user_create
 from reunify.audit.chain import audit_source
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole, TermKind
@@ -72,6 +72,11 @@ def _staff() -> dict[str, User]:
                 supervisor=users.get(supervisor) if supervisor else None,
                 check_password=False,
             )
+        # Demo accounts get a second factor whose code `reunify totp code` prints; only
+        # the demo's own accounts (by their demo address), never a real one of the same name.
+        is_demo_account = user.email == f"{username}@demo.reunify.invalid"
+        if is_demo_account and not SecondFactor.objects.filter(user=user).exists():
+            totp_enrol_demo(user=user)
         users[username] = user
     return users
 

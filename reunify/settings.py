@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Only for its static files: /api/v1/docs loads Swagger UI from us, not from a CDN, so the
+    # docs page lives under the same strict Content-Security-Policy as every other page.
+    "ninja",
     "reunify.audit",
     "reunify.accounts",
     "reunify.cases",
@@ -49,19 +52,24 @@ INSTALLED_APPS = [
     "reunify.clinical",
     "reunify.disclosure",
     "reunify.portal",
+    "reunify.messaging",
     "reunify.measures",
+    "reunify.reports",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "reunify.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "reunify.accounts.middleware.LoginSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reunify.audit.middleware.AuditSourceMiddleware",
+    "reunify.security.RefusalAuditMiddleware",
 ]
 
 ROOT_URLCONF = "reunify.urls"
@@ -131,6 +139,7 @@ STATICFILES_DIRS = [BASE_DIR / "reunify" / "static"]
 WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
+# The hard ceiling; the idle limit below logs a quiet session out long before.
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
@@ -149,6 +158,18 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Logging in (PRODUCT.md §8): a session without a request for this many minutes is logged out
+# (0 turns it off: the test suite does, because its clock jumps days between requests).
+REUNIFY_IDLE_MINUTES = int(os.environ.get("REUNIFY_IDLE_MINUTES", "15"))
+# Failed logins (wrong password or wrong code) inside the window lock the account name, or the
+# address they come from, for the lockout period.
+REUNIFY_LOGIN_WINDOW_MINUTES = int(os.environ.get("REUNIFY_LOGIN_WINDOW_MINUTES", "15"))
+REUNIFY_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("REUNIFY_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+REUNIFY_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("REUNIFY_LOGIN_FAILURES_PER_ADDRESS", "20"))
+REUNIFY_LOCKOUT_MINUTES = int(os.environ.get("REUNIFY_LOCKOUT_MINUTES", "15"))
+# How many proxies in front of the app append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+REUNIFY_PROXY_COUNT = int(os.environ.get("REUNIFY_PROXY_COUNT", "0"))
+
 # The number of days a safety screen stays current (PRODUCT.md §3).
 REUNIFY_SCREEN_VALID_DAYS = 30
 
@@ -156,6 +177,11 @@ REUNIFY_SCREEN_VALID_DAYS = 30
 # (PRODUCT.md §8); never put this folder under STATIC_ROOT.
 REUNIFY_DOCUMENTS_DIR = Path(os.environ.get("REUNIFY_DOCUMENTS_DIR", VAR_DIR / "documents"))
 REUNIFY_MAX_UPLOAD_BYTES = int(os.environ.get("REUNIFY_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+
+# Printed on every court report and notice, and the only thing /verify says besides the date.
+REUNIFY_PRACTICE_NAME = os.environ.get("REUNIFY_PRACTICE_NAME", "Reunify demo practice")
+# The site's public address (https://…), printed with /verify on reports; blank: not printed.
+REUNIFY_PUBLIC_URL = os.environ.get("REUNIFY_PUBLIC_URL", "")
 
 # Portal invitations: how long a link works.
 REUNIFY_INVITATION_HOURS = int(os.environ.get("REUNIFY_INVITATION_HOURS", "72"))

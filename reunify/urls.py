@@ -11,4 +11,7 @@ urlpatterns = [
     path("", include("reunify.clinical.urls")),
     path("", include("reunify.psychoeducation.urls")),
     path("", include("reunify.documents.urls")),
+    path("", include("reunify.disclosure.urls")),
+    path("", include("reunify.portal.urls")),
+    path("", include("reunify.reports.urls")),
 ]

@@ -3,6 +3,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from reunify.audit.chain import audit_source
+from reunify.security import client_address
 
 
 class AuditSourceMiddleware:
@@ -12,7 +13,6 @@ class AuditSourceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        address = request.META.get("REMOTE_ADDR") or "unknown"
         agent = request.META.get("HTTP_USER_AGENT", "")[:120]
-        with audit_source(f"{address} {agent}".strip()):
+        with audit_source(f"{client_address(request)} {agent}".strip()):
             return self.get_response(request)

@@ -743,6 +743,9 @@ def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transit
         obj=transition,
         detail={"outcome": outcome},
     )
+    from reunify.reports.services import termination_notices_issue
+
+    termination_notices_issue(actor=actor, case=case)
     return transition
 
 

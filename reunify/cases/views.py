@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reunify import access
 from reunify.access import Action
-from reunify.accounts.models import User
+from reunify.accounts.models import Role, User
 from reunify.cases import forms, selectors, services
 from reunify.cases.gates import Gate, gate_for, latest_screening, screen_due_on
 from reunify.cases.models import Case, OverrideRequest, OverrideStatus, Party, Phase
@@ -102,6 +102,9 @@ def _caseload_page(
 @login_required
 @require_GET
 def caseload(request: AuthedRequest) -> HttpResponse:
+    if request.user.role == Role.PORTAL:
+        # Where every login lands: family members and legal parties have their portal instead.
+        return redirect("portal_home")
     return _caseload_page(request)
 
 

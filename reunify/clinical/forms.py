@@ -92,7 +92,9 @@ class MonitorField(forms.ModelChoiceField):
 
 
 class ScheduleForm(forms.Form):
-    kind = forms.ChoiceField(label="Type of session", choices=AppointmentKind.choices)
+    kind = forms.ChoiceField(
+        label="Type of session", choices=[("", "— choose —"), *AppointmentKind.choices]
+    )
     day = date_field("Date")
     time = forms.TimeField(label="Start time", widget=TimeInput())
     duration_minutes = forms.IntegerField(label="Length in minutes", initial=50)

@@ -434,6 +434,11 @@ def contact_record(
     if not appointment.is_contact:
         raise ValidationError("Only a contact visit has a contact record.")
     _editable(appointment)
+    if appointment.status == AppointmentStatus.HELD:
+        raise ValidationError(
+            "This visit is held (the case paused or the ladder stepped down); reschedule it "
+            "once it may go ahead, then record it."
+        )
     _require_started(appointment)
     if ContactRecord.objects.filter(appointment=appointment).exists():
         raise ValidationError("This visit has already been recorded.")

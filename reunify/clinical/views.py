@@ -123,7 +123,7 @@ def case_sections(
     sections = CaseClinical(
         upcoming=upcoming,
         past=[a for a in reversed(appointments) if a.pk not in shown],
-        attendance=selectors.attendance_for([case])[case.pk],
+        attendance=selectors.attendance_of(case),
         held=selectors.held_visits(appointments),
         arrangements=list(ParentingArrangement.objects.filter(case=case)),
         now=now,

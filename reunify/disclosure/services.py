@@ -15,8 +15,24 @@ from django.utils import timezone
 from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.chain import audit_record
-from reunify.cases.models import CONSENTING_ROLES, LEGAL_ROLES, PARENT_ROLES, Case, CourtOrder, Party
-from reunify.disclosure.models import Category, Channel, Disclosure, Release, Restriction
+from reunify.cases.models import (
+    CONSENTING_ROLES,
+    FAMILY_ROLES,
+    LEGAL_ROLES,
+    PARENT_ROLES,
+    Case,
+    CourtOrder,
+    Party,
+)
+from reunify.disclosure.models import (
+    Category,
+    Channel,
+    Disclosure,
+    DocumentShare,
+    Release,
+    Restriction,
+)
+from reunify.documents.models import Document
 
 
 def _require_open(case: Case) -> None:
@@ -247,3 +263,73 @@ def restriction_lift(*, actor: User, restriction: Restriction, reason: str) -> R
 
 def is_restricted(party: Party) -> bool:
     return Restriction.objects.filter(party=party, lifted_at__isnull=True).exists()
+
+
+# Documents shared with a family member ---------------------------------------------------------
+
+
+@transaction.atomic
+def document_share(*, actor: User, document: Document, party: Party) -> DocumentShare:
+    """Let one family member of the case see and download one document in the portal."""
+    case = document.case
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    _of_case(case, party, "That family member")
+    if party.role not in FAMILY_ROLES:
+        raise ValidationError(
+            "Documents are shared with family members; the professionals around the family see "
+            "documents only under a release or a court order."
+        )
+    if DocumentShare.objects.filter(
+        document=document, party=party, withdrawn_at__isnull=True
+    ).exists():
+        raise ValidationError(f"“{document.title}” is already shared with {party.person.full_name}.")
+    share = DocumentShare.objects.create(
+        document=document, party=party, shared_by=actor, shared_at=timezone.now()
+    )
+    audit_record(
+        actor=actor,
+        action="document.share",
+        case_id=case.pk,
+        obj=share,
+        detail={"document": document.pk, "party": party.pk},
+    )
+    return share
+
+
+@transaction.atomic
+def document_unshare(*, actor: User, share: DocumentShare) -> DocumentShare:
+    """Withdraw a share at once: the family member no longer sees the document."""
+    share = (
+        DocumentShare.objects.select_for_update()
+        .select_related("document__case", "party__person")
+        .get(pk=share.pk)
+    )
+    access.require(actor, access.Action.EDIT, share.document.case)
+    if share.withdrawn_at is not None:
+        raise ValidationError("This document is no longer shared.")
+    DocumentShare.objects.filter(pk=share.pk).update(withdrawn_at=timezone.now())
+    share.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="document.unshare",
+        case_id=share.document.case_id,
+        obj=share,
+        detail={"document": share.document_id, "party": share.party_id},
+    )
+    return share
+
+
+def party_accounting(party: Party) -> models.QuerySet[Disclosure]:
+    """What a party's accounting of disclosures lists: for a family member, everything
+    disclosed under a release they signed or a court order; for a professional, everything
+    disclosed to them."""
+    if party.role in LEGAL_ROLES:
+        return (
+            Disclosure.objects.filter(recipient=party)
+            .select_related(
+                "recipient__person", "release__court_order", "release__granted_by__person"
+            )
+            .order_by("-at", "-id")
+        )
+    return accounting_for(party)

@@ -224,3 +224,50 @@ def document_open(*, actor: User, document: Document) -> BinaryIO:
         handle.close()
         raise
     return handle
+
+
+@transaction.atomic
+def document_tag_substance_use(*, actor: User, document: Document, substance_use: bool) -> Document:
+    """Mark (or unmark) a document as carrying substance-use information: from then on it is
+    disclosed only under a release naming that category, and always with the redisclosure
+    notice."""
+    access.require(actor, access.Action.EDIT, document.case)
+    if document.case.is_closed:
+        raise ValidationError("This case is closed; its record is read-only.")
+    if document.substance_use == substance_use:
+        state = "already" if substance_use else "not"
+        raise ValidationError(f"“{document.title}” is {state} tagged as substance-use information.")
+    Document.objects.filter(pk=document.pk).update(substance_use=substance_use)
+    document.substance_use = substance_use
+    audit_record(
+        actor=actor,
+        action="document.tag_substance_use" if substance_use else "document.untag_substance_use",
+        case_id=document.case_id,
+        obj=document,
+        detail={"substance_use": substance_use},
+    )
+    return document
+
+
+@transaction.atomic
+def document_open_in_portal(*, actor: User, document: Document, party_id: int) -> BinaryIO:
+    """The file for a portal user, once reunify.portal has decided that the party they act as
+    may have it (a share, or a covering release); checksum verified, the download audited."""
+    handle = _verified(document)
+    try:
+        audit_record(
+            actor=actor,
+            action="document.download",
+            case_id=document.case_id,
+            obj=document,
+            detail={
+                "what": f"portal download: {document.get_kind_display().lower()} "
+                f"(document {document.pk})",
+                "party": party_id,
+                "sha256": document.sha256,
+            },
+        )
+    except BaseException:
+        handle.close()
+        raise
+    return handle

@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -25,8 +28,24 @@ from django.utils import timezone
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.chain import audit_record
-from reunify.cases.models import Case, Party
+from reunify.cases.models import LEGAL_ROLES, Case, Party, TransitionKind
+from reunify.clinical.selectors import Attendance, attendance_of
+from reunify.disclosure.models import (
+    REDISCLOSURE_NOTICE,
+    Category,
+    Channel,
+    Disclosure,
+    DocumentShare,
+    Release,
+)
+from reunify.disclosure.services import covering_release, disclosure_record, is_restricted
+from reunify.documents.models import Document
+from reunify.documents.services import document_open_in_portal
+from reunify.messaging.models import Message
+from reunify.messaging.selectors import conversation
 from reunify.portal.models import Invitation
+from reunify.portal.selectors import SessionLine, party_modules, party_sessions, party_shares
+from reunify.psychoeducation.models import ModuleAssignment
 
 
 def _digest(token: str) -> str:
@@ -107,6 +126,28 @@ def invitation_for_token(token: str) -> Invitation:
     return invitation
 
 
+def portal_username(first_name: str, last_name: str) -> str:
+    """A portal login name made of the person's name (“clemency.marigold”, then
+    “clemency.marigold2”…), never their e-mail address: the username is written in the audit
+    log and shown to staff, and a protected person's address must not travel with it."""
+    words = [
+        "".join(ch for ch in unicodedata.normalize("NFKD", part).lower() if ch.isascii() and ch.isalnum())
+        for part in (first_name, last_name)
+    ]
+    base = ".".join(word for word in words if word)[:140] or "portal"
+    taken = {
+        name.lower()
+        for name in User.objects.filter(username__istartswith=base).values_list(
+            "username", flat=True
+        )
+    }
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, password: str) -> User:
     """Accept an invitation: a new portal account named by the e-mail address, or, when that
@@ -115,17 +156,17 @@ def invitation_accept(*, token: str, password: str) -> User:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise ValidationError("This invitation has already been used; log in instead.")
-    user = User.objects.filter(username__iexact=invitation.email).first()
+    user = User.objects.filter(email__iexact=invitation.email, role=Role.PORTAL).first()
     if user is not None:
-        if user.role != Role.PORTAL or authenticate(username=user.username, password=password) is None:
+        if authenticate(username=user.username, password=password) is None:
             raise ValidationError(
-                "An account with this e-mail address exists: enter its password to add this "
-                "case to it."
+                f"A portal account with this e-mail address exists (username {user.username}): "
+                "enter its password to add this case to it."
             )
     else:
         person = invitation.party.person
         user = User(
-            username=invitation.email,
+            username=portal_username(person.first_name, person.last_name),
             email=invitation.email,
             first_name=person.first_name,
             last_name=person.last_name,
@@ -186,3 +227,247 @@ def portal_party_get(user: User, party_id: int) -> Party:
 def require_portal(user: User) -> None:
     if not (user.is_authenticated and user.is_active and user.role == Role.PORTAL):
         raise PermissionDenied("The portal is for family members and legal parties.")
+
+
+# What a party sees ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhaseStep:
+    """One dated step of the case's history, without the clinical reasons behind it."""
+
+    at: dt.datetime
+    what: str
+
+
+@dataclass(frozen=True)
+class ProgressSummary:
+    """Where the case stands, for a professional with a release: phase, dates, pauses."""
+
+    phase: str
+    phase_label: str
+    phase_since: dt.date
+    paused_since: dt.date | None
+    closed_on: dt.date | None
+    outcome_label: str
+    history: list[PhaseStep]
+
+
+@dataclass
+class LegalView:
+    """What a release or court order lets a professional see today, and what covered it.
+
+    A section is None when nothing covers it (default deny)."""
+
+    attendance: list[Attendance] | None = None
+    attendance_release: Release | None = None
+    progress: ProgressSummary | None = None
+    progress_release: Release | None = None
+    documents: list[Document] | None = None
+    documents_release: Release | None = None
+    substance_use_documents: list[Document] = field(default_factory=list)
+    substance_use_release: Release | None = None
+    court_reports_release: Release | None = None
+    court_reports: list[Disclosure] = field(default_factory=list)
+
+    @property
+    def covers_anything(self) -> bool:
+        return any(
+            r is not None
+            for r in (
+                self.attendance_release,
+                self.progress_release,
+                self.documents_release,
+                self.court_reports_release,
+            )
+        )
+
+
+@dataclass
+class PartyPage:
+    """Everything one party's portal page shows."""
+
+    party: Party
+    restricted: bool
+    is_legal: bool
+    upcoming: list[SessionLine]
+    past: list[SessionLine]
+    modules: list[ModuleAssignment] = field(default_factory=list)
+    shares: list[DocumentShare] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    legal: LegalView | None = None
+    may_message: bool = False
+
+    @property
+    def shares_carry_substance_use(self) -> bool:
+        return any(share.document.substance_use for share in self.shares)
+
+
+_STEP_WORDS = {
+    TransitionKind.OPEN: "Case opened in {to}",
+    TransitionKind.ADVANCE: "Moved to {to}",
+    TransitionKind.OVERRIDE: "Moved to {to}",
+    TransitionKind.PAUSE: "Paused",
+    TransitionKind.RESUME: "Resumed",
+    TransitionKind.CLOSE: "Closed",
+}
+
+
+def progress_summary(case: Case) -> ProgressSummary:
+    """The phase and its dates; pauses by date only (their reasons are clinical)."""
+    history = [
+        PhaseStep(t.at, _STEP_WORDS[TransitionKind(t.kind)].format(to=t.get_to_phase_display()))
+        for t in case.transitions.order_by("at", "id")
+    ]
+    return ProgressSummary(
+        phase=case.phase,
+        phase_label=case.get_phase_display(),
+        phase_since=timezone.localdate(case.phase_entered_at),
+        paused_since=timezone.localdate(case.paused_at) if case.paused_at else None,
+        closed_on=timezone.localdate(case.closed_at) if case.closed_at else None,
+        outcome_label=case.get_outcome_display() if case.outcome else "",
+        history=history,
+    )
+
+
+def _titles(documents: list[Document]) -> str:
+    return "; ".join(d.title for d in documents)
+
+
+def legal_view(*, actor: User, party: Party) -> LegalView:
+    """What today's releases and court orders let this professional see, each section logged
+    as a disclosure under the release that covered it."""
+    view = LegalView()
+    case = party.case
+
+    def disclose(release: Release, category: str, what: str, *, substance_use: bool = False) -> None:
+        disclosure_record(
+            actor=actor,
+            recipient=party,
+            release=release,
+            category=category,
+            channel=Channel.PORTAL_VIEW,
+            description=what,
+            carries_substance_use=substance_use,
+        )
+
+    release = covering_release(party, Category.ATTENDANCE)
+    if release is not None:
+        view.attendance, view.attendance_release = attendance_of(case), release
+        disclose(release, Category.ATTENDANCE, "Attendance: sessions held against sessions due")
+    release = covering_release(party, Category.PROGRESS)
+    if release is not None:
+        view.progress, view.progress_release = progress_summary(case), release
+        disclose(release, Category.PROGRESS, "Phase and progress summary")
+    release = covering_release(party, Category.DOCUMENTS)
+    if release is not None:
+        documents = list(case.documents.order_by("-uploaded_at", "-id"))
+        view.documents = [d for d in documents if not d.substance_use]
+        view.documents_release = release
+        if view.documents:
+            disclose(release, Category.DOCUMENTS, f"Document list: {_titles(view.documents)}")
+        tagged = [d for d in documents if d.substance_use]
+        su_release = (
+            covering_release(party, Category.DOCUMENTS, substance_use=True) if tagged else None
+        )
+        if su_release is not None:
+            view.substance_use_documents, view.substance_use_release = tagged, su_release
+            disclose(
+                su_release,
+                Category.DOCUMENTS,
+                f"Document list (substance-use information): {_titles(tagged)}",
+                substance_use=True,
+            )
+    view.court_reports_release = covering_release(party, Category.COURT_REPORTS)
+    if view.court_reports_release is not None:
+        # Issuing a report logs its disclosure to each covered recipient: list what they got.
+        view.court_reports = list(
+            Disclosure.objects.filter(
+                recipient=party, category=Category.COURT_REPORTS, channel=Channel.REPORT
+            ).order_by("-at", "-id")
+        )
+    return view
+
+
+def party_page(*, actor: User, party: Party) -> PartyPage:
+    """Build a party's portal page for the portal user acting as them: the read is audited,
+    and what a release covers is logged as a disclosure."""
+    from reunify.cases.services import case_view
+    from reunify.messaging.services import messages_mark_read
+
+    restricted = is_restricted(party)
+    upcoming, past = party_sessions(party, restricted=restricted)
+    is_legal = party.role in LEGAL_ROLES
+    page = PartyPage(
+        party=party, restricted=restricted, is_legal=is_legal, upcoming=upcoming, past=past
+    )
+    with transaction.atomic():
+        case_view(actor=actor, case=party.case, what=f"portal: {party.get_role_display().lower()}")
+        if is_legal:
+            page.legal = legal_view(actor=actor, party=party)
+        elif not restricted:
+            page.modules = list(party_modules(party))
+            page.shares = list(party_shares(party))
+            page.messages = list(conversation(party))
+            page.may_message = not party.case.is_closed
+            messages_mark_read(party=party, by_party=True)
+    return page
+
+
+@dataclass(frozen=True)
+class PortalDocument:
+    """A document a party may download, and the release that covers it (None for a share)."""
+
+    document: Document
+    party: Party
+    release: Release | None
+
+    @property
+    def notice(self) -> str:
+        return REDISCLOSURE_NOTICE if self.document.substance_use else ""
+
+
+def portal_document_get(party: Party, document_id: int) -> PortalDocument:
+    """A document the party may have: shared with a family member, or covered by a release
+    for a professional (a substance-use one only when the release names that too); 404
+    otherwise, never confirming it exists."""
+    document = Document.objects.filter(case_id=party.case_id, pk=document_id).first()
+    if document is None:
+        raise Http404("No such document.")
+    if party.role in LEGAL_ROLES:
+        release = covering_release(
+            party, Category.DOCUMENTS, substance_use=document.substance_use
+        )
+        if release is not None:
+            return PortalDocument(document, party, release)
+    elif not is_restricted(party) and party_shares(party).filter(document=document).exists():
+        return PortalDocument(document, party, None)
+    raise Http404("No such document.")
+
+
+def portal_document_for_user(user: User, document_id: int) -> PortalDocument:
+    """The document through whichever of the user's parties may have it (the API's route)."""
+    for party in portal_parties(user):
+        try:
+            return portal_document_get(party, document_id)
+        except Http404:
+            continue
+    raise Http404("No such document.")
+
+
+@transaction.atomic
+def portal_document_open(*, actor: User, allowed: PortalDocument) -> BinaryIO:
+    """Open the file; a download under a release is logged as a disclosure naming it."""
+    document, party = allowed.document, allowed.party
+    if allowed.release is not None:
+        disclosure_record(
+            actor=actor,
+            recipient=party,
+            release=allowed.release,
+            category=Category.DOCUMENTS,
+            channel=Channel.DOWNLOAD,
+            description=f"Document downloaded: {document.title}",
+            obj=document,
+            carries_substance_use=document.substance_use,
+        )
+    return document_open_in_portal(actor=actor, document=document, party_id=party.pk)

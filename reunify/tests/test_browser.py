@@ -175,6 +175,14 @@ def test_a_therapist_screens_a_family_and_moves_it_on(server: str, browser: obje
     context.close()
 
 
+def log_in(page: object, server: str, username: str) -> None:
+    """Sign in as one of the demo practice's staff."""
+    page.goto(f"{server}/login/")  # type: ignore[attr-defined]
+    page.fill("#id_username", username)  # type: ignore[attr-defined]
+    page.fill("#id_password", "reunify-demo-practice")  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Log in").click()  # type: ignore[attr-defined]
+
+
 def test_a_therapist_records_a_contact_visit_signs_the_note_and_sees_the_ladder_gate(
     server: str, browser: object
 ) -> None:
@@ -182,10 +190,7 @@ def test_a_therapist_records_a_contact_visit_signs_the_note_and_sees_the_ladder_
 
     context = browser.new_context()  # type: ignore[attr-defined]
     page = context.new_page()
-    page.goto(f"{server}/login/")
-    page.fill("#id_username", "therapist1")
-    page.fill("#id_password", "reunify-demo-practice")
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, server, "therapist1")
     page.get_by_role("link", name="Linden family").click()
     ladder = page.locator("section.gate", has=page.locator("#ladder-heading"))
     expect(ladder).to_contain_text("0 of 3 consecutive completed contact visits")
@@ -228,7 +233,9 @@ def test_a_therapist_records_a_contact_visit_signs_the_note_and_sees_the_ladder_
     expect(note).to_contain_text("SHA-256")
     expect(page.get_by_role("button", name="Save the draft")).to_have_count(0)
 
-    page.get_by_role("textbox", name="Addendum").fill("Mia's mother collected her ten minutes late.")
+    page.get_by_role("textbox", name="Addendum").fill(
+        "Mia's mother collected her ten minutes late."
+    )
     page.get_by_role("button", name="Sign and add the addendum").click()
     expect(note.locator("li.addendum")).to_contain_text("collected her ten minutes late")
     assert_accessible(page)
@@ -238,5 +245,21 @@ def test_a_therapist_records_a_contact_visit_signs_the_note_and_sees_the_ladder_
     ).click()
     expect(ladder).to_contain_text("1 of 3 consecutive completed contact visits")
     expect(page.locator("main")).to_contain_text("1 of 1 held")
+    assert_accessible(page)
+    page.get_by_role("link", name="Edit the rungs above the current one").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit the contact ladder")
+    assert_accessible(page)
+    page.go_back()
+    page.get_by_role("link", name="Your psychotherapy notes for this case").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Psychotherapy notes")
+    assert_accessible(page)
+    context.close()
+
+    # The visit's monitor finds it on their own page, and nothing of the case beyond it.
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    log_in(page, server, "monitor1")
+    page.get_by_role("link", name="Your visits").click()
+    expect(page.locator("main")).to_contain_text("Mia Linden")
     assert_accessible(page)
     context.close()

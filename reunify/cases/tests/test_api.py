@@ -39,6 +39,7 @@ from reunify.conftest import (
     bearer,
     clear_findings,
     complete_assessment,
+    login,
     make_case,
     make_family,
     screen,
@@ -216,7 +217,7 @@ def test_it_refuses_a_token_it_did_not_issue(client: Client, family: Family, hea
 
 
 def test_a_session_login_is_not_enough_for_the_api(client: Client, therapist: User) -> None:
-    client.force_login(therapist)
+    login(client, therapist)
     assert client.get(f"{API}/cases").status_code == 401
 
 

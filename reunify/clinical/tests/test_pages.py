@@ -337,6 +337,10 @@ def test_the_schedule_page_works(
     assert monitor.username in page or monitor.display_name in page
     assert "Letters and messages" in page
     assert '<legend>Participants <span class="required">(required)</span></legend>' in page
+    prefilled = text(
+        client.get(reverse("appointment_new", args=[family.case.pk]) + "?kind=contact_supervised")
+    )
+    assert '<option value="contact_supervised" selected>' in prefilled
 
 
 def test_it_schedules_a_session(client: Client, therapist: User, family: Family) -> None:

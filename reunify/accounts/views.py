@@ -1,0 +1,268 @@
+"""Logging in and out: password, then the second factor (enrolling it the first time).
+
+Between the two steps the session holds only the pending user's id; Django's `login` is called
+after the second factor, so a password alone never opens a page. Every failure counts towards the
+lockouts and is audited; the messages never say whether an account name exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from reunify.accounts.forms import CodeForm, EnrolCodeForm
+from reunify.accounts.middleware import session_mark_verified
+from reunify.accounts.models import STAFF_ROLES, LoginStage, SecondFactor, User
+from reunify.accounts.services import (
+    CodeRefused,
+    is_totp_code,
+    login_failure_record,
+    login_lockout,
+    login_refusal_record,
+    login_success_record,
+    logout_record,
+    recovery_code_use,
+    second_factor_confirmed,
+    totp_enrol_confirm,
+    totp_enrol_start,
+    totp_provisioning,
+    totp_verify,
+)
+from reunify.security import client_address
+
+PENDING_KEY = "reunify.login.pending"
+# How long the second step may wait after the password before starting again.
+PENDING_SECONDS = 10 * 60
+
+
+def _locked_message() -> str:
+    minutes = settings.REUNIFY_LOCKOUT_MINUTES
+    return (
+        f"Too many failed attempts: logging in is paused for up to {minutes} minutes. "
+        "Try again later, or ask your practice administrator."
+    )
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    pending = request.session.get(PENDING_KEY)
+    if not pending:
+        return None
+    if timezone.now().timestamp() - pending["since"] > PENDING_SECONDS:
+        del request.session[PENDING_KEY]
+        return None
+    return User.objects.filter(pk=pending["user"], is_active=True).first()
+
+
+def _start_again(request: HttpRequest, message: str) -> HttpResponse:
+    request.session.pop(PENDING_KEY, None)
+    messages.error(request, message)
+    return redirect("login")
+
+
+def login_complete(
+    request: HttpRequest, user: User, *, second_factor: str, backend: str | None = None
+) -> None:
+    """The one way into a logged-in session: Django's login, the session's mark, the audit row.
+
+    `second_factor` says what the user proved besides a password ("totp", "recovery_code",
+    "totp_enrolment"; "none" only for a portal user who has not turned a second factor on).
+    """
+    auth_login(request, user, backend=backend)
+    session_mark_verified(request.session, user)
+    login_success_record(user=user, address=client_address(request), second_factor=second_factor)
+
+
+def _login_pending_complete(request: HttpRequest, user: User, second_factor: str) -> str:
+    """Finish the pending login; return where the user was going."""
+    pending = request.session.pop(PENDING_KEY, {})
+    login_complete(request, user, second_factor=second_factor, backend=pending.get("backend"))
+    return _safe_next(request, pending.get("next"))
+
+
+def _code_refused(request: HttpRequest, user: User, form: CodeForm, reason: str) -> bool:
+    """Count a wrong code; True when it locked the account or address (start again)."""
+    lock = login_failure_record(
+        username=user.username,
+        address=client_address(request),
+        stage=LoginStage.CODE,
+        reason=reason,
+    )
+    form.add_error(
+        "code",
+        "That code did not work. Codes change every 30 seconds and each works once: "
+        "wait for the next one and try again.",
+    )
+    return lock is not None
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login_view(request: HttpRequest) -> HttpResponse:
+    """The first step: username and password."""
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request, request.GET.get("next")))
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
+    problem = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        address = client_address(request)
+        if login_lockout(username=username, address=address) is not None:
+            login_refusal_record(username=username, address=address, stage=LoginStage.PASSWORD)
+            form, problem = AuthenticationForm(request, initial={"username": username}), "locked"
+        elif form.is_valid():
+            user = form.get_user()
+            # A fresh session key, so a session id planted before the password is worth nothing.
+            request.session.cycle_key()
+            request.session[PENDING_KEY] = {
+                "user": user.pk,
+                "backend": getattr(user, "backend", None),
+                "next": next_url,
+                "since": timezone.now().timestamp(),
+            }
+            if second_factor_confirmed(user):
+                return redirect("login_code")
+            if user.role in STAFF_ROLES:
+                return redirect("login_enrol")
+            # A party's second factor is theirs to turn on (PRODUCT.md §8); staff must have one.
+            return redirect(_login_pending_complete(request, user, "none"))
+        elif username and request.POST.get("password"):
+            lock = login_failure_record(
+                username=username, address=address, stage=LoginStage.PASSWORD, reason="password"
+            )
+            if lock is not None:
+                form, problem = AuthenticationForm(request, initial={"username": username}), "locked"
+    return render(
+        request,
+        "registration/login.html",
+        {"form": form, "next": next_url, "locked": _locked_message() if problem else ""},
+    )
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step: a code from the authenticator app, or a recovery code."""
+    user = _pending_user(request)
+    if user is None:
+        return _start_again(request, "Please log in with your username and password first.")
+    if not second_factor_confirmed(user):
+        return redirect("login_enrol")
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        address = client_address(request)
+        if login_lockout(username=user.username, address=address) is not None:
+            login_refusal_record(username=user.username, address=address, stage=LoginStage.CODE)
+            return _start_again(request, _locked_message())
+        code = form.cleaned_data["code"]
+        try:
+            if is_totp_code(code):
+                totp_verify(user=user, code=code)
+                method, remaining = "totp", None
+            else:
+                remaining = recovery_code_use(user=user, code=code)
+                method = "recovery_code"
+        except CodeRefused as refused:
+            if _code_refused(request, user, form, refused.reason):
+                return _start_again(request, _locked_message())
+        else:
+            destination = _login_pending_complete(request, user, method)
+            if remaining is not None:
+                messages.warning(
+                    request,
+                    f"You logged in with a recovery code; {remaining} are left. If your "
+                    "authenticator app is lost, ask your practice administrator to reset it.",
+                )
+            return redirect(destination)
+    return render(request, "registration/login_code.html", {"form": form})
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+def login_enrol(request: HttpRequest) -> HttpResponse:
+    """The first login: set up an authenticator app, confirm it, then see the recovery codes."""
+    user = _pending_user(request)
+    if user is None:
+        return _start_again(request, "Please log in with your username and password first.")
+    if second_factor_confirmed(user):
+        return redirect("login_code")
+    pending = request.session[PENDING_KEY]
+    factor = SecondFactor.objects.filter(
+        pk=pending.get("factor"), user=user, confirmed_at__isnull=True
+    ).first()
+    if factor is None:
+        # One secret per login attempt: reloading the page does not invalidate a scanned code.
+        factor = totp_enrol_start(user=user)
+        pending["factor"] = factor.pk
+        request.session.modified = True
+    form = EnrolCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        address = client_address(request)
+        if login_lockout(username=user.username, address=address) is not None:
+            login_refusal_record(username=user.username, address=address, stage=LoginStage.CODE)
+            return _start_again(request, _locked_message())
+        try:
+            codes = totp_enrol_confirm(user=user, factor=factor, code=form.cleaned_data["code"])
+        except CodeRefused as refused:
+            if _code_refused(request, user, form, refused.reason):
+                return _start_again(request, _locked_message())
+        else:
+            destination = _login_pending_complete(request, user, "totp_enrolment")
+            # Shown in this answer only: the codes are kept hashed and never shown again.
+            return render(
+                request,
+                "registration/recovery_codes.html",
+                {"codes": codes, "destination": destination},
+            )
+    return render(request, "registration/login_enrol.html", _enrolment(factor, form))
+
+
+def _enrolment(factor: SecondFactor, form: EnrolCodeForm) -> dict[str, Any]:
+    provisioning = totp_provisioning(factor)
+    svg = segno.make(provisioning.uri, error="m").svg_inline(
+        scale=5, dark="#000", light="#fff", title="QR code for your authenticator app"
+    )
+    secret = provisioning.secret
+    return {
+        "form": form,
+        # segno draws the code from our own otpauth:// address; it holds no user-typed markup.
+        "qr_svg": mark_safe(svg),  # noqa: S308
+        "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+    }
+
+
+@require_POST
+@csrf_protect
+def logout_view(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user
+    if user.is_authenticated:
+        logout_record(user=user, reason="asked")
+    auth_logout(request)
+    messages.success(request, "You are logged out.")
+    return redirect("login")

@@ -1,0 +1,47 @@
+"""The portal's forms: choosing a password from an invitation, and writing a message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+
+class AcceptForm(forms.Form):
+    """A new password (twice), or the password of the portal account the e-mail already has."""
+
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; not a common password, not only digits, and not "
+        "like your name or e-mail address.",
+    )
+    password_again = forms.CharField(
+        label="The same password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, again = data.get("password"), data.get("password_again")
+        if first and again and first != again:
+            self.add_error("password_again", "The two passwords are not the same.")
+        return data
+
+
+class ExistingAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your portal password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label="Your message",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )

@@ -1,0 +1,446 @@
+"""Reads for reports and notices: what a court progress report says, and the issued versions.
+
+`report_facts` is the only place a report's content comes from. It reads signed records and
+the case's own history only: a session counts as held when it took place and its progress note
+is signed (or, for a contact visit, the visit is recorded); draft notes, note text and
+psychotherapy notes are never read. Contact details are never read either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+from django.utils import timezone
+
+from reunify import access
+from reunify.accounts.models import User
+from reunify.cases.models import (
+    FAMILY_ROLES,
+    LEGAL_ROLES,
+    Case,
+    CourtOrder,
+    Party,
+    Phase,
+    Transition,
+    TransitionKind,
+)
+from reunify.cases.services import ResumeConditions
+from reunify.clinical.models import (
+    HELD_STATUSES,
+    Appointment,
+    AppointmentStatus,
+    CancelledBy,
+    LadderStep,
+    ProgressNote,
+)
+from reunify.disclosure.models import Disclosure
+from reunify.measures.selectors import GoalSummary, goal_summaries
+from reunify.reports.models import IssuedReport, TerminationNotice
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The first moment of a local calendar day."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass
+class AttendanceLine:
+    """One family member's sessions in the period: scheduled, held, and why the rest were not."""
+
+    name: str
+    role: str
+    scheduled: int = 0
+    held: int = 0
+    cancelled_by_them: int = 0
+    late_by_them: int = 0
+    cancelled_by_others: int = 0
+    missed: int = 0
+    not_counted: int = 0
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    on: dt.date
+    session: str
+    by: str
+    notice_hours: int | None
+
+    @property
+    def late(self) -> bool:
+        return self.notice_hours is not None and self.notice_hours < 24
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A recorded contact visit: facts only (no observations text)."""
+
+    on: dt.date
+    rung: str
+    minutes: int
+    comfort_before: int
+    comfort_after: int
+    ended_early: str
+
+
+@dataclass(frozen=True)
+class Happening:
+    """One dated line of the phase history, in words."""
+
+    on: dt.date
+    what: str
+
+
+@dataclass(frozen=True)
+class Pause:
+    since: dt.date
+    until: dt.date | None
+    reason: str
+
+    @property
+    def days(self) -> int | None:
+        return (self.until - self.since).days if self.until else None
+
+
+@dataclass(frozen=True)
+class GoalLine:
+    """A treatment goal's progress over the period, in plain words."""
+
+    title: str
+    baseline: int
+    target: int
+    first: int | None
+    last: int | None
+    direction: str
+
+    @property
+    def words(self) -> str:
+        if self.last is None:
+            return "Not rated during this period."
+        if self.first == self.last or self.first is None:
+            rated = f"Rated {self.last} out of 10 during this period"
+        else:
+            rated = f"Rated {self.first} out of 10 at the start of this period and {self.last} at its end"
+        return (
+            f"{rated} (starting point {self.baseline}, aim {self.target}); "
+            f"direction: {self.direction}."
+        )
+
+
+@dataclass
+class ReportFacts:
+    """Everything a court progress report states, gathered from signed records only."""
+
+    case: Case
+    start: dt.date
+    end: dt.date
+    court_orders: list[CourtOrder]
+    family: list[Party]
+    phase_at_start: str
+    phase_at_end: str
+    history: list[Happening]
+    pauses: list[Pause]
+    attendance: list[AttendanceLine]
+    cancellations: list[Cancellation]
+    visits: list[Visit]
+    held_back: int
+    rung_at_start: str
+    rung_at_end: str
+    ladder_steps: list[Happening]
+    goals: list[GoalLine]
+    charts: list[str] = field(default_factory=list)
+
+
+_RESUME_WORDS = dict(ResumeConditions.choices)
+
+
+def _phase_words(code: str) -> str:
+    return Phase(code).label if code else "not yet opened"
+
+
+def _history(
+    case: Case, transitions: list[Transition], start: dt.datetime, end: dt.datetime
+) -> tuple[str, str, list[Happening], list[Pause]]:
+    """The phase at each end of the period, the moves inside it, and the pauses touching it."""
+    phase_at_start = ""
+    phase = ""
+    history = []
+    pauses = []
+    paused: tuple[dt.date, str] | None = None
+    for t in transitions:
+        if t.at >= end:
+            break
+        on = timezone.localdate(t.at)
+        inside = t.at >= start
+        if t.kind == TransitionKind.PAUSE:
+            paused = (on, t.rationale)
+            if inside:
+                history.append(Happening(on, f"Paused: {t.rationale}"))
+        elif t.kind == TransitionKind.RESUME:
+            if paused and inside:
+                pauses.append(Pause(paused[0], on, paused[1]))
+            paused = None
+            if inside:
+                met = "; ".join(_RESUME_WORDS.get(c, c) for c in t.conditions)
+                history.append(Happening(on, f"Resumed. Conditions met: {met}."))
+        else:
+            phase = t.to_phase
+            if inside:
+                if t.kind == TransitionKind.OPEN:
+                    words = f"Case opened, in {_phase_words(t.to_phase).lower()}."
+                elif t.kind == TransitionKind.CLOSE:
+                    words = f"Case closed: {case.get_outcome_display().lower()}."
+                else:
+                    words = (
+                        f"Moved from {_phase_words(t.from_phase).lower()} to "
+                        f"{_phase_words(t.to_phase).lower()}."
+                    )
+                history.append(Happening(on, words))
+        if not inside:
+            phase_at_start = phase
+    if paused:
+        pauses.append(Pause(paused[0], None, paused[1]))
+    return phase_at_start, phase, history, pauses
+
+
+def _signed_record() -> Exists:
+    return Exists(ProgressNote.objects.filter(appointment=OuterRef("pk"), signed_at__isnull=False))
+
+
+def _sessions(
+    case: Case, family: list[Party], start: dt.datetime, end: dt.datetime
+) -> tuple[list[AttendanceLine], list[Cancellation], list[Visit], int]:
+    appointments = (
+        Appointment.objects.filter(
+            case=case, starts_at__gte=start, starts_at__lt=min(end, timezone.now())
+        )
+        .annotate(signed=_signed_record())
+        .select_related("rung", "contact_record", "cancelled_by_party__person")
+        .prefetch_related("participants")
+        .order_by("starts_at", "id")
+    )
+    lines = {p.pk: AttendanceLine(p.person.full_name, p.get_role_display()) for p in family}
+    cancellations = []
+    visits = []
+    held_back = 0
+    for appointment in appointments:
+        record = getattr(appointment, "contact_record", None) if appointment.is_contact else None
+        if appointment.status == AppointmentStatus.HELD:
+            held_back += 1
+            continue
+        on = timezone.localdate(appointment.starts_at)
+        if appointment.status == AppointmentStatus.CANCELLED:
+            cancellations.append(
+                Cancellation(
+                    on,
+                    appointment.get_kind_display(),
+                    _canceller(appointment),
+                    appointment.notice_hours,
+                )
+            )
+        if record is not None:
+            visits.append(
+                Visit(
+                    on,
+                    appointment.rung.name if appointment.rung else "",
+                    record.duration_minutes,
+                    record.comfort_before,
+                    record.comfort_after,
+                    appointment.get_ended_early_reason_display()
+                    if appointment.ended_early_reason
+                    else "",
+                )
+            )
+        counted = record is not None or appointment.signed  # type: ignore[attr-defined]
+        for party in appointment.participants.all():
+            line = lines.get(party.pk)
+            if line is None:
+                continue
+            line.scheduled += 1
+            if appointment.status in HELD_STATUSES:
+                if counted:
+                    line.held += 1
+                else:
+                    line.not_counted += 1
+            elif appointment.status == AppointmentStatus.CANCELLED:
+                if appointment.cancelled_by_party_id == party.pk:
+                    line.cancelled_by_them += 1
+                    line.late_by_them += int(appointment.late_cancellation)
+                else:
+                    line.cancelled_by_others += 1
+            elif appointment.status == AppointmentStatus.NO_SHOW:
+                if appointment.no_show_party_id in (None, party.pk):
+                    line.missed += 1
+                else:
+                    line.cancelled_by_others += 1
+            else:
+                line.not_counted += 1
+    return list(lines.values()), cancellations, visits, held_back
+
+
+def _canceller(appointment: Appointment) -> str:
+    if appointment.cancelled_by == CancelledBy.PARTY and appointment.cancelled_by_party:
+        party = appointment.cancelled_by_party
+        return f"{party.person.full_name} ({party.get_role_display().lower()})"
+    if appointment.cancelled_by:
+        return CancelledBy(appointment.cancelled_by).label
+    return "Not recorded"
+
+
+def _ladder(case: Case, start: dt.datetime, end: dt.datetime) -> tuple[str, str, list[Happening]]:
+    steps = (
+        LadderStep.objects.filter(ladder__case=case, at__lt=end)
+        .select_related("from_rung", "to_rung")
+        .order_by("at", "id")
+    )
+    at_start, current, history = "", "", []
+    for step in steps:
+        current = step.to_rung.name
+        if step.at < start:
+            at_start = current
+            continue
+        on = timezone.localdate(step.at)
+        word = {"start": "Started on", "up": "Stepped up to", "down": "Stepped down to"}
+        whose = "the child's" if step.on_word_of == "child" else "the therapist's"
+        line = f"{word.get(step.direction, 'Moved to')} “{current}”"
+        if step.direction == "down":
+            line += f", on {whose} word"
+        history.append(Happening(on, line + "."))
+    return at_start, current, history
+
+
+def _goals(summaries: list[GoalSummary]) -> list[GoalLine]:
+    return [
+        GoalLine(
+            title=s.goal.title,
+            baseline=s.goal.baseline,
+            target=s.goal.target,
+            first=s.ratings[0][1] if s.ratings else None,
+            last=s.latest,
+            direction=s.direction,
+        )
+        for s in summaries
+    ]
+
+
+def _charts(case: Case, summaries: list[GoalSummary]) -> list[str]:
+    """Goal charts as SVG, when the measures app offers them; otherwise none are drawn."""
+    try:
+        charts = importlib.import_module("reunify.measures.charts")
+    except ImportError:
+        return []
+    draw = getattr(charts, "goals_svg", None) or getattr(charts, "goal_chart_svg", None)
+    if draw is None:
+        return []
+    try:
+        drawn: Any = draw(summaries)
+    except TypeError:
+        drawn = [draw(s) for s in summaries]
+    return [drawn] if isinstance(drawn, str) else [svg for svg in drawn if svg]
+
+
+def report_facts(case: Case, start: dt.date, end: dt.date) -> ReportFacts:
+    """What the report on this case for this period states, in a fixed number of queries."""
+    begin, finish = day_start(start), day_start(end + dt.timedelta(days=1))
+    parties = list(Party.objects.filter(case=case).select_related("person"))
+    family = [p for p in parties if p.role in FAMILY_ROLES]
+    orders = list(CourtOrder.objects.filter(case=case).prefetch_related("terms"))
+    transitions = list(Transition.objects.filter(case=case).order_by("at", "id"))
+    phase_at_start, phase_at_end, history, pauses = _history(case, transitions, begin, finish)
+    attendance, cancellations, visits, held_back = _sessions(case, family, begin, finish)
+    rung_at_start, rung_at_end, steps = _ladder(case, begin, finish)
+    summaries = goal_summaries(case, start=start, end=end)
+    return ReportFacts(
+        case=case,
+        start=start,
+        end=end,
+        court_orders=orders,
+        family=family,
+        phase_at_start=_phase_words(phase_at_start),
+        phase_at_end=_phase_words(phase_at_end),
+        history=history,
+        pauses=pauses,
+        attendance=attendance,
+        cancellations=cancellations,
+        visits=visits,
+        held_back=held_back,
+        rung_at_start=rung_at_start,
+        rung_at_end=rung_at_end,
+        ladder_steps=steps,
+        goals=_goals(summaries),
+        charts=_charts(case, summaries),
+    )
+
+
+def legal_parties(case: Case) -> list[Party]:
+    """The professionals around the family, who receive only what a release or order covers."""
+    return list(
+        Party.objects.filter(case=case, role__in=LEGAL_ROLES).select_related("person").order_by("id")
+    )
+
+
+# Issued versions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issued:
+    """An issued report or notice with the recipients it was disclosed to."""
+
+    item: IssuedReport | TerminationNotice
+    disclosed_to: list[str]
+
+
+def _disclosed(label: str, ids: list[int]) -> dict[str, list[str]]:
+    rows = (
+        Disclosure.objects.filter(object_type=label, object_id__in=[str(i) for i in ids])
+        .select_related("recipient__person")
+        .order_by("at", "id")
+    )
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.object_id, []).append(row.recipient.label)
+    return found
+
+
+def case_reports(case: Case) -> list[Issued]:
+    """A case's issued reports, newest first, each with whom it was disclosed to (2 queries)."""
+    reports = list(IssuedReport.objects.filter(case=case).select_related("issued_by"))
+    sent = _disclosed(IssuedReport._meta.label_lower, [r.pk for r in reports])
+    return [Issued(r, sent.get(str(r.pk), [])) for r in reports]
+
+
+def case_notices(case: Case) -> list[Issued]:
+    """A case's termination notices, with the disclosure each was logged as (2 queries)."""
+    notices = list(
+        TerminationNotice.objects.filter(case=case).select_related("issued_by", "recipient")
+    )
+    sent = _disclosed(TerminationNotice._meta.label_lower, [n.pk for n in notices])
+    return [Issued(n, sent.get(str(n.pk), [])) for n in notices]
+
+
+def report_get(user: User, report_id: int) -> IssuedReport:
+    """The report if the user may see its case; 404 otherwise, never confirming it exists."""
+    report = (
+        IssuedReport.objects.filter(case__in=access.cases_for(user), pk=report_id)
+        .select_related("case__therapist", "issued_by")
+        .first()
+    )
+    if report is None:
+        raise Http404("No such report.")
+    return report
+
+
+def notice_get(user: User, notice_id: int) -> TerminationNotice:
+    notice = (
+        TerminationNotice.objects.filter(case__in=access.cases_for(user), pk=notice_id)
+        .select_related("case__therapist")
+        .first()
+    )
+    if notice is None:
+        raise Http404("No such notice.")
+    return notice
+

@@ -1,0 +1,469 @@
+"""Issuing reports and notices, opening them again, and checking a copy: validate, render,
+store, audit and log the disclosures, in one transaction.
+
+An issued PDF is kept byte for byte in the documents folder (outside the web root) with its
+SHA-256; the row that names it is never changed (the database refuses). If the row or its audit
+cannot be written, the file is removed again. A custody opinion never goes into one: the text
+the therapist writes into a report or a notice is checked for its words and refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from reunify import access
+from reunify.accounts.models import User
+from reunify.audit.chain import audit_record
+from reunify.cases.models import Case, Outcome, Party, PartyRole, Phase, ReferralSource
+from reunify.cases.services import case_lock
+from reunify.clinical.services import opinion_words
+from reunify.disclosure.models import REDISCLOSURE_NOTICE, Category, Channel, Release
+from reunify.disclosure.services import covering_release, disclosure_record
+from reunify.documents import storage
+from reunify.reports import selectors
+from reunify.reports.models import IssuedReport, NoticeKind, TerminationNotice
+from reunify.reports.render import Rendered, pdf_render
+
+logger = logging.getLogger(__name__)
+
+# An issued PDF is ours, not an upload: this only guards against a runaway render.
+MAX_PDF_BYTES = 50 * 1024 * 1024
+SHA256 = re.compile(r"\A[0-9a-f]{64}\Z")
+
+
+class IssuedUnavailable(Exception):
+    """An issued PDF is missing or no longer matches its SHA-256: not served."""
+
+
+def _practice() -> str:
+    return str(settings.REUNIFY_PRACTICE_NAME)
+
+
+def _verify_url() -> str:
+    base = str(getattr(settings, "REUNIFY_PUBLIC_URL", "") or "").rstrip("/")
+    return f"{base}/verify" if base else ""
+
+
+def _refuse_opinion(text: str, what: str) -> None:
+    phrases = opinion_words(text)
+    if phrases:
+        quoted = ", ".join(f"“{p}”" for p in phrases)
+        raise ValidationError(
+            f"{what} contains words of a custody opinion ({quoted}). Reports and notices "
+            "describe what happened in therapy and never recommend custody or parenting time: "
+            "rephrase it in terms of facts."
+        )
+
+
+M = TypeVar("M", IssuedReport, TerminationNotice)
+
+
+def _kept(rendered: Rendered, save: Callable[[storage.Written], M]) -> M:
+    """Write the PDF, then its row (through `save`); remove the file if the row fails."""
+    written = storage.file_write([rendered.pdf], suffix=".pdf", max_bytes=MAX_PDF_BYTES)
+    try:
+        return save(written)
+    except BaseException:
+        storage.file_remove(written.stored_name)
+        raise
+
+
+# Court progress reports -----------------------------------------------------------------------
+
+
+def report_recipients(case: Case, *, substance_use: bool = False) -> list[tuple[Party, Release]]:
+    """Each legal party with a release or court order covering court reports today."""
+    found = []
+    for party in selectors.legal_parties(case):
+        release = covering_release(party, Category.COURT_REPORTS, substance_use=substance_use)
+        if release is not None:
+            found.append((party, release))
+    return found
+
+
+def _check_period(case: Case, start: dt.date | None, end: dt.date | None) -> None:
+    if start is None or end is None:
+        raise ValidationError("Give the first and the last day of the period the report covers.")
+    if start > end:
+        raise ValidationError(
+            f"The period starts on {start}, after it ends on {end}: the first day comes first."
+        )
+    today = timezone.localdate()
+    if end > today:
+        raise ValidationError(
+            f"The period ends on {end}, after today ({today}); a report covers only what has "
+            "already happened."
+        )
+    opened = timezone.localdate(case.opened_at)
+    if end < opened:
+        raise ValidationError(
+            f"The period ends on {end}, before the case was opened on {opened}; there is "
+            "nothing to report."
+        )
+
+
+@transaction.atomic
+def report_issue(
+    *,
+    actor: User,
+    case: Case,
+    start: dt.date | None,
+    end: dt.date | None,
+    summary: str,
+    substance_use: bool = False,
+) -> IssuedReport:
+    """Issue a court progress report for a period: built from signed records, rendered to PDF,
+    signed by the issuing therapist, kept byte for byte with its SHA-256, and logged as a
+    disclosure to each recipient a release or court order covers."""
+    access.require(actor, access.Action.EDIT, case)
+    summary = (summary or "").strip()
+    if not summary:
+        raise ValidationError(
+            "Write your summary of the period: it is signed with the report and is what the "
+            "court reads first."
+        )
+    _refuse_opinion(summary, "The summary")
+    _check_period(case, start, end)
+    assert start is not None and end is not None
+    case = case_lock(case)
+    latest = IssuedReport.objects.filter(case=case).aggregate(n=Max("number"))["n"]
+    number_next = (latest or 0) + 1
+    recipients = report_recipients(case, substance_use=substance_use)
+    facts = selectors.report_facts(case, start, end)
+    now = timezone.now()
+    rendered = pdf_render(
+        "reports/pdf/report.html",
+        {
+            "facts": facts,
+            "number": number_next,
+            "summary": summary,
+            "therapist": actor.display_name,
+            "therapist_role": actor.get_role_display(),
+            "practice": _practice(),
+            "issued_at": timezone.localtime(now),
+            "issued_on": timezone.localdate(now),
+            "recipients": recipients,
+            "verify_url": _verify_url(),
+            "substance_notice": REDISCLOSURE_NOTICE if substance_use else "",
+        },
+    )
+
+    def save(written: storage.Written) -> IssuedReport:
+        return IssuedReport.objects.create(
+            case=case,
+            number=number_next,
+            period_start=start,
+            period_end=end,
+            summary=summary,
+            substance_use=substance_use,
+            issued_by=actor,
+            issued_at=now,
+            sha256=written.sha256,
+            stored_name=written.stored_name,
+            size=written.size,
+            pages=rendered.pages,
+        )
+
+    report = _kept(rendered, save)
+    try:
+        audit_record(
+            actor=actor,
+            action="report.issue",
+            case_id=case.pk,
+            obj=report,
+            detail={
+                "number": report.number,
+                "start": start,
+                "end": end,
+                "sha256": report.sha256,
+                "pages": report.pages,
+                "recipients": [party.pk for party, _ in recipients],
+            },
+        )
+        for party, release in recipients:
+            disclosure_record(
+                actor=actor,
+                recipient=party,
+                release=release,
+                category=Category.COURT_REPORTS,
+                channel=Channel.REPORT,
+                description=f"Court progress report {report.number} ({start} to {end}), "
+                f"SHA-256 {report.sha256}",
+                obj=report,
+                carries_substance_use=substance_use,
+            )
+    except BaseException:
+        storage.file_remove(report.stored_name)
+        raise
+    return report
+
+
+def _verified(stored_name: str, sha256: str, what: str) -> BinaryIO:
+    try:
+        handle = storage.file_open(stored_name)
+    except OSError:
+        logger.error("%s: stored file %s is missing", what, stored_name)
+        raise IssuedUnavailable(
+            f"The file of {what} is missing from the documents folder. "
+            "Tell the practice administrator."
+        ) from None
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+        digest.update(chunk)
+    if digest.hexdigest() != sha256:
+        handle.close()
+        logger.error("%s: stored file does not match its SHA-256", what)
+        raise IssuedUnavailable(
+            f"The stored file of {what} no longer matches the SHA-256 taken when it was issued, "
+            "so it is not served. Tell the practice administrator."
+        )
+    handle.seek(0)
+    return handle
+
+
+def _opened(actor: User, case: Case, item: Any, action: str, what: str) -> BinaryIO:
+    access.require(actor, access.Action.VIEW, case)
+    handle = _verified(item.stored_name, item.sha256, what)
+    try:
+        audit_record(
+            actor=actor,
+            action=action,
+            case_id=case.pk,
+            obj=item,
+            detail={"what": f"download: {what}", "sha256": item.sha256},
+        )
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+@transaction.atomic
+def report_pdf(*, actor: User, report: IssuedReport) -> BinaryIO:
+    """The issued PDF, open for reading, after its SHA-256 is checked; the download is audited."""
+    return _opened(
+        actor, report.case, report, "report.download", f"court progress report {report.number}"
+    )
+
+
+@transaction.atomic
+def notice_pdf(*, actor: User, notice: TerminationNotice) -> BinaryIO:
+    return _opened(
+        actor, notice.case, notice, "notice.download", f"notice of closing to {notice.addressed_to}"
+    )
+
+
+# Public verification --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What /verify may say about a copy: genuine (and when, by whom) or not issued here."""
+
+    genuine: bool
+    issued_on: dt.date | None = None
+    practice: str = ""
+
+    @property
+    def words(self) -> str:
+        if self.genuine:
+            return f"Genuine: issued on {self.issued_on} by {self.practice}."
+        return (
+            "Not issued here: no document issued by this practice has exactly this content. "
+            "A copy changed by even one character does not match."
+        )
+
+
+def sha256_of(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def report_verify(data_or_hash: bytes | str) -> Verification:
+    """Is this PDF (or this SHA-256) one the practice issued? Answers nothing else: never the
+    case, the family or the kind of document."""
+    if isinstance(data_or_hash, bytes):
+        digest = sha256_of([data_or_hash])
+    else:
+        digest = "".join(data_or_hash.split()).lower()
+        if not SHA256.match(digest):
+            raise ValidationError(
+                "A SHA-256 fingerprint is 64 characters long, made of the digits 0-9 and the "
+                "letters a-f."
+            )
+    issued = (
+        IssuedReport.objects.filter(sha256=digest).values_list("issued_at", flat=True).first()
+        or TerminationNotice.objects.filter(sha256=digest)
+        .values_list("issued_at", flat=True)
+        .first()
+    )
+    if issued is None:
+        return Verification(genuine=False)
+    return Verification(True, timezone.localdate(issued), _practice())
+
+
+# Termination notices --------------------------------------------------------------------------
+
+OUTCOME_WORDS = {
+    Outcome.RESTORED: "The relationship has been restored: contact is regular and no longer "
+    "needs therapy to support it.",
+    Outcome.PARTIAL: "There was partial progress: less conflict, better communication and "
+    "regular contact, though not everything the therapy aimed for was reached.",
+    Outcome.NO_PROGRESS: "The therapy ended without the progress it aimed for.",
+    Outcome.ENDED_FOR_SAFETY: "The therapy ended because it could not continue safely.",
+    Outcome.WITHDRAWN: "The therapy ended because participation was withdrawn.",
+    Outcome.COURT_TERMINATED: "The court ended the therapy.",
+}
+# Who receives a notice as a parent: the people the child's care is shared between.
+NOTICE_PARENT_ROLES = (PartyRole.ESTRANGED_PARENT, PartyRole.OTHER_PARENT, PartyRole.GUARDIAN)
+# The referrer, by the referral source, when it is a party of the case.
+REFERRER_ROLES = {ReferralSource.CPS: PartyRole.CPS, ReferralSource.ATTORNEY: PartyRole.ATTORNEY}
+
+
+def _court_recipients(case: Case, parties: list[Party]) -> list[Party]:
+    referrer = REFERRER_ROLES.get(case.referral_source)  # type: ignore[call-overload]
+    return [p for p in parties if p.role == PartyRole.COURT or p.role == referrer]
+
+
+def _referrer_words(case: Case, orders: list[Any]) -> str:
+    if orders:
+        order = orders[-1]
+        return f"{order.court}, case {order.court_case_number}"
+    return f"The referrer ({ReferralSource(case.referral_source).label.lower()})"
+
+
+def _notice_release(party: Party) -> tuple[Release | None, str]:
+    for category in (Category.COURT_REPORTS, Category.PROGRESS):
+        release = covering_release(party, category)
+        if release is not None:
+            return release, category
+    return None, ""
+
+
+def termination_notices_issue(*, actor: User, case: Case) -> list[TerminationNotice]:
+    """On closing: a written notice to each parent (outcome and reason, no one's contact
+    details) and one to the court or referrer, each stored and audited as a file entry; the
+    court's is logged as a disclosure where a release or court order covers it.
+
+    Called by `cases.services.case_close` inside its transaction, after the case is closed.
+    """
+    access.require(actor, access.Action.EDIT, case)
+    if case.phase != Phase.CLOSED:
+        raise ValidationError("Notices of closing are written when the case is closed.")
+    _refuse_opinion(case.outcome_reason, "The reason for closing (it goes into each notice)")
+    parties = list(Party.objects.filter(case=case).select_related("person").order_by("id"))
+    orders = list(case.court_orders.all())
+    close = case.transitions.filter(to_phase=Phase.CLOSED).order_by("-at", "-id").first()
+    last_phase = close.from_phase if close and close.from_phase else Phase.ASSESSMENT
+    now = timezone.now()
+    closed_on = timezone.localdate(case.closed_at or now)
+    plan: list[tuple[str, Party | None, str]] = [
+        (NoticeKind.PARENT, p, f"{p.person.full_name} ({p.get_role_display().lower()})")
+        for p in parties
+        if p.role in NOTICE_PARENT_ROLES
+    ]
+    court = _court_recipients(case, parties)
+    plan += [
+        (
+            NoticeKind.COURT,
+            p,
+            f"{p.person.full_name} ({p.get_role_display().lower()}"
+            + (f", {p.organisation})" if p.organisation else ")"),
+        )
+        for p in court
+    ]
+    if not court and (orders or case.referral_source != ReferralSource.SELF):
+        plan.append((NoticeKind.COURT, None, _referrer_words(case, orders)))
+    base = {
+        "case": case,
+        "court_orders": orders,
+        "practice": _practice(),
+        "therapist": actor.display_name,
+        "therapist_role": actor.get_role_display(),
+        "issued_at": timezone.localtime(now),
+        "issued_on": timezone.localdate(now),
+        "closed_on": closed_on,
+        "days": (closed_on - timezone.localdate(case.opened_at)).days,
+        "last_phase": Phase(last_phase).label,
+        "outcome_label": case.get_outcome_display(),
+        "outcome_words": OUTCOME_WORDS.get(case.outcome, ""),  # type: ignore[call-overload]
+        "reason": case.outcome_reason,
+        "verify_url": _verify_url(),
+    }
+    notices = []
+    written: list[str] = []
+    try:
+        for kind, party, addressed_to in plan:
+            for_court = kind == NoticeKind.COURT
+            rendered = pdf_render(
+                "reports/pdf/notice.html",
+                {**base, "addressed_to": addressed_to, "for_court": for_court},
+            )
+            release, category = _notice_release(party) if for_court and party else (None, "")
+
+            def save(
+                stored: storage.Written,
+                kind: str = kind,
+                party: Party | None = party,
+                addressed_to: str = addressed_to,
+                rendered: Rendered = rendered,
+            ) -> TerminationNotice:
+                return TerminationNotice.objects.create(
+                    case=case,
+                    kind=kind,
+                    recipient=party,
+                    addressed_to=addressed_to[:200],
+                    outcome=case.outcome,
+                    issued_by=actor,
+                    issued_at=now,
+                    sha256=stored.sha256,
+                    stored_name=stored.stored_name,
+                    size=stored.size,
+                    pages=rendered.pages,
+                )
+
+            notice = _kept(rendered, save)
+            written.append(notice.stored_name)
+            audit_record(
+                actor=actor,
+                action="notice.issue",
+                case_id=case.pk,
+                obj=notice,
+                detail={
+                    "kind": kind,
+                    "recipient": party.pk if party else None,
+                    "sha256": notice.sha256,
+                    "disclosed": release is not None,
+                },
+            )
+            if release is not None and party is not None:
+                disclosure_record(
+                    actor=actor,
+                    recipient=party,
+                    release=release,
+                    category=category,
+                    channel=Channel.REPORT,
+                    description=f"Notice of closing ({case.get_outcome_display().lower()}), "
+                    f"SHA-256 {notice.sha256}",
+                    obj=notice,
+                )
+            notices.append(notice)
+    except BaseException:
+        for name in written:
+            storage.file_remove(name)
+        raise
+    return notices

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from reunify.reports import views
+
+urlpatterns = [
+    path("cases/<int:case_id>/reports/new/", views.report_new, name="report_new"),
+    path("reports/<int:report_id>/pdf/", views.report_download, name="report_download"),
+    path("notices/<int:notice_id>/pdf/", views.notice_download, name="notice_download"),
+    path("verify", views.verify, name="verify"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+]
