@@ -24,6 +24,7 @@ from reunify.cases.services import GateClosed
 from reunify.clinical.api import router as clinical_router
 from reunify.documents.api import router as documents_router
 from reunify.psychoeducation.api import router as psychoeducation_router
+from reunify.reports.api import router as reports_router
 from reunify.safety.api import router as safety_router
 from reunify.security import refusal_record
 
@@ -57,6 +58,7 @@ api.add_router("/", safety_router)
 api.add_router("/", documents_router)
 api.add_router("/", clinical_router)
 api.add_router("/", psychoeducation_router)
+api.add_router("/", reports_router)
 
 
 def _answer(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

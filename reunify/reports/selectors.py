@@ -124,7 +124,10 @@ class GoalLine:
         if self.first == self.last or self.first is None:
             rated = f"Rated {self.last} out of 10 during this period"
         else:
-            rated = f"Rated {self.first} out of 10 at the start of this period and {self.last} at its end"
+            rated = (
+                f"Rated {self.first} out of 10 at the start of this period "
+                f"and {self.last} at its end"
+            )
         return (
             f"{rated} (starting point {self.baseline}, aim {self.target}); "
             f"direction: {self.direction}."
@@ -378,9 +381,8 @@ def report_facts(case: Case, start: dt.date, end: dt.date) -> ReportFacts:
 
 def legal_parties(case: Case) -> list[Party]:
     """The professionals around the family, who receive only what a release or order covers."""
-    return list(
-        Party.objects.filter(case=case, role__in=LEGAL_ROLES).select_related("person").order_by("id")
-    )
+    parties = Party.objects.filter(case=case, role__in=LEGAL_ROLES).select_related("person")
+    return list(parties.order_by("id"))
 
 
 # Issued versions ------------------------------------------------------------------------------
@@ -443,4 +445,3 @@ def notice_get(user: User, notice_id: int) -> TerminationNotice:
     if notice is None:
         raise Http404("No such notice.")
     return notice
-

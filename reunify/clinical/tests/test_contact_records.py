@@ -152,6 +152,16 @@ def test_a_visit_is_recorded_once(therapist, visit):
     assert ContactRecord.objects.get().comfort_before == 8
 
 
+def test_a_held_visit_is_not_recorded_until_it_is_rescheduled(therapist, contact, clock):
+    upcoming = make_visit(therapist, contact)
+    case_services.case_pause(actor=therapist, case=contact.case, reason="Court hearing pending.")
+    assert Appointment.objects.get(pk=upcoming.pk).status == AppointmentStatus.HELD
+    clock.move_to(upcoming.starts_at + 2 * HOUR)
+    with pytest.raises(ValidationError, match="held"):
+        record(therapist, Appointment.objects.get(pk=upcoming.pk))
+    assert not ContactRecord.objects.exists()
+
+
 def test_a_visit_is_recorded_once_it_has_started(therapist, contact):
     upcoming = make_visit(therapist, contact)
     with pytest.raises(ValidationError, match="not started yet"):
