@@ -22,7 +22,9 @@ from reunify.accounts.services import token_authenticate
 from reunify.cases.api import router as cases_router
 from reunify.cases.services import GateClosed
 from reunify.clinical.api import router as clinical_router
+from reunify.disclosure.api import router as disclosure_router
 from reunify.documents.api import router as documents_router
+from reunify.portal.api import router as portal_router
 from reunify.psychoeducation.api import router as psychoeducation_router
 from reunify.reports.api import router as reports_router
 from reunify.safety.api import router as safety_router
@@ -58,6 +60,8 @@ api.add_router("/", safety_router)
 api.add_router("/", documents_router)
 api.add_router("/", clinical_router)
 api.add_router("/", psychoeducation_router)
+api.add_router("/", disclosure_router)
+api.add_router("/", portal_router)
 api.add_router("/", reports_router)
 
 

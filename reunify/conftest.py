@@ -20,6 +20,7 @@ from reunify.accounts.services import token_create, user_create
 from reunify.audit.models import Event
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole
+from reunify.measures.services import willingness_record
 from reunify.psychoeducation.models import Module
 from reunify.psychoeducation.services import module_assign, module_complete
 from reunify.safety.models import Contraindication, FindingStatus
@@ -107,7 +108,8 @@ def make_family(therapist: User, title: str = "Rivers family", last: str = "Rive
 
 
 def complete_assessment(therapist: User, family: Family) -> None:
-    """Record everything the assessment gate asks for."""
+    """Record everything the assessment gate asks for, and each family member's willingness
+    (assessed at intake; the gate into contact reads it)."""
     today = timezone.localdate()
     case = family.case
     services.intake_record(
@@ -128,6 +130,19 @@ def complete_assessment(therapist: User, family: Family) -> None:
         actor=therapist, case=case, reviewed_on=today, none_provided=True
     )
     screen(therapist, case)
+    rate_all_willing(therapist, family)
+
+
+def rate_all_willing(therapist: User, family: Family, level: str = "open") -> None:
+    """Willingness of the child and each parent, which the gate into contact reads."""
+    for party in (family.child, family.estranged, family.other):
+        willingness_record(
+            actor=therapist,
+            case=family.case,
+            party=party,
+            level=level,
+            rated_on=timezone.localdate(),
+        )
 
 
 def rate_all_ready(therapist: User, family: Family) -> None:
@@ -172,6 +187,13 @@ def _no_idle_logoff() -> Any:
     tests turn it back on."""
     with override_settings(REUNIFY_IDLE_MINUTES=0):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _own_documents_folder(settings: Any, tmp_path: Any) -> None:
+    """Files a test writes (uploads; the reports and notices issued, e.g. on closing a case)
+    go to a folder of its own, never the checkout's var/documents."""
+    settings.REUNIFY_DOCUMENTS_DIR = tmp_path / "documents"
 
 
 @pytest.fixture(autouse=True, scope="session")

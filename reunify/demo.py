@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from reunify.accounts.models import Role, SecondFactor, User
@@ -23,9 +24,15 @@ from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole, TermKind
 from reunify.clinical import services as clinical
 from reunify.clinical.models import Appointment, ContactRung
-from reunify.documents.models import DocumentKind
+from reunify.disclosure.models import Category
+from reunify.disclosure.services import document_share, release_grant
+from reunify.documents.models import Document, DocumentKind
 from reunify.documents.pdf import text_pdf
-from reunify.documents.services import document_upload
+from reunify.documents.services import document_tag_substance_use, document_upload
+from reunify.messaging.models import Message
+from reunify.messaging.services import message_reply, message_send_to_therapist
+from reunify.portal.models import Invitation
+from reunify.portal.services import invitation_accept, invitation_create
 from reunify.psychoeducation.models import Language, Module, Topic
 from reunify.psychoeducation.services import module_assign, module_complete
 from reunify.safety.models import Contraindication, FindingStatus
@@ -667,6 +674,107 @@ FAMILIES: list[tuple[str, Callable[[dict[str, User]], None]]] = [
 ]
 
 
+# Portal logins: (case, first names of the parties); each e-mail is first.surname@example.invalid.
+PORTAL_PARTIES = [
+    ("Marigold family", ("Ansel", "Clemency", "Tamsin", "Hollis")),
+    ("Quillfeather family", ("Orla", "Piers")),
+]
+
+
+def _marigold_attorney(t: User, case: Case) -> None:
+    """Ansel's attorney, with a release Ansel signed for attendance, progress and documents —
+    not substance-use information, so the tagged treatment summary stays out of their sight."""
+    parties = {p.person.first_name: p for p in case.parties.select_related("person")}
+    if "Hollis" in parties:
+        return
+    attorney = services.party_add(
+        actor=t,
+        case=case,
+        role=PartyRole.ATTORNEY,
+        first_name="Hollis",
+        last_name="Tremaine",
+        email="hollis.tremaine@example.invalid",
+        organisation="Tremaine & Voss LLP",
+        represents=parties["Ansel"],
+    )
+    release_grant(
+        actor=t,
+        case=case,
+        recipient=attorney,
+        granted_by=parties["Ansel"],
+        categories=[Category.ATTENDANCE, Category.PROGRESS, Category.DOCUMENTS],
+        purpose="Representing Ansel Marigold in FL-2025-019822",
+        granted_on=_day(6),
+        expires_on=_day(-180),
+    )
+    _document(
+        t,
+        case,
+        kind=DocumentKind.OTHER,
+        title="Substance-use treatment summary (2024)",
+        filename="Marigold treatment summary 2024.pdf",
+        lines=[
+            "Ansel Marigold completed a 24-month outpatient programme (fictional).",
+            "Random screens negative throughout the last 18 months.",
+        ],
+    )
+    summary = Document.objects.get(case=case, title="Substance-use treatment summary (2024)")
+    document_tag_substance_use(actor=t, document=summary, substance_use=True)
+    order = Document.objects.get(case=case, title="Minute order FL-2025-019822")
+    for first in ("Ansel", "Clemency"):
+        document_share(actor=t, document=order, party=parties[first])
+
+
+def _portal_login(t: User, party: Party) -> DemoLogin:
+    """The party's portal account, made through an invitation the demo accepts at once."""
+    person = party.person
+    invitation = Invitation.objects.filter(
+        party=party, accepted_by__isnull=False, revoked_at__isnull=True
+    ).first()
+    if invitation is None:
+        email = person.email or (
+            f"{person.first_name.lower()}.{person.last_name.lower()}@example.invalid"
+        )
+        invitation = invitation_create(
+            actor=t, case=party.case, party=party, email=email, portal_url="http://127.0.0.1:8000"
+        )
+        invitation_accept(token=invitation.token, password=DEMO_PASSWORD)  # type: ignore[attr-defined]
+        invitation.refresh_from_db()
+    user = invitation.accepted_by
+    assert user is not None
+    return DemoLogin(
+        user.username, f"Portal: {party.get_role_display().lower()}", user.display_name
+    )
+
+
+def _portal(staff: dict[str, User]) -> list[DemoLogin]:
+    logins = []
+    for title, firsts in PORTAL_PARTIES:
+        case = Case.objects.filter(title=title).select_related("therapist").first()
+        if case is None or case.is_closed:
+            continue
+        if title == "Marigold family":
+            _marigold_attorney(case.therapist, case)
+        parties = {p.person.first_name: p for p in case.parties.select_related("person")}
+        for first in firsts:
+            logins.append(_portal_login(case.therapist, parties[first]))
+        child = next(p for p in parties.values() if p.role == PartyRole.CHILD)
+        if title == "Marigold family" and not Message.objects.filter(party=child).exists():
+            tamsin = Invitation.objects.get(party=child, revoked_at__isnull=True).accepted_by
+            assert tamsin is not None
+            message_send_to_therapist(
+                actor=tamsin,
+                party=child,
+                body="Can the next visit be shorter? I have a maths test the day after.",
+            )
+            message_reply(
+                actor=case.therapist,
+                party=child,
+                body="Yes, we can make it an hour. Thank you for telling me.",
+            )
+    return logins
+
+
 def demo_load() -> list[DemoLogin]:
     """Create whatever part of the demo practice is missing; return the logins."""
     with audit_source("demo"), transaction.atomic():
@@ -675,4 +783,14 @@ def demo_load() -> list[DemoLogin]:
         for title, build in FAMILIES:
             if title not in existing:
                 build(staff)
-    return [DemoLogin(u.username, u.get_role_display(), u.display_name) for u in staff.values()]
+    # The demo's invitations are accepted at once: their e-mails would only print used links.
+    with (
+        audit_source("demo"),
+        override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+        transaction.atomic(),
+    ):
+        portal = _portal(staff)
+    staff_logins = [
+        DemoLogin(u.username, u.get_role_display(), u.display_name) for u in staff.values()
+    ]
+    return staff_logins + portal

@@ -29,6 +29,12 @@ from reunify.cases.models import (
     ReadinessRating,
     TermKind,
 )
+from reunify.measures.models import (
+    AlignmentRating,
+    Alignment,
+    WillingnessLevel,
+    WillingnessRating,
+)
 from reunify.psychoeducation.models import ModuleAssignment
 from reunify.safety.models import Contraindication, FindingStatus, Screening
 
@@ -94,6 +100,13 @@ def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
         Prefetch("court_orders", queryset=CourtOrder.objects.prefetch_related("terms")),
         Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
         Prefetch("module_assignments", queryset=ModuleAssignment.objects.select_related("module")),
+        "willingness_ratings",
+        Prefetch(
+            "alignment_ratings",
+            queryset=AlignmentRating.objects.select_related(
+                "party__person", "party__represents__person"
+            ),
+        ),
     )
 
 
@@ -312,6 +325,63 @@ def _readiness_reasons(case: Case) -> list[Reason]:
     return reasons
 
 
+def _latest_by(ratings: list[Any], key: Any) -> dict[Any, Any]:
+    latest: dict[Any, Any] = {}
+    for rated in ratings:
+        current = latest.get(key(rated))
+        if current is None or (rated.rated_on, rated.pk) > (current.rated_on, current.pk):
+            latest[key(rated)] = rated
+    return latest
+
+
+def _willingness_reasons(case: Case) -> list[Reason]:
+    """Each parent and child rated for willingness, and none of them, as last rated,
+    unwilling. Ambivalence is where most families start and the ladder is built for it, so it
+    is shown but does not hold the gate."""
+    latest: dict[int, WillingnessRating] = _latest_by(
+        list(case.willingness_ratings.all()), lambda r: r.party_id
+    )
+    reasons = []
+    for party in _parties(case, *PARENT_ROLES, PartyRole.CHILD):
+        rating = latest.get(party.pk)
+        if rating is None:
+            reasons.append(
+                Reason(
+                    f"willingness_unrated_{party.pk}",
+                    f"willingness of {party.label} not rated yet",
+                    Kind.READINESS,
+                )
+            )
+        elif rating.level == WillingnessLevel.UNWILLING:
+            reasons.append(
+                Reason(
+                    f"willingness_unwilling_{party.pk}",
+                    f"the willingness of {party.label} is 'unwilling' ({rating.rated_on})",
+                    Kind.READINESS,
+                )
+            )
+    return reasons
+
+
+def _alignment_reasons(case: Case) -> list[Reason]:
+    """Any part of the support system last rated as not aligned with the plan."""
+    from reunify.measures.selectors import stakeholder_label
+
+    latest: dict[tuple[str, int | None], AlignmentRating] = _latest_by(
+        list(case.alignment_ratings.all()), lambda r: (r.stakeholder, r.party_id)
+    )
+    return [
+        Reason(
+            f"not_aligned_{rating.stakeholder}_{rating.party_id or 0}",
+            f"{stakeholder_label(rating.stakeholder, rating.party)} is not aligned with the "
+            f"treatment plan ({rating.rated_on})",
+            Kind.READINESS,
+        )
+        for rating in latest.values()
+        if rating.status == Alignment.NOT_ALIGNED
+    ]
+
+
 def gate_for(case: Case, *, today: dt.date | None = None) -> Gate:
     """The gate from the case's current phase to the next, with every reason it is closed."""
     today = today or timezone.localdate()
@@ -336,6 +406,8 @@ def gate_for(case: Case, *, today: dt.date | None = None) -> Gate:
         reasons += _psychoeducation_reasons(case)
     if following == Phase.THERAPEUTIC_CONTACT:
         reasons += _readiness_reasons(case)
+        reasons += _willingness_reasons(case)
+        reasons += _alignment_reasons(case)
     if following == Phase.THERAPEUTIC_CONTACT:
         reasons += court_reasons(case, supervised=True, in_therapy=True, today=today)
     if following == Phase.INTEGRATION:

@@ -152,16 +152,25 @@ _ACTION_WORDS = {
     "checkin.schedule": "scheduled integration check-ins",
     "arrangement.record": "recorded the parenting-time arrangement",
     "document.upload": "uploaded a document",
+    "case.co_therapist_add": "added a co-therapist",
+    "goal.add": "added a treatment goal",
+    "goal.rate": "rated progress on a goal",
+    "willingness.record": "rated willingness",
+    "alignment.record": "rated the support system's alignment",
+    "questionnaire.record": "recorded a questionnaire",
 }
 
 
 def case_timeline(case: Case, *, limit: int = 500) -> list[TimelineEntry]:
     """Every change to the case, newest first, from the audit log (reads are left out, and so
-    is the therapist's private psychotherapy-note activity, which is no part of the record)."""
+    are the therapist's private psychotherapy-note activity and the child's private check-ins,
+    which are no part of the record)."""
     events = (
         Event.objects.filter(case_id=case.pk)
         .exclude(action__in=READ_ACTIONS)
         .exclude(action__startswith="psychotherapy_note.")
+        # The child's check-ins and the tasks they raise are for the treating therapists only.
+        .exclude(action__in=("child_checkin.record", "task.done"))
         .order_by("-seq")
         .values_list("at", "actor_label", "action", "detail")[:limit]
     )

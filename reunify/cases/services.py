@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import Role, User
+from reunify.accounts.qualifications import require_current_licence
 from reunify.audit.chain import Entry, audit_record, audit_record_many
 from reunify.cases.gates import Gate, gate_for, with_gate_facts
 from reunify.cases.models import (
@@ -122,6 +123,7 @@ def case_open(
         raise ValidationError(
             "One person cannot be both the evaluator and the treating therapist on a case."
         )
+    require_current_licence(therapist)
     if referral_source not in ReferralSource.values:
         raise ValidationError(f"Unknown referral source {referral_source!r}.")
     unknown = [s for s in scenarios if s not in Scenario.values]
@@ -151,6 +153,31 @@ def case_open(
         case_id=case.pk,
         obj=case,
         detail={"referral_source": referral_source, "court_ordered": court_ordered},
+    )
+    return case
+
+
+@transaction.atomic
+def co_therapist_add(*, actor: User, case: Case, user: User) -> Case:
+    """Add a co-therapist: an active clinician with a current licence, never the evaluator."""
+    access.require(actor, access.Action.EDIT, case)
+    _require_open(case)
+    if user.role not in (Role.THERAPIST, Role.SUPERVISOR) or not user.is_active:
+        raise ValidationError(f"{user.username} is not an active therapist.")
+    if user.pk == case.evaluator_id:
+        raise ValidationError(
+            "One person cannot be both the evaluator and the treating therapist on a case."
+        )
+    if user.pk == case.therapist_id or case.co_therapists.filter(pk=user.pk).exists():
+        raise ValidationError(f"{user.display_name} already treats this case.")
+    require_current_licence(user)
+    case.co_therapists.add(user)
+    audit_record(
+        actor=actor,
+        action="case.co_therapist_add",
+        case_id=case.pk,
+        obj=case,
+        detail={"user": user.username},
     )
     return case
 

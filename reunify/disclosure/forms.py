@@ -7,8 +7,14 @@ from typing import Any
 from django import forms
 
 from reunify.cases.forms import PartyChoiceField, date_field, parties_of, text_area
-from reunify.cases.models import CONSENTING_ROLES, FAMILY_ROLES, LEGAL_ROLES, PARENT_ROLES
-from reunify.cases.models import CourtOrder, Party
+from reunify.cases.models import (
+    CONSENTING_ROLES,
+    FAMILY_ROLES,
+    LEGAL_ROLES,
+    PARENT_ROLES,
+    CourtOrder,
+    Party,
+)
 from reunify.disclosure.models import Category
 
 

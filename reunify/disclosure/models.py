@@ -72,7 +72,7 @@ class Release(models.Model):
     @property
     def basis(self) -> str:
         """In words: what authorises this release."""
-        if self.court_order_id:
+        if self.court_order is not None:
             return f"court order {self.court_order.number}"
         assert self.granted_by is not None
         return f"release signed by {self.granted_by.person.full_name} on {self.granted_on}"

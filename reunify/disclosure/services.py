@@ -244,8 +244,8 @@ def restriction_set(*, actor: User, case: Case, party: Party, reason: str) -> Re
 
 @transaction.atomic
 def restriction_lift(*, actor: User, restriction: Restriction, reason: str) -> Restriction:
-    restriction = Restriction.objects.select_for_update().select_related("case").get(
-        pk=restriction.pk
+    restriction = (
+        Restriction.objects.select_for_update().select_related("case").get(pk=restriction.pk)
     )
     access.require(actor, access.Action.EDIT, restriction.case)
     if restriction.lifted_at is not None:
@@ -257,7 +257,9 @@ def restriction_lift(*, actor: User, restriction: Restriction, reason: str) -> R
         lifted_at=timezone.now(), lifted_by=actor, lift_reason=reason
     )
     restriction.refresh_from_db()
-    audit_record(actor=actor, action="restriction.lift", case_id=restriction.case_id, obj=restriction)
+    audit_record(
+        actor=actor, action="restriction.lift", case_id=restriction.case_id, obj=restriction
+    )
     return restriction
 
 
@@ -283,7 +285,9 @@ def document_share(*, actor: User, document: Document, party: Party) -> Document
     if DocumentShare.objects.filter(
         document=document, party=party, withdrawn_at__isnull=True
     ).exists():
-        raise ValidationError(f"“{document.title}” is already shared with {party.person.full_name}.")
+        raise ValidationError(
+            f"“{document.title}” is already shared with {party.person.full_name}."
+        )
     share = DocumentShare.objects.create(
         document=document, party=party, shared_by=actor, shared_at=timezone.now()
     )

@@ -18,7 +18,7 @@ from reunify.disclosure.models import DocumentShare
 from reunify.psychoeducation.models import ModuleAssignment
 
 # Status words for a family member: "held" means the visit is on hold, not that it took place.
-STATUS_WORDS = {
+STATUS_WORDS: dict[str, str] = {
     AppointmentStatus.SCHEDULED: "Scheduled",
     AppointmentStatus.COMPLETED: "Took place",
     AppointmentStatus.CANCELLED: "Cancelled",
@@ -108,7 +108,8 @@ def party_sessions(
             party=party, appointment__in=[a.pk for a in appointments]
         ).values_list("appointment_id", flat=True)
     )
-    upcoming, past = [], []
+    upcoming: list[SessionLine] = []
+    past: list[SessionLine] = []
     for appointment in appointments:
         line = _line(appointment, party, participant=appointment.pk in taking_part)
         waiting = appointment.status in (AppointmentStatus.SCHEDULED, AppointmentStatus.HELD)

@@ -319,12 +319,13 @@ def dashboard_for(user: User) -> Dashboard:
         licences_expiring=_licences_expiring(user, today),
         outcomes=_outcomes(closed),
     )
-    named: dict[int, Case] = {}
-    for item in [*board.paused, *board.screens_due, *board.reports_due, *board.releases_expiring]:
-        if item.case is not None:
-            named[item.case.pk] = item.case
-    for line in board.outcomes:
-        for closed_case in line.cases:
-            named[closed_case.case.pk] = closed_case.case
+    shown: list[Case | None] = [
+        *(p.case for p in board.paused),
+        *(s.case for s in board.screens_due),
+        *(r.case for r in board.reports_due),
+        *(e.case for e in board.releases_expiring),
+        *(c.case for line in board.outcomes for c in line.cases),
+    ]
+    named = {case.pk: case for case in shown if case is not None}
     board.named = sorted(named.values(), key=lambda c: (c.title, c.pk))
     return board

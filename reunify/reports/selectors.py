@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.http import Http404
@@ -41,6 +41,8 @@ from reunify.clinical.models import (
 from reunify.disclosure.models import Disclosure
 from reunify.measures.selectors import GoalSummary, goal_summaries
 from reunify.reports.models import IssuedReport, TerminationNotice
+
+logger = logging.getLogger(__name__)
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -162,7 +164,7 @@ _RESUME_WORDS = dict(ResumeConditions.choices)
 
 
 def _phase_words(code: str) -> str:
-    return Phase(code).label if code else "not yet opened"
+    return Phase(code).label if code else ""
 
 
 def _history(
@@ -258,7 +260,7 @@ def _sessions(
                     else "",
                 )
             )
-        counted = record is not None or appointment.signed  # type: ignore[attr-defined]
+        counted = record is not None or appointment.signed
         for party in appointment.participants.all():
             line = lines.get(party.pk)
             if line is None:
@@ -330,20 +332,21 @@ def _goals(summaries: list[GoalSummary]) -> list[GoalLine]:
     ]
 
 
-def _charts(case: Case, summaries: list[GoalSummary]) -> list[str]:
-    """Goal charts as SVG, when the measures app offers them; otherwise none are drawn."""
+def _charts(summaries: list[GoalSummary]) -> list[str]:
+    """Each rated goal's chart as SVG, when the measures app draws them; otherwise none."""
     try:
         charts = importlib.import_module("reunify.measures.charts")
     except ImportError:
         return []
-    draw = getattr(charts, "goals_svg", None) or getattr(charts, "goal_chart_svg", None)
+    draw = getattr(charts, "goal_chart", None)
     if draw is None:
         return []
     try:
-        drawn: Any = draw(summaries)
-    except TypeError:
-        drawn = [draw(s) for s in summaries]
-    return [drawn] if isinstance(drawn, str) else [svg for svg in drawn if svg]
+        return [str(draw(s, chart_id=f"report-goal-{s.goal.pk}")) for s in summaries if s.ratings]
+    except Exception:
+        # The goals table states the same facts in words; a chart never stops a report.
+        logger.exception("Goal charts could not be drawn for the court report")
+        return []
 
 
 def report_facts(case: Case, start: dt.date, end: dt.date) -> ReportFacts:
@@ -375,7 +378,7 @@ def report_facts(case: Case, start: dt.date, end: dt.date) -> ReportFacts:
         rung_at_end=rung_at_end,
         ladder_steps=steps,
         goals=_goals(summaries),
-        charts=_charts(case, summaries),
+        charts=_charts(summaries),
     )
 
 

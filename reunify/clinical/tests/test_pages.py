@@ -75,8 +75,9 @@ def events(action: str, case: Case) -> int:
 
 
 def writes() -> int:
-    """Audit events that are not reads: the count that must not move after a refusal."""
-    return Event.objects.exclude(action="case.view").count()
+    """Audit events that change the record: the count that must not move after a refusal
+    (reads and the refusals themselves are logged too)."""
+    return Event.objects.exclude(action__in=["case.view", "access.denied"]).count()
 
 
 def local(moment: dt.datetime) -> tuple[str, str]:
@@ -214,13 +215,15 @@ def test_it_rejects_other_family(
     target: str,
 ) -> None:
     login(client, therapist)
-    before = Event.objects.count()
+    before = writes()
+    theirs = Event.objects.filter(case_id=other_world.case.pk).count()
 
     response = getattr(client, method)(address(other_world, name, target), {"shared": "yes"})
 
     assert response.status_code == 404
     assert "Okafor" not in text(response)
-    assert Event.objects.count() == before
+    assert writes() == before
+    assert Event.objects.filter(case_id=other_world.case.pk).count() == theirs
 
 
 @pytest.mark.parametrize(

@@ -70,12 +70,18 @@ def _state(invitation: Invitation | None, now: dt.datetime) -> tuple[str, bool]:
     if invitation.accepted_at is not None and invitation.revoked_at is None:
         user = invitation.accepted_by
         name = f" as {user.username}" if user is not None else ""
-        return f"Portal access since {timezone.localdate(invitation.accepted_at):%Y-%m-%d}{name}", True
+        return (
+            f"Portal access since {timezone.localdate(invitation.accepted_at):%Y-%m-%d}{name}",
+            True,
+        )
     if invitation.revoked_at is not None:
         return f"Access ended {timezone.localdate(invitation.revoked_at):%Y-%m-%d}", False
     if invitation.expires_at < now:
         return f"Invitation expired {timezone.localdate(invitation.expires_at):%Y-%m-%d}", False
-    return f"Invited; the link works until {timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M}", False
+    return (
+        f"Invited; the link works until {timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M}",
+        False,
+    )
 
 
 @register.simple_tag
@@ -86,13 +92,9 @@ def case_portal_section(case: Case, user: User) -> CasePortal:
     parties = list(case.parties.all())
     by_id = {p.pk: p for p in parties}
     latest: dict[int, Invitation] = {}
-    for invitation in Invitation.objects.filter(case=case).select_related("accepted_by"):
-        current = latest.get(invitation.party_id)
-        if current is None or (invitation.created_at, invitation.pk) > (
-            current.created_at,
-            current.pk,
-        ):
-            latest[invitation.party_id] = invitation
+    invitations = Invitation.objects.filter(case=case).select_related("accepted_by")
+    for invitation in invitations.order_by("created_at", "id"):
+        latest[invitation.party_id] = invitation
     restrictions = list(
         Restriction.objects.filter(case=case).select_related("created_by", "lifted_by")
     )
@@ -104,12 +106,12 @@ def case_portal_section(case: Case, user: User) -> CasePortal:
         for flag in (False, True)
     }
     for party in parties:
-        invitation = latest.get(party.pk)
-        state, has_access = _state(invitation, now)
+        found = latest.get(party.pk)
+        state, has_access = _state(found, now)
         section.parties.append(
             PartyAccess(
                 party=party,
-                invitation=invitation,
+                invitation=found,
                 state=state,
                 has_access=has_access,
                 show_email=sees_contact[party.person.protected_address],

@@ -1,0 +1,330 @@
+"""The portal-and-disclosure API for staff: invitations, releases, restrictions, document
+shares and the substance-use tag, each party's accounting of disclosures, and the treating
+therapists' conversations. The same services as the pages; another family's objects are 404.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+
+from reunify import access
+from reunify.access import Action
+from reunify.accounts.models import User
+from reunify.cases.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ContactRule,
+    case_to_change,
+    case_to_read,
+    request_user,
+)
+from reunify.cases.models import Case, CourtOrder, Party
+from reunify.cases.services import case_view
+from reunify.disclosure import services
+from reunify.disclosure.models import DocumentShare, Release, Restriction
+from reunify.disclosure.schemas import (
+    DisclosureOut,
+    InvitationIn,
+    InvitationOut,
+    MessageIn,
+    MessageOut,
+    ReasonIn,
+    ReleaseIn,
+    ReleaseOut,
+    RestrictionIn,
+    RestrictionOut,
+    ShareIn,
+    ShareOut,
+    SubstanceUseIn,
+)
+from reunify.documents.models import Document
+from reunify.documents.services import document_tag_substance_use
+from reunify.messaging import selectors as messaging_selectors
+from reunify.messaging.models import Message
+from reunify.messaging.services import message_reply, messages_mark_read
+from reunify.portal.models import Invitation
+from reunify.portal.services import invitation_create, portal_access_revoke
+
+router = Router(tags=["disclosure"])
+
+M = TypeVar("M", bound=Model)
+
+
+def _party(case: Case, party_id: int | None, what: str = "party") -> Party:
+    party = (
+        Party.objects.select_related("person", "case").filter(case=case, pk=party_id).first()
+        if party_id is not None
+        else None
+    )
+    if party is None:
+        raise ValidationError(f"There is no {what} {party_id} in this case.")
+    return party
+
+
+def _visible(user: User, queryset: QuerySet[M], pk: int, *, case_path: str = "case") -> M:
+    """The object if its case is in the user's sight; 404 otherwise, never confirming it."""
+    found = queryset.filter(**{f"{case_path}__in": access.cases_for(user)}, pk=pk).first()
+    if found is None:
+        raise Http404("Not found.")
+    return found
+
+
+# Invitations and portal access ----------------------------------------------------------------
+
+
+def _invitations(user: User, case: Case) -> list[InvitationOut]:
+    rule = ContactRule(user, case)
+    invitations = Invitation.objects.filter(case=case).select_related(
+        "party__person", "accepted_by"
+    )
+    return [InvitationOut.of(i, show_email=rule.shows(i.party.person)) for i in invitations]
+
+
+@router.get("/cases/{id}/invitations", response={200: list[InvitationOut], **READ_ERRORS})
+def invitation_list(request: HttpRequest, id: int) -> list[InvitationOut]:
+    """Every invitation into the portal, newest first, and whether it was accepted."""
+    user, case = case_to_read(request, id, "invitation_list")
+    return _invitations(user, case)
+
+
+@router.post("/cases/{id}/invitations", response={201: InvitationOut, **WRITE_ERRORS})
+def invitation_send(
+    request: HttpRequest, id: int, payload: InvitationIn
+) -> tuple[int, InvitationOut]:
+    """Invite a party into the portal: a single-use link by e-mail that expires."""
+    user, case = case_to_change(request, id)
+    party = _party(case, payload.party_id)
+    email = payload.email if payload.email is not None else party.person.email
+    if not (email or "").strip():
+        raise ValidationError(
+            f"{party.person.full_name} has no e-mail address on record: give one."
+        )
+    invitation = invitation_create(
+        actor=user,
+        case=case,
+        party=party,
+        email=email,
+        portal_url=request.build_absolute_uri("/"),
+    )
+    return 201, InvitationOut.of(invitation, show_email=True)
+
+
+@router.post(
+    "/cases/{id}/parties/{party_id}/portal-access/revoke",
+    response={200: list[InvitationOut], **WRITE_ERRORS},
+)
+def portal_access_end(request: HttpRequest, id: int, party_id: int) -> list[InvitationOut]:
+    """End a party's portal access to this case at once."""
+    user, case = case_to_change(request, id)
+    portal_access_revoke(actor=user, party=_party(case, party_id))
+    return _invitations(user, case)
+
+
+# Releases ---------------------------------------------------------------------------------------
+
+
+def _releases(case: Case) -> QuerySet[Release]:
+    return Release.objects.filter(case=case).select_related(
+        "recipient__person", "granted_by__person", "court_order"
+    )
+
+
+@router.get("/cases/{id}/releases", response={200: list[ReleaseOut], **READ_ERRORS})
+def release_list(request: HttpRequest, id: int) -> list[ReleaseOut]:
+    """Every release of information of the case, in force or not, newest first."""
+    _, case = case_to_read(request, id, "release_list")
+    return [ReleaseOut.of(r) for r in _releases(case)]
+
+
+@router.post("/cases/{id}/releases", response={201: ReleaseOut, **WRITE_ERRORS})
+def release_create(request: HttpRequest, id: int, payload: ReleaseIn) -> tuple[int, ReleaseOut]:
+    """Record a release signed by a parent or guardian, or compelled by a court order."""
+    user, case = case_to_change(request, id)
+    court_order = None
+    if payload.court_order is not None:
+        court_order = CourtOrder.objects.filter(case=case, number=payload.court_order).first()
+        if court_order is None:
+            raise ValidationError(f"There is no court order {payload.court_order} in this case.")
+    release = services.release_grant(
+        actor=user,
+        case=case,
+        recipient=_party(case, payload.recipient_id, "recipient"),
+        granted_by=None
+        if payload.granted_by_id is None
+        else _party(case, payload.granted_by_id, "signer"),
+        court_order=court_order,
+        categories=[c.value for c in payload.categories],
+        purpose=payload.purpose,
+        expires_on=payload.expires_on,
+        granted_on=payload.granted_on,
+    )
+    return 201, ReleaseOut.of(_releases(case).get(pk=release.pk))
+
+
+@router.post("/releases/{id}/revoke", response={200: ReleaseOut, **WRITE_ERRORS})
+def release_revoke(request: HttpRequest, id: int, payload: ReasonIn) -> ReleaseOut:
+    """Revoke a release at once: from the next request on, nothing is disclosed under it."""
+    user = request_user(request)
+    release = _visible(user, Release.objects.select_related("case__therapist"), id)
+    release = services.release_revoke(actor=user, release=release, reason=payload.reason)
+    return ReleaseOut.of(_releases(release.case).get(pk=release.pk))
+
+
+# The accounting of disclosures ----------------------------------------------------------------
+
+
+@router.get("/parties/{id}/disclosures", response={200: list[DisclosureOut], **READ_ERRORS})
+def disclosure_accounting(request: HttpRequest, id: int) -> list[DisclosureOut]:
+    """A party's accounting of disclosures: date, recipient, what, purpose, and the release or
+    court order that covered each (for a professional: everything disclosed to them)."""
+    user = request_user(request)
+    party = _visible(user, Party.objects.select_related("person", "case"), id)
+    case_view(actor=user, case=party.case, what=f"api:disclosure_accounting party {party.pk}")
+    return [DisclosureOut.of(d) for d in services.party_accounting(party)]
+
+
+# Restrictions -----------------------------------------------------------------------------------
+
+
+def _restrictions(case: Case) -> QuerySet[Restriction]:
+    return Restriction.objects.filter(case=case).select_related("party__person", "created_by")
+
+
+@router.get("/cases/{id}/restrictions", response={200: list[RestrictionOut], **READ_ERRORS})
+def restriction_list(request: HttpRequest, id: int) -> list[RestrictionOut]:
+    _, case = case_to_read(request, id, "restriction_list")
+    return [RestrictionOut.of(r) for r in _restrictions(case)]
+
+
+@router.post("/cases/{id}/restrictions", response={201: RestrictionOut, **WRITE_ERRORS})
+def restriction_create(
+    request: HttpRequest, id: int, payload: RestrictionIn
+) -> tuple[int, RestrictionOut]:
+    """Restrict a parent's access to the child's information, at once, with the reason."""
+    user, case = case_to_change(request, id)
+    restriction = services.restriction_set(
+        actor=user, case=case, party=_party(case, payload.party_id), reason=payload.reason
+    )
+    return 201, RestrictionOut.of(_restrictions(case).get(pk=restriction.pk))
+
+
+@router.post("/restrictions/{id}/lift", response={200: RestrictionOut, **WRITE_ERRORS})
+def restriction_lift(request: HttpRequest, id: int, payload: ReasonIn) -> RestrictionOut:
+    user = request_user(request)
+    restriction = _visible(user, Restriction.objects.select_related("case__therapist"), id)
+    restriction = services.restriction_lift(
+        actor=user, restriction=restriction, reason=payload.reason
+    )
+    return RestrictionOut.of(_restrictions(restriction.case).get(pk=restriction.pk))
+
+
+# Documents: shares and the substance-use tag ----------------------------------------------------
+
+
+def _share_out(share: DocumentShare) -> ShareOut:
+    return ShareOut(
+        id=share.pk,
+        document_id=share.document_id,
+        party_id=share.party_id,
+        party=share.party.person.full_name,
+        shared_at=share.shared_at,
+        withdrawn_at=share.withdrawn_at,
+    )
+
+
+def _document(user: User, id: int) -> Document:
+    return _visible(user, Document.objects.select_related("case__therapist"), id)
+
+
+@router.get("/documents/{id}/shares", response={200: list[ShareOut], **READ_ERRORS})
+def share_list(request: HttpRequest, id: int) -> list[ShareOut]:
+    """The family members a document is (or was) shared with."""
+    user = request_user(request)
+    document = _document(user, id)
+    case_view(actor=user, case=document.case, what="api:share_list")
+    shares = DocumentShare.objects.filter(document=document).select_related("party__person")
+    return [_share_out(s) for s in shares]
+
+
+@router.post("/documents/{id}/shares", response={201: ShareOut, **WRITE_ERRORS})
+def share_create(request: HttpRequest, id: int, payload: ShareIn) -> tuple[int, ShareOut]:
+    """Share a document with one family member of its case (shown in their portal)."""
+    user = request_user(request)
+    document = _document(user, id)
+    share = services.document_share(
+        actor=user, document=document, party=_party(document.case, payload.party_id)
+    )
+    return 201, _share_out(share)
+
+
+@router.post("/shares/{id}/withdraw", response={200: ShareOut, **WRITE_ERRORS})
+def share_withdraw(request: HttpRequest, id: int) -> ShareOut:
+    user = request_user(request)
+    share = _visible(
+        user,
+        DocumentShare.objects.select_related("document__case", "party__person"),
+        id,
+        case_path="document__case",
+    )
+    return _share_out(services.document_unshare(actor=user, share=share))
+
+
+@router.post("/documents/{id}/substance-use", response={200: SubstanceUseIn, **WRITE_ERRORS})
+def document_substance_use(
+    request: HttpRequest, id: int, payload: SubstanceUseIn
+) -> SubstanceUseIn:
+    """Tag (or untag) a document as carrying substance-use information."""
+    user = request_user(request)
+    document = document_tag_substance_use(
+        actor=user, document=_document(user, id), substance_use=payload.substance_use
+    )
+    return SubstanceUseIn(substance_use=document.substance_use)
+
+
+# Conversations (treating therapists only) ------------------------------------------------------
+
+
+def message_out(message: Message) -> MessageOut:
+    return MessageOut(
+        id=message.pk,
+        party_id=message.party_id,
+        from_party=message.from_party,
+        author=message.author.display_name,
+        body=message.body,
+        created_at=message.created_at,
+        read_at=message.read_at,
+    )
+
+
+def _conversation_party(request: HttpRequest, id: int, party_id: int) -> tuple[User, Party]:
+    user, case = case_to_read(request, id, f"messages party {party_id}")
+    if not messaging_selectors.may_read_conversations(user, case):
+        access.require(user, Action.EDIT, case)
+    return user, get_object_or_404(
+        Party.objects.select_related("person", "case"), case=case, pk=party_id
+    )
+
+
+@router.get(
+    "/cases/{id}/parties/{party_id}/messages", response={200: list[MessageOut], **WRITE_ERRORS}
+)
+def conversation_get(request: HttpRequest, id: int, party_id: int) -> list[MessageOut]:
+    """One family member's conversation with the treating therapists (they alone may read it)."""
+    _, party = _conversation_party(request, id, party_id)
+    thread = [message_out(m) for m in messaging_selectors.conversation(party)]
+    messages_mark_read(party=party, by_party=False)
+    return thread
+
+
+@router.post("/cases/{id}/parties/{party_id}/messages", response={201: MessageOut, **WRITE_ERRORS})
+def conversation_reply(
+    request: HttpRequest, id: int, party_id: int, payload: MessageIn
+) -> tuple[int, MessageOut]:
+    user, party = _conversation_party(request, id, party_id)
+    return 201, message_out(message_reply(actor=user, party=party, body=payload.body))

@@ -1,0 +1,97 @@
+"""The portal API, for the tokens of family members and legal parties: the same pages as the
+portal, the same rules (`reunify.portal.services`), the same disclosures logged. A staff token
+is refused here (403); a portal token gets 404 on every staff case endpoint.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseBase
+from ninja import Router
+
+from reunify.accounts.models import User
+from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, request_user
+from reunify.cases.models import FAMILY_ROLES, Party
+from reunify.cases.services import case_view
+from reunify.disclosure.schemas import MessageIn
+from reunify.disclosure.services import is_restricted
+from reunify.messaging.selectors import conversation
+from reunify.messaging.services import message_send_to_therapist, messages_mark_read
+from reunify.portal import services
+from reunify.portal.schemas import (
+    PortalMessageOut,
+    PortalPartyOut,
+    PortalPartyRowOut,
+    portal_message_out,
+    portal_party_out,
+)
+from reunify.portal.views import portal_file_response
+
+router = Router(tags=["portal"])
+
+PORTAL_READ_ERRORS = {**READ_ERRORS, 403: READ_ERRORS[401]}
+
+
+def portal_user(request: HttpRequest) -> User:
+    user = request_user(request)
+    services.require_portal(user)
+    return user
+
+
+@router.get("/portal/parties", response={200: list[PortalPartyRowOut], **PORTAL_READ_ERRORS})
+def portal_party_list(request: HttpRequest) -> list[PortalPartyRowOut]:
+    """The parties you act as in the portal: one per case (and role) you were invited to."""
+    user = portal_user(request)
+    parties = services.portal_parties(user).select_related("represents__person")
+    return [PortalPartyRowOut.of(p) for p in parties.order_by("case__title", "id")]
+
+
+@router.get("/portal/parties/{id}", response={200: PortalPartyOut, **PORTAL_READ_ERRORS})
+def portal_party_get(request: HttpRequest, id: int) -> PortalPartyOut:
+    """What your portal page shows: your profile and sessions; your modules, shared documents
+    and messages; or, for a professional, what a release or court order covers (logged)."""
+    user = portal_user(request)
+    party = services.portal_party_get(user, id)
+    return portal_party_out(services.party_page(actor=user, party=party))
+
+
+@router.get("/portal/documents/{id}/download", response={200: None, **PORTAL_READ_ERRORS})
+def portal_document_download(request: HttpRequest, id: int) -> HttpResponseBase:
+    """A document shared with you or covered by a release; a substance-use one carries the
+    redisclosure notice in the `Redisclosure-Notice` header."""
+    user = portal_user(request)
+    allowed = services.portal_document_for_user(user, id)
+    return portal_file_response(allowed, services.portal_document_open(actor=user, allowed=allowed))
+
+
+def _conversation_party(user: User, id: int) -> Party:
+    party = services.portal_party_get(user, id)
+    if party.role not in FAMILY_ROLES or is_restricted(party):
+        raise Http404("No such conversation.")
+    return party
+
+
+@router.get(
+    "/portal/parties/{id}/messages", response={200: list[PortalMessageOut], **PORTAL_READ_ERRORS}
+)
+def portal_messages(request: HttpRequest, id: int) -> list[PortalMessageOut]:
+    """Your conversation with your therapist (nobody else's)."""
+    user = portal_user(request)
+    party = _conversation_party(user, id)
+    case_view(actor=user, case=party.case, what="api:portal messages")
+    thread = [portal_message_out(m) for m in conversation(party)]
+    messages_mark_read(party=party, by_party=True)
+    return thread
+
+
+@router.post("/portal/parties/{id}/messages", response={201: PortalMessageOut, **WRITE_ERRORS})
+def portal_message_send(
+    request: HttpRequest, id: int, payload: MessageIn
+) -> tuple[int, PortalMessageOut]:
+    user = portal_user(request)
+    party = _conversation_party(user, id)
+    try:
+        message = message_send_to_therapist(actor=user, party=party, body=payload.body)
+    except PermissionDenied:
+        raise Http404("No such conversation.") from None
+    return 201, portal_message_out(message)
