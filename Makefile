@@ -49,6 +49,7 @@ test-pg: $(STAMP) $(AXE) system-packages
 
 bench: $(STAMP)
 	$(BIN)/python bench/caseload.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

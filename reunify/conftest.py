@@ -10,13 +10,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import pyotp
 import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
 from reunify.accounts.middleware import session_mark_verified
 from reunify.accounts.models import Role, User
-from reunify.accounts.services import token_create, user_create
+from reunify.accounts.services import (
+    token_create,
+    totp_enrol_confirm,
+    totp_enrol_start,
+    totp_provisioning,
+    user_create,
+)
 from reunify.audit.models import Event
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole
@@ -146,11 +153,13 @@ def rate_all_willing(therapist: User, family: Family, level: str = "open") -> No
 
 
 def rate_all_ready(therapist: User, family: Family) -> None:
+    """Readiness (and willingness) of the child and each parent, for the gate into contact."""
     today = timezone.localdate()
     for party in (family.child, family.estranged, family.other):
         services.readiness_record(
             actor=therapist, case=family.case, party=party, level="ready", rated_on=today
         )
+    rate_all_willing(therapist, family)
 
 
 def complete_modules(therapist: User, family: Family) -> None:
@@ -257,6 +266,19 @@ def login(client: Client, user: User) -> Client:
     session_mark_verified(session, user)
     session.save()
     return client
+
+
+def enrol_authenticator(user: User) -> pyotp.TOTP:
+    """Set up the user's authenticator app through the real services, as the enrolment page does.
+
+    It is confirmed with the previous 30-second step's code, so the current code is still unused.
+    """
+    factor = totp_enrol_start(user=user)
+    app = pyotp.TOTP(totp_provisioning(factor).secret)
+    totp_enrol_confirm(
+        user=user, factor=factor, code=app.at(timezone.now() - dt.timedelta(seconds=30))
+    )
+    return app
 
 
 def bearer(user: User) -> dict[str, str]:

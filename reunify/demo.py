@@ -35,6 +35,7 @@ from reunify.portal.models import Invitation
 from reunify.portal.services import invitation_accept, invitation_create
 from reunify.psychoeducation.models import Language, Module, Topic
 from reunify.psychoeducation.services import module_assign, module_complete
+from reunify.reports.services import report_issue
 from reunify.safety.models import Contraindication, FindingStatus
 from reunify.safety.services import screening_record
 
@@ -518,6 +519,40 @@ def _marigold(staff: dict[str, User]) -> None:
         actor=t,
         case=fam.case,
         text="My own process note: I notice I hurry the pace when Ansel is hopeful. Slow down.",
+    )
+    _court_report(t, fam)
+
+
+def _court_report(therapist: User, fam: _Family) -> None:
+    """The court receives progress reports under its order: one issued for the last six weeks
+    (the therapist's summary signed with it; the disclosure logged)."""
+    case = fam.case
+    court = services.party_add(
+        actor=therapist,
+        case=case,
+        role=PartyRole.COURT,
+        first_name="Clerk,",
+        last_name="Department 14",
+        organisation="Superior Court of Elmshire County",
+    )
+    release_grant(
+        actor=therapist,
+        case=case,
+        recipient=court,
+        categories=[Category.COURT_REPORTS, Category.PROGRESS],
+        purpose="Progress reports ordered by the court",
+        expires_on=_day(-180),
+        court_order=case.court_orders.get(),
+    )
+    report_issue(
+        actor=therapist,
+        case=case,
+        start=_day(42),
+        end=_day(1),
+        summary="Tamsin and Ansel moved from letters to supervised visits in the office and, "
+        "since last week, to longer visits. Tamsin's comfort stayed at 6 or above before and "
+        "after every visit, and she asked for each step herself. The family attended every "
+        "session that was due.",
     )
 
 

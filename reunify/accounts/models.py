@@ -190,4 +190,6 @@ class Qualification(models.Model):
         return self.licence_expires_on < today
 
     def training_labels(self) -> list[str]:
-        return [TrainingArea(code).label for code in self.training_areas if code in TrainingArea.values]
+        return [
+            TrainingArea(code).label for code in self.training_areas if code in TrainingArea.values
+        ]

@@ -254,9 +254,7 @@ def totp_enrol_confirm(*, user: User, factor: SecondFactor, code: str) -> list[s
     factor.confirmed_at, factor.last_used_step = now, step
     factor.save(update_fields=["confirmed_at", "last_used_step"])
     codes = _recovery_codes_issue(user, now)
-    audit_record(
-        actor=user, action="totp.enrol", obj=factor, detail={"recovery_codes": len(codes)}
-    )
+    audit_record(actor=user, action="totp.enrol", obj=factor, detail={"recovery_codes": len(codes)})
     return codes
 
 
@@ -378,9 +376,7 @@ def _lock_if_due(*, scope: str, key: str, limit: int, now: dt.datetime) -> Locko
 
 
 @transaction.atomic
-def login_failure_record(
-    *, username: str, address: str, stage: str, reason: str
-) -> Lockout | None:
+def login_failure_record(*, username: str, address: str, stage: str, reason: str) -> Lockout | None:
     """Count and audit one failed attempt; return the lockout it triggered, if any."""
     now, key = timezone.now(), _account_key(username)
     LoginAttempt.objects.create(username=key, address=address, stage=stage, at=now)

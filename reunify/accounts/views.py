@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
@@ -90,6 +91,8 @@ def login_complete(
     `second_factor` says what the user proved besides a password ("totp", "recovery_code",
     "totp_enrolment"; "none" only for a portal user who has not turned a second factor on).
     """
+    if second_factor == "none" and (user.role in STAFF_ROLES or second_factor_confirmed(user)):
+        raise PermissionDenied("This account logs in with its second factor.")
     auth_login(request, user, backend=backend)
     session_mark_verified(request.session, user)
     login_success_record(user=user, address=client_address(request), second_factor=second_factor)
@@ -155,7 +158,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 username=username, address=address, stage=LoginStage.PASSWORD, reason="password"
             )
             if lock is not None:
-                form, problem = AuthenticationForm(request, initial={"username": username}), "locked"
+                form, problem = (
+                    AuthenticationForm(request, initial={"username": username}),
+                    "locked",
+                )
     return render(
         request,
         "registration/login.html",

@@ -79,7 +79,7 @@ class Look:
 
 
 # Audit events that are looks at the case, not changes to it.
-READ_ACTIONS = ("case.view", "document.download")
+READ_ACTIONS = ("case.view", "document.download", "report.download", "notice.download")
 
 
 def case_access_log(case: Case, *, limit: int = 200) -> list[Look]:
@@ -152,6 +152,8 @@ _ACTION_WORDS = {
     "checkin.schedule": "scheduled integration check-ins",
     "arrangement.record": "recorded the parenting-time arrangement",
     "document.upload": "uploaded a document",
+    "report.issue": "issued a court progress report",
+    "notice.issue": "issued a notice of closing",
     "case.co_therapist_add": "added a co-therapist",
     "goal.add": "added a treatment goal",
     "goal.rate": "rated progress on a goal",

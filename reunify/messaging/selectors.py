@@ -15,7 +15,11 @@ from reunify.messaging.models import Message
 
 def conversation(party: Party) -> QuerySet[Message]:
     """One family member's conversation with the therapists, oldest first."""
-    return Message.objects.filter(party=party).select_related("author").order_by("created_at", "id")
+    return (
+        Message.objects.filter(party=party)
+        .select_related("author", "party__person")
+        .order_by("created_at", "id")
+    )
 
 
 def may_read_conversations(user: User, case: Case) -> bool:

@@ -12,6 +12,11 @@ urlpatterns = [
         name="portal_message_send",
     ),
     path(
+        "portal/parties/<int:party_id>/disclosures/",
+        views.party_disclosures,
+        name="portal_disclosures",
+    ),
+    path(
         "portal/parties/<int:party_id>/documents/<int:document_id>/download/",
         views.document_download,
         name="portal_document_download",

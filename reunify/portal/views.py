@@ -21,8 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from reunify.accounts.models import Role, User
 from reunify.accounts.views import login_complete
 from reunify.cases.models import FAMILY_ROLES
+from reunify.cases.services import case_view
 from reunify.disclosure.models import REDISCLOSURE_NOTICE
-from reunify.disclosure.services import is_restricted
+from reunify.disclosure.services import is_restricted, party_accounting
 from reunify.documents.services import DocumentUnavailable
 from reunify.documents.views import file_response
 from reunify.messaging.services import message_send_to_therapist
@@ -154,3 +155,17 @@ def portal_file_response(allowed: services.PortalDocument, handle: object) -> Fi
         # The notice travels with the file: the page says it too, beside the link.
         response["Redisclosure-Notice"] = allowed.notice
     return response
+
+
+@login_required
+@require_GET
+def party_disclosures(request: PortalRequest, party_id: int) -> HttpResponse:
+    """A family member's own accounting of disclosures: what left the record under a release
+    they signed or under a court order, to whom, why, and on what authority."""
+    user = _portal_user(request)
+    party = services.portal_party_get(user, party_id)
+    if party.role not in FAMILY_ROLES or is_restricted(party):
+        raise Http404("No such page.")
+    disclosures = list(party_accounting(party))
+    case_view(actor=user, case=party.case, what="portal: accounting of disclosures")
+    return render(request, "portal/disclosures.html", {"party": party, "disclosures": disclosures})

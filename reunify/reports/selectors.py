@@ -90,6 +90,56 @@ class Visit:
 
 
 @dataclass(frozen=True)
+class RungVisits:
+    """The recorded contact visits on one rung during the period, summed up."""
+
+    rung: str
+    visits: list[Visit]
+
+    @property
+    def count(self) -> int:
+        return len(self.visits)
+
+    @property
+    def first(self) -> dt.date:
+        return self.visits[0].on
+
+    @property
+    def last(self) -> dt.date:
+        return self.visits[-1].on
+
+    @property
+    def minutes(self) -> int:
+        return sum(v.minutes for v in self.visits)
+
+    @staticmethod
+    def _span(values: list[int]) -> str:
+        low, high = min(values), max(values)
+        return str(low) if low == high else f"{low} to {high}"
+
+    @property
+    def comfort_before(self) -> str:
+        return self._span([v.comfort_before for v in self.visits])
+
+    @property
+    def comfort_after(self) -> str:
+        return self._span([v.comfort_after for v in self.visits])
+
+    @property
+    def ended_early(self) -> list[Visit]:
+        return [v for v in self.visits if v.ended_early]
+
+
+def by_rung(visits: list[Visit]) -> list[RungVisits]:
+    """Visits grouped by rung, in the order the rungs were first visited: a year of weekly
+    visits reads as a few lines, and each visit that ended early is still named."""
+    groups: dict[str, list[Visit]] = {}
+    for visit in visits:
+        groups.setdefault(visit.rung, []).append(visit)
+    return [RungVisits(rung, group) for rung, group in groups.items()]
+
+
+@dataclass(frozen=True)
 class Happening:
     """One dated line of the phase history, in words."""
 
@@ -151,7 +201,7 @@ class ReportFacts:
     pauses: list[Pause]
     attendance: list[AttendanceLine]
     cancellations: list[Cancellation]
-    visits: list[Visit]
+    visits: list[RungVisits]
     held_back: int
     rung_at_start: str
     rung_at_end: str
@@ -372,7 +422,7 @@ def report_facts(case: Case, start: dt.date, end: dt.date) -> ReportFacts:
         pauses=pauses,
         attendance=attendance,
         cancellations=cancellations,
-        visits=visits,
+        visits=by_rung(visits),
         held_back=held_back,
         rung_at_start=rung_at_start,
         rung_at_end=rung_at_end,

@@ -339,11 +339,18 @@ def _court_recipients(case: Case, parties: list[Party]) -> list[Party]:
     return [p for p in parties if p.role == PartyRole.COURT or p.role == referrer]
 
 
+REFERRER_WORDS = {
+    ReferralSource.COURT_ORDER: "The referring court",
+    ReferralSource.CPS: "The referring child protective services office",
+    ReferralSource.ATTORNEY: "The referring attorney",
+}
+
+
 def _referrer_words(case: Case, orders: list[Any]) -> str:
     if orders:
         order = orders[-1]
         return f"{order.court}, case {order.court_case_number}"
-    return f"The referrer ({ReferralSource(case.referral_source).label.lower()})"
+    return REFERRER_WORDS.get(case.referral_source, "The referrer")  # type: ignore[call-overload]
 
 
 def _notice_release(party: Party) -> tuple[Release | None, str]:

@@ -67,6 +67,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The running server's environment, for `shell` to seed its database while it serves.
+SERVER_ENV: dict[str, str] = {}
+
+
+def shell(code: str) -> str:
+    """Run Python in `reunify shell` against the server's database; return what it printed."""
+    done = subprocess.run(
+        [str(REUNIFY), "shell", "-c", code], env=SERVER_ENV, check=True, capture_output=True
+    )
+    return done.stdout.decode()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     var_dir = tmp_path_factory.mktemp("browser-var")
@@ -78,6 +90,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DJANGO_SETTINGS_MODULE": "reunify.settings",
     }
     env.pop("DATABASE_URL", None)
+    SERVER_ENV.clear()
+    SERVER_ENV.update(env)
     for command in (["migrate", "-v0"], ["demo"], ["shell", "-c", SEED]):
         subprocess.run([str(REUNIFY), *command], env=env, check=True, capture_output=True)
     port = _free_port()
@@ -263,3 +277,157 @@ def test_a_therapist_records_a_contact_visit_signs_the_note_and_sees_the_ladder_
     expect(page.locator("main")).to_contain_text("Mia Linden")
     assert_accessible(page)
     context.close()
+
+
+INVITE = """
+from reunify.cases.models import Party
+from reunify.portal.services import invitation_create
+party = Party.objects.get(case__title="Larkspur family", role="estranged_parent")
+invitation = invitation_create(
+    actor=party.case.therapist, case=party.case, party=party,
+    email="silas.larkspur@example.invalid", portal_url="http://127.0.0.1",
+)
+print("TOKEN=" + invitation.token)
+"""
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def _fits_the_screen(page: object) -> bool:
+    return bool(
+        page.evaluate(  # type: ignore[attr-defined]
+            "document.documentElement.scrollWidth <= window.innerWidth + 1"
+        )
+    )
+
+
+def test_a_parent_accepts_an_invitation_on_a_phone_and_sees_their_sessions(
+    server: str, browser: object
+) -> None:
+    from playwright.sync_api import expect
+
+    token = next(
+        line.removeprefix("TOKEN=")
+        for line in shell(INVITE).splitlines()
+        if line.startswith("TOKEN=")
+    )
+    context = browser.new_context(**PHONE)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/portal/invitation/{token}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome to the portal, Silas")
+    assert_accessible(page)
+
+    page.get_by_label("Choose a password").fill("short")
+    page.get_by_label("The same password again").fill("short")
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.locator(".error-summary")).to_contain_text("too short")
+    assert_accessible(page)
+
+    password = "a long walk on the Elmshire coast"
+    page.get_by_label("Choose a password").fill(password)
+    page.get_by_label("The same password again").fill(password)
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your portal")
+    expect(page.locator(".message-success")).to_contain_text("silas.larkspur")
+    assert _fits_the_screen(page)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Larkspur family").click()
+    sessions = page.locator("section", has=page.locator("#sessions-heading"))
+    expect(sessions).to_contain_text("Intake interview")
+    expect(page.locator("#profile-heading")).to_be_visible()
+    # Nobody else's details: the protected other parent's e-mail never shows.
+    expect(page.locator("main")).not_to_contain_text("juniper.larkspur@example.invalid")
+    assert _fits_the_screen(page)
+    assert_accessible(page)
+
+    # The link worked once.
+    page.goto(f"{server}/portal/invitation/{token}/")
+    expect(page.locator("main")).to_contain_text("already been used")
+    context.close()
+
+
+def test_an_attorney_sees_a_covered_document_and_nothing_else(server: str, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(**PHONE)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/login/")
+    page.fill("#id_username", "hollis.tremaine")
+    page.fill("#id_password", "reunify-demo-practice")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your portal")
+    expect(page.get_by_role("link", name="Caseload")).to_have_count(0)
+    page.get_by_role("link", name="Marigold family").click()
+
+    released = page.locator("section", has=page.locator("#released-heading"))
+    expect(released).to_contain_text("Covered by: release signed by Ansel Marigold")
+    documents = released.get_by_role("link")
+    expect(documents).to_have_count(1)
+    expect(documents).to_have_text("Minute order FL-2025-019822")
+    expect(page.locator("main")).not_to_contain_text("Substance-use treatment summary")
+    expect(page.locator("main")).not_to_contain_text("Redisclosure notice")
+    expect(page.locator("#reports-heading")).to_have_count(0)
+    expect(page.locator("#messages-heading")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("clemency.marigold@example.invalid")
+    assert _fits_the_screen(page)
+    assert_accessible(page)
+
+    with page.expect_download() as download:
+        documents.click()
+    assert download.value.suggested_filename == "Marigold minute order FL-2025-019822.pdf"
+
+    page.goto(f"{server}/")
+    expect(page).to_have_url(f"{server}/portal/")
+    context.close()
+
+
+def test_a_therapist_issues_a_court_report_and_anyone_can_verify_it(
+    server: str, browser: object
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(accept_downloads=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    log_in(page, server, "therapist1")
+    page.get_by_role("link", name="Marigold family").click()
+    charts = page.locator("main svg[role=img]")
+    expect(charts.first).to_be_visible()
+    reports = page.locator("section", has=page.locator("#reports-heading"))
+    expect(reports).to_contain_text("Report 1:")
+    assert_accessible(page)
+
+    today = dt.datetime.now(ZoneInfo("America/Los_Angeles")).date()
+    page.fill("#id_report-start", (today - dt.timedelta(days=30)).isoformat())
+    page.fill("#id_report-end", today.isoformat())
+    page.get_by_label("Your summary").fill(
+        "Tamsin and Ansel now meet for longer supervised visits; every session due was held."
+    )
+    page.get_by_role("button", name="Sign and issue the report").click()
+
+    message = page.locator(".message-success")
+    expect(message).to_contain_text("Court progress report 2 issued")
+    sha256 = message.inner_text().rsplit("SHA-256: ", 1)[1].strip()
+    assert len(sha256) == 64
+    expect(reports.locator("code", has_text=sha256)).to_be_visible()
+    expect(reports).to_contain_text("Report 2:")
+    assert_accessible(page)
+
+    with page.expect_download() as download:
+        reports.get_by_role("link", name="Download report 2").click()
+    pdf = download.value.path()
+    context.close()
+
+    # Anyone holding the PDF, logged in or not, can check it.
+    public = browser.new_context()  # type: ignore[attr-defined]
+    page = public.new_page()
+    page.goto(f"{server}/verify")
+    assert_accessible(page)
+    page.set_input_files("#id_file", str(pdf))
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("[role=status]")).to_contain_text("Genuine: issued on")
+    expect(page.locator("main")).not_to_contain_text("Marigold")
+    page.fill("#id_sha256", "0" * 64)
+    page.get_by_role("button", name="Check").click()
+    expect(page.locator("[role=status]")).to_contain_text("Not issued here")
+    assert_accessible(page)
+    public.close()

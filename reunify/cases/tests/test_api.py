@@ -88,7 +88,13 @@ RECORDS = (
     Transition,
     OverrideRequest,
 )
-READ_ONLY_ACTIONS = ("case.view", "token.create", "token.revoke", "case.transition_refused")
+READ_ONLY_ACTIONS = (
+    "case.view",
+    "token.create",
+    "token.revoke",
+    "case.transition_refused",
+    "access.denied",
+)
 
 
 def snapshot() -> tuple[Any, ...]:

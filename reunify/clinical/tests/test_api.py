@@ -264,7 +264,13 @@ RECORDS = (
     AmendmentRequest,
     ParentingArrangement,
 )
-READ_ONLY_ACTIONS = ("case.view", "token.create", "token.revoke", "ladder.step_refused")
+READ_ONLY_ACTIONS = (
+    "case.view",
+    "token.create",
+    "token.revoke",
+    "ladder.step_refused",
+    "access.denied",
+)
 
 
 def snapshot() -> tuple[Any, ...]:

@@ -84,6 +84,13 @@ def _state(invitation: Invitation | None, now: dt.datetime) -> tuple[str, bool]:
     )
 
 
+def _attach(obj: object, name: str, parties: dict[int, Party]) -> None:
+    """Point a record at its party from the list the case page already loaded: no query."""
+    party_id = getattr(obj, f"{name}_id")
+    if party_id in parties:
+        setattr(obj, name, parties[party_id])
+
+
 @register.simple_tag
 def case_portal_section(case: Case, user: User) -> CasePortal:
     now = timezone.now()
@@ -99,7 +106,7 @@ def case_portal_section(case: Case, user: User) -> CasePortal:
         Restriction.objects.filter(case=case).select_related("created_by", "lifted_by")
     )
     for restriction in restrictions:
-        restriction.party = by_id.get(restriction.party_id, restriction.party)
+        _attach(restriction, "party", by_id)
     in_force = {r.party_id: r for r in restrictions if r.lifted_at is None}
     sees_contact = {
         flag: access.may_see_contact(user, case, SimpleNamespace(protected_address=flag))
@@ -122,9 +129,8 @@ def case_portal_section(case: Case, user: User) -> CasePortal:
     section.has_legal = any(p.role in LEGAL_ROLES for p in parties)
     releases = Release.objects.filter(case=case).select_related("court_order")
     for release in releases:
-        release.recipient = by_id.get(release.recipient_id, release.recipient)
-        if release.granted_by_id is not None:
-            release.granted_by = by_id.get(release.granted_by_id, release.granted_by)
+        _attach(release, "recipient", by_id)
+        _attach(release, "granted_by", by_id)
         section.releases.append((release, release_state(release, today)))
     section.restrictions = restrictions
     active_shares = DocumentShare.objects.filter(withdrawn_at__isnull=True).order_by("shared_at")
@@ -135,7 +141,7 @@ def case_portal_section(case: Case, user: User) -> CasePortal:
     )
     for document in section.documents:
         for share in document.active_shares:  # type: ignore[attr-defined]
-            share.party = by_id.get(share.party_id, share.party)
+            _attach(share, "party", by_id)
     section.conversations = case_conversations(user, case)
     section.disclosures = Disclosure.objects.filter(case=case).count()
     return section

@@ -40,7 +40,9 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def make_portal_family(therapist: User, title: str = "Rivers family", last: str = "Rivers") -> Family:
+def make_portal_family(
+    therapist: User, title: str = "Rivers family", last: str = "Rivers"
+) -> Family:
     case = make_case(therapist, title=title)
     child = add_party(
         therapist,
@@ -150,7 +152,7 @@ def upload(
 @pytest.fixture(autouse=True)
 def documents_folder(settings: Any, tmp_path: Path) -> Path:
     settings.REUNIFY_DOCUMENTS_DIR = tmp_path / "documents"
-    return settings.REUNIFY_DOCUMENTS_DIR  # type: ignore[no-any-return]
+    return Path(settings.REUNIFY_DOCUMENTS_DIR)
 
 
 @pytest.fixture

@@ -70,7 +70,9 @@ def test_an_invitation_expires(therapist: User, rivers: Family, time_machine: An
     _, token = invite(therapist, rivers.estranged)
     hours = settings.REUNIFY_INVITATION_HOURS
 
-    time_machine.move_to(dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC) + dt.timedelta(hours=hours, minutes=1))
+    time_machine.move_to(
+        dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC) + dt.timedelta(hours=hours, minutes=1)
+    )
 
     with pytest.raises(ValidationError, match="expired"):
         invitation_accept(token=token, password=PASSWORD)

@@ -25,14 +25,14 @@ from reunify.disclosure.services import (
     restriction_lift,
     restriction_set,
 )
-from reunify.psychoeducation.models import Module
-from reunify.psychoeducation.services import module_assign
 from reunify.portal.tests.factories import (
     SECRETS,
     grant,
     portal_user,
     upload,
 )
+from reunify.psychoeducation.models import Module
+from reunify.psychoeducation.services import module_assign
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -73,7 +73,7 @@ def daniel(client: Client, therapist: User, rivers: Family) -> User:
 def test_the_portal_lists_one_line_per_party_and_the_login_lands_there(
     client: Client, therapist: User, rivers: Family, daniel: User
 ) -> None:
-    assert client.get("/").url == reverse("portal_home")
+    assert client.get("/")["Location"] == reverse("portal_home")
     response = client.get(reverse("portal_home"))
 
     assert response.status_code == 200
@@ -84,14 +84,14 @@ def test_the_portal_lists_one_line_per_party_and_the_login_lands_there(
 
 def test_staff_have_no_portal_of_their_own(client: Client, therapist: User, rivers: Family) -> None:
     login(client, therapist)
-    assert client.get(reverse("portal_home")).url == reverse("caseload")
+    assert client.get(reverse("portal_home"))["Location"] == reverse("caseload")
     assert page(client, rivers.estranged).status_code == 403
 
 
 def test_the_portal_needs_a_login(client: Client, rivers: Family) -> None:
     response = page(client, rivers.estranged)
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("login"))
 
 
 def test_a_party_sees_their_profile_and_sessions_but_never_notes(
@@ -155,9 +155,10 @@ def test_another_partys_page_is_404(
 ) -> None:
     target = {"other": rivers.other, "child": rivers.child, "other_family": okafor.estranged}[whose]
     assert page(client, target).status_code == 404
-    assert client.post(
-        reverse("portal_message_send", args=[target.pk]), {"body": "hi"}
-    ).status_code == 404
+    assert (
+        client.post(reverse("portal_message_send", args=[target.pk]), {"body": "hi"}).status_code
+        == 404
+    )
 
 
 def test_a_portal_user_sees_no_staff_route(
@@ -190,7 +191,7 @@ def test_a_shared_document_is_listed_and_its_download_audited(
 
     assert "Parenting plan" in body and "Evaluation of the mother" not in body
     assert response.status_code == 200
-    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert response.getvalue().startswith(b"%PDF")
     assert Event.objects.filter(
         action="document.download", actor=daniel, object_id=str(document.pk)
     ).exists()
@@ -330,9 +331,7 @@ def test_substance_use_is_shown_with_the_notice_when_the_release_names_it(
     client: Client, therapist: User, rivers: Family, attorney: Party, avery: User
 ) -> None:
     tagged = upload(therapist, rivers, "Treatment summary", substance_use=True)
-    release = grant(
-        therapist, rivers, attorney, [Category.DOCUMENTS, Category.SUBSTANCE_USE]
-    )
+    release = grant(therapist, rivers, attorney, [Category.DOCUMENTS, Category.SUBSTANCE_USE])
 
     body = text(page(client, attorney))
     response = client.get(reverse("portal_document_download", args=[attorney.pk, tagged.pk]))
@@ -456,7 +455,7 @@ def test_a_restriction_takes_effect_at_once_and_lifting_restores(
     assert "Together room" in body and "Parenting plan" in body
 
 
-# Messages ------------------------------------------------------------------------------------------
+# Messages ---------------------------------------------------------------------------------------
 
 
 def test_a_party_writes_to_the_therapist_and_reads_the_reply(
@@ -480,7 +479,27 @@ def test_an_empty_message_is_refused_and_nothing_is_sent(
 ) -> None:
     from reunify.messaging.models import Message
 
-    response = client.post(reverse("portal_message_send", args=[rivers.estranged.pk]), {"body": " "})
+    response = client.post(
+        reverse("portal_message_send", args=[rivers.estranged.pk]), {"body": " "}
+    )
     assert response.status_code == 400
     assert "Your message was not sent" in text(response)
     assert not Message.objects.exists()
+
+
+def test_a_parent_reads_their_own_accounting_of_disclosures(
+    client: Client, therapist: User, rivers: Family, attorney: Party, daniel: User
+) -> None:
+    grant(therapist, rivers, attorney, [Category.ATTENDANCE])
+    login(client, portal_user(therapist, attorney))
+    page(client, attorney)
+    login(client, daniel)
+
+    response = client.get(reverse("portal_disclosures", args=[rivers.estranged.pk]))
+
+    body = text(response)
+    assert response.status_code == 200
+    assert "Avery Counsel" in body and "Attendance" in body
+    assert "Release signed by Daniel Rivers" in body
+    assert client.get(reverse("portal_disclosures", args=[rivers.other.pk])).status_code == 404
+    assert client.get(reverse("portal_disclosures", args=[attorney.pk])).status_code == 404

@@ -34,8 +34,8 @@ from reunify.clinical.tests.factories import (
 from reunify.conftest import Family, add_party, screen
 from reunify.disclosure.models import Category
 from reunify.disclosure.services import release_grant
-from reunify.measures.services import goal_add, goal_rate, willingness_record
 from reunify.documents import storage
+from reunify.measures.services import goal_add, goal_rate, willingness_record
 from reunify.reports.models import IssuedReport, TerminationNotice
 from reunify.reports.services import report_issue
 
@@ -73,9 +73,7 @@ def with_professionals(therapist: User, family: Family) -> Reporting:
         court_case_number=COURT_CASE,
         judge="Hon. Ada Quill",
         issued_on=today(),
-        terms=[
-            TermInput(kind=TermKind.REPORTING_DUTY, due_on=today() + 60 * DAY, text="Progress")
-        ],
+        terms=[TermInput(kind=TermKind.REPORTING_DUTY, due_on=today() + 60 * DAY, text="Progress")],
     )
     court = add_party(
         therapist, case, PartyRole.COURT, "Clerk", "Elmshire", organisation="Family Division"
@@ -188,3 +186,8 @@ def pdftotext(data: bytes) -> str:
 def pypdf_text(data: bytes) -> str:
     reader = PdfReader(io.BytesIO(data))
     return " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
+
+
+def body(response: Any) -> bytes:
+    """A download's bytes; the test client closes the response (and the file) at the end."""
+    return b"".join(response.streaming_content)

@@ -25,6 +25,7 @@ from reunify.reports.models import NoticeKind, TerminationNotice
 from reunify.reports.tests.factories import (
     PROTECTED_ADDRESS,
     Reporting,
+    body,
     pdftotext,
     stored_bytes,
     with_professionals,
@@ -151,14 +152,14 @@ def test_a_court_ordered_case_without_a_court_party_still_gets_its_notice(
 
 def test_the_referring_cps_caseworker_gets_the_notice(therapist: User) -> None:
     case = make_case(therapist, title="Ashgrove family", referral_source="cps")
-    add_party(therapist, case, PartyRole.ESTRANGED_PARENT, "Noor", "Ashgrove")
+    parent = add_party(therapist, case, PartyRole.ESTRANGED_PARENT, "Noor", "Ashgrove")
     cps = add_party(therapist, case, PartyRole.CPS, "Carla", "Case", organisation="County CPS")
-    add_party(therapist, case, PartyRole.ATTORNEY, "Art", "Law")
+    add_party(therapist, case, PartyRole.ATTORNEY, "Art", "Law", represents=parent)
 
     close(therapist, case, outcome="withdrawn")
 
     assert [(n.kind, n.recipient) for n in notices(case)] == [
-        (NoticeKind.PARENT, case.parties.get(role=PartyRole.ESTRANGED_PARENT)),
+        (NoticeKind.PARENT, parent),
         (NoticeKind.COURT, cps),
     ]
     text = pdftotext(stored_bytes(notices(case)[-1]))
@@ -167,9 +168,7 @@ def test_the_referring_cps_caseworker_gets_the_notice(therapist: User) -> None:
 
 
 def test_a_voluntary_self_referral_writes_to_the_parents_only(therapist: User) -> None:
-    case = make_case(
-        therapist, title="Birch family", referral_source="self", court_ordered=False
-    )
+    case = make_case(therapist, title="Birch family", referral_source="self", court_ordered=False)
     add_party(therapist, case, PartyRole.ESTRANGED_PARENT, "Ola", "Birch")
 
     close(therapist, case, outcome="no_progress")
@@ -204,7 +203,7 @@ def test_the_case_page_lists_the_notices_and_each_downloads(
         assert notice.sha256 in page
         response = client.get(reverse("notice_download", args=[notice.pk]))
         assert response.status_code == 200
-        assert b"".join(response.streaming_content) == stored_bytes(notice)
+        assert body(response) == stored_bytes(notice)
     assert "Not needed: the parent's own notice" in page
     assert Event.objects.filter(action="notice.download").count() == len(written)
 

@@ -101,7 +101,7 @@ def test_an_uploaded_genuine_copy_says_genuine_and_nothing_else(
 
     assert response.status_code == 200
     text = page(response)
-    assert f"Genuine: issued on <time datetime=\"2030-06-03\">2030-06-03</time> by {PRACTICE}." in (
+    assert f'Genuine: issued on <time datetime="2030-06-03">2030-06-03</time> by {PRACTICE}.' in (
         text
     )
     for secret in ("Rivers", "Mia", "Elmshire", "FL-2030", "Tess Hale", str(report.number) + ":"):
