@@ -24,6 +24,7 @@ from reunify.cases.services import GateClosed
 from reunify.clinical.api import router as clinical_router
 from reunify.disclosure.api import router as disclosure_router
 from reunify.documents.api import router as documents_router
+from reunify.measures.api import router as measures_router
 from reunify.portal.api import router as portal_router
 from reunify.psychoeducation.api import router as psychoeducation_router
 from reunify.reports.api import router as reports_router
@@ -63,6 +64,7 @@ api.add_router("/", psychoeducation_router)
 api.add_router("/", disclosure_router)
 api.add_router("/", portal_router)
 api.add_router("/", reports_router)
+api.add_router("/", measures_router)
 
 
 def _answer(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -27,6 +27,12 @@ _INSECURE_DEV_KEY = "reunify-development-key-not-for-production-use-0123456789ab
 SECRET_KEY = os.environ.get("REUNIFY_SECRET_KEY", _INSECURE_DEV_KEY)
 if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY and _flag("REUNIFY_PRODUCTION"):
     raise RuntimeError("REUNIFY_SECRET_KEY must be set in production")
+# Previous keys, comma-separated, while rotating: sessions and second-factor secrets still open.
+SECRET_KEY_FALLBACKS = [
+    key.strip()
+    for key in os.environ.get("REUNIFY_SECRET_KEY_FALLBACKS", "").split(",")
+    if key.strip()
+]
 
 ALLOWED_HOSTS = [
     host.strip()

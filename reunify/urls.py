@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("reunify.disclosure.urls")),
     path("", include("reunify.portal.urls")),
     path("", include("reunify.reports.urls")),
+    path("", include("reunify.measures.urls")),
 ]

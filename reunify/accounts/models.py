@@ -52,7 +52,7 @@ class ApiToken(models.Model):
 
 
 class SecondFactor(models.Model):
-    """A user's authenticator app (TOTP); its secret is kept encrypted and shown only while enrolling."""
+    """A user's authenticator app (TOTP); its secret is encrypted and shown only while enrolling."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="second_factor")
     secret_sealed = models.TextField(help_text="The TOTP secret, encrypted with the secret key.")

@@ -22,10 +22,10 @@ from django.utils.crypto import salted_hmac
 
 from reunify.accounts.models import (
     ApiToken,
-    LoginAttempt,
-    LoginStage,
     Lockout,
     LockoutScope,
+    LoginAttempt,
+    LoginStage,
     RecoveryCode,
     Role,
     SecondFactor,
@@ -317,7 +317,7 @@ def totp_enrol_demo(*, user: User) -> SecondFactor:
 
 
 def totp_demo_code(*, user: User) -> str:
-    """The code a demo account can log in with now (the next one not yet used); real accounts: never."""
+    """The code a demo account can log in with now (the next unused one); never a real account's."""
     factor = SecondFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
     if factor is None or not factor.is_demo:
         raise ValidationError(

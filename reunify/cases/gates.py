@@ -30,8 +30,8 @@ from reunify.cases.models import (
     TermKind,
 )
 from reunify.measures.models import (
-    AlignmentRating,
     Alignment,
+    AlignmentRating,
     WillingnessLevel,
     WillingnessRating,
 )

@@ -128,6 +128,10 @@ class _Canvas:
         clean = {k.rstrip("_").replace("_", "-"): str(v) for k, v in attrs.items() if v is not None}
         return ET.SubElement(self.root if parent is None else parent, tag, clean)
 
+    def hidden_group(self) -> ET.Element:
+        """A group that assistive technology skips: the text alternative already says it."""
+        return ET.SubElement(self.root, "g", {"aria-hidden": "true"})
+
     def text(
         self, x: float, y: float, words: str, parent: ET.Element | None = None, **attrs: object
     ) -> ET.Element:
@@ -162,16 +166,20 @@ def _marker(canvas: _Canvas, group: ET.Element, style: Style, x: float, y: float
         points = f"{x:.1f},{y - r - 1:.1f} {x - r - 1:.1f},{y + r:.1f} {x + r + 1:.1f},{y + r:.1f}"
         canvas.el("polygon", point, points=points, fill=style.colour, **common)
     elif style.marker == "diamond":
-        points = f"{x:.1f},{y - r - 1:.1f} {x + r + 1:.1f},{y:.1f} {x:.1f},{y + r + 1:.1f} {x - r - 1:.1f},{y:.1f}"
+        corners = [(x, y - r - 1), (x + r + 1, y), (x, y + r + 1), (x - r - 1, y)]
+        points = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in corners)
         canvas.el("polygon", point, points=points, fill="#ffffff", **common)
     else:
-        d = f"M{x - r:.1f},{y - r:.1f} L{x + r:.1f},{y + r:.1f} M{x - r:.1f},{y + r:.1f} L{x + r:.1f},{y - r:.1f}"
+        d = (
+            f"M{x - r:.1f},{y - r:.1f} L{x + r:.1f},{y + r:.1f} "
+            f"M{x - r:.1f},{y + r:.1f} L{x + r:.1f},{y - r:.1f}"
+        )
         canvas.el("path", point, d=d, fill="none", stroke=style.colour, stroke_width="2.5")
 
 
 def _legend(canvas: _Canvas, entries: list[tuple[str, Style | str]]) -> None:
     """Legend rows below the plot: a sample of each series' line and marker, or a hatch."""
-    group = canvas.el("g", **{"aria-hidden": "true"})
+    group = canvas.hidden_group()
     per_row = 3
     column = (WIDTH - LEFT) / per_row
     for n, (label, style) in enumerate(entries):
@@ -213,7 +221,7 @@ def _y_axis(
     def y_of(value: float) -> float:
         return canvas.plot_bottom - (value - low) / span * (canvas.plot_bottom - canvas.plot_top)
 
-    group = canvas.el("g", **{"aria-hidden": "true"})
+    group = canvas.hidden_group()
     for value, label in ticks:
         y = y_of(value)
         canvas.el(
@@ -255,7 +263,7 @@ def _date_axis(canvas: _Canvas, days: list[dt.date]) -> Callable[[dt.date], floa
     if len(unique) > 5:
         step = (len(unique) - 1) / 4
         unique = [unique[round(i * step)] for i in range(5)]
-    group = canvas.el("g", **{"aria-hidden": "true"})
+    group = canvas.hidden_group()
     for day in unique:
         x = x_of(day)
         canvas.el(
@@ -272,7 +280,7 @@ def _date_axis(canvas: _Canvas, days: list[dt.date]) -> Callable[[dt.date], floa
 
 
 def _reference(canvas: _Canvas, y: float, label: str, dash: str) -> None:
-    group = canvas.el("g", **{"aria-hidden": "true"})
+    group = canvas.hidden_group()
     canvas.el(
         "line",
         group,
@@ -389,7 +397,7 @@ def comfort_chart(
             return canvas.plot_left + canvas.plot_width / 2
         return canvas.plot_left + inset + n / (count - 1) * (canvas.plot_width - 2 * inset)
 
-    axis = canvas.el("g", **{"aria-hidden": "true"})
+    axis = canvas.hidden_group()
     step = max(1, round(count / 6))
     for n, point in enumerate(points):
         if n % step == 0 or n == count - 1:
@@ -399,7 +407,10 @@ def comfort_chart(
     _series(
         canvas,
         STYLES[0],
-        [(x_of(n), y_of(p.before), f"{_day(p.day)} before: {p.before}") for n, p in enumerate(points)],
+        [
+            (x_of(n), y_of(p.before), f"{_day(p.day)} before: {p.before}")
+            for n, p in enumerate(points)
+        ],
     )
     _series(
         canvas,
@@ -438,9 +449,11 @@ def attendance_chart(attendance: list[Attendance], *, chart_id: str = "attendanc
     title = "Sessions held against sessions due"
     if not attendance or not any(a.due for a in attendance):
         return _empty(chart_id, title, "No session has been due yet.")
-    text = "Sessions held against sessions due so far, per family member: " + "; ".join(
-        f"{a.party.person.full_name} {a.held} of {a.due}" for a in attendance
-    ) + "."
+    text = (
+        "Sessions held against sessions due so far, per family member: "
+        + "; ".join(f"{a.party.person.full_name} {a.held} of {a.due}" for a in attendance)
+        + "."
+    )
     canvas = _Canvas(chart_id, title, text, 170, 1)
     top = max(max(a.due for a in attendance), 1)
     step = max(1, round(top / 5))
@@ -487,9 +500,7 @@ def attendance_chart(attendance: list[Attendance], *, chart_id: str = "attendanc
 WILLINGNESS_WORDS = ["unwilling", "ambivalent", "open", "engaged"]
 
 
-def willingness_chart(
-    series: list[WillingnessSeries], *, chart_id: str = "willingness"
-) -> Chart:
+def willingness_chart(series: list[WillingnessSeries], *, chart_id: str = "willingness") -> Chart:
     """Each family member's willingness over time, on the four-step scale."""
     title = "Willingness of each family member over time"
     rated = [s for s in series if s.ratings]
@@ -600,7 +611,7 @@ def informant_gap_chart(views: list[SubscaleView], *, chart_id: str) -> Chart:
     row = 44
     canvas = _Canvas(chart_id, title, text, row * len(views), (len(informants) + 2) // 3)
     styles = {label: STYLES[n % len(STYLES)] for n, label in enumerate(informants)}
-    axis = canvas.el("g", **{"aria-hidden": "true"})
+    axis = canvas.hidden_group()
     canvas.text(canvas.plot_left, canvas.plot_bottom + 18, "lowest", axis, fill=MUTED)
     canvas.text(
         canvas.plot_right, canvas.plot_bottom + 18, "highest", axis, text_anchor="end", fill=MUTED
@@ -636,9 +647,7 @@ def informant_gap_chart(views: list[SubscaleView], *, chart_id: str) -> Chart:
         group = canvas.el("g")
         for label, score in view.latest:
             _marker(canvas, group, styles[label], x_of(score), y, f"{label}: {_num(score)}")
-        canvas.text(
-            canvas.plot_right, y + 4, f"gap {_num(view.gap or 0)}", axis, text_anchor="end"
-        )
+        canvas.text(canvas.plot_right, y + 4, f"gap {_num(view.gap or 0)}", axis, text_anchor="end")
     _legend(canvas, [(label, styles[label]) for label in informants])
     return Chart(
         chart_id,

@@ -134,7 +134,9 @@ class AlignmentRating(models.Model):
     """Whether one part of the support system (the court, an attorney, the GAL, CPS, the
     school) pulls in the same direction as the treatment plan, as of a date."""
 
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="alignment_ratings")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="alignment_ratings"
+    )
     stakeholder = models.CharField(max_length=20, choices=Stakeholder.choices)
     party = models.ForeignKey(
         "cases.Party",

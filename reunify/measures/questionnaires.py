@@ -7,7 +7,7 @@ documents it field by field, and the project's own forms in that folder are exam
 Scoring, in brief (the README has the full rule):
 
 - an item is answered with one of the values of its response scale, or left out (null);
-- a reverse-scored item counts as (lowest + highest − value) of its scale;
+- a reverse-scored item counts as (lowest + highest - value) of its scale;
 - a subscale is the sum or the mean of its items;
 - missing answers: while no more than `max_missing` (a fraction, 0.2 unless the subscale
   says otherwise) of a subscale's items are left out, the score is prorated — the mean of the
@@ -147,8 +147,10 @@ def load_text(text: str, *, filename: str = "") -> Any:
         except json.JSONDecodeError as error:
             if filename.lower().endswith(".json") or text.lstrip().startswith(("{", "[")):
                 raise InstrumentError(
-                    [f"the file is not valid JSON: line {error.lineno}, column {error.colno}: "
-                     f"{error.msg}"]
+                    [
+                        f"the file is not valid JSON: line {error.lineno}, column {error.colno}: "
+                        f"{error.msg}"
+                    ]
                 ) from error
     import yaml
 
@@ -238,7 +240,7 @@ def parse_instrument(data: Any) -> InstrumentDefinition:
     check.fields("", data, TOP_FIELDS)
     fmt = data.get("format")
     if fmt != FORMAT:
-        check.add("format", f"must be \"{FORMAT}\", found {json.dumps(fmt)}")
+        check.add("format", f'must be "{FORMAT}", found {json.dumps(fmt)}')
     slug = check.text("", data, "slug")
     if slug and not _SLUG.match(slug):
         check.add("slug", f"'{slug}' must be lower-case letters and digits joined by hyphens")
@@ -257,7 +259,13 @@ def parse_instrument(data: Any) -> InstrumentDefinition:
     informants = _informants(check, data.get("informants"))
     scales = _scales(check, data.get("response_scales"))
     items = _items(check, data.get("items"), scales, informants)
-    subscales = _subscales(check, data.get("subscales"), items)
+    raw_items = data.get("items")
+    declared = [
+        body["id"]
+        for body in (raw_items if isinstance(raw_items, list) else [])
+        if isinstance(body, dict) and isinstance(body.get("id"), str)
+    ]
+    subscales = _subscales(check, data.get("subscales"), items, declared)
     if check.problems:
         raise InstrumentError(check.problems)
     return InstrumentDefinition(
@@ -276,7 +284,7 @@ def parse_instrument(data: Any) -> InstrumentDefinition:
 
 def _informants(check: _Checker, raw: Any) -> list[str]:
     if not isinstance(raw, list) or not raw:
-        check.add("informants", "list who answers, e.g. [\"child\", \"estranged_parent\"]")
+        check.add("informants", 'list who answers, e.g. ["child", "estranged_parent"]')
         return []
     found: list[str] = []
     for n, code in enumerate(raw):
@@ -286,7 +294,7 @@ def _informants(check: _Checker, raw: Any) -> list[str]:
                 f"{json.dumps(code)} is not an informant; choose from {', '.join(INFORMANTS)}",
             )
         elif code in found:
-            check.add(f"informants[{n}]", f"\"{code}\" is listed twice")
+            check.add(f"informants[{n}]", f'"{code}" is listed twice')
         else:
             found.append(code)
     return found
@@ -317,7 +325,7 @@ def _scales(check: _Checker, raw: Any) -> dict[str, ResponseScale]:
                 continue
             check.fields(at, option, {"value", "label"})
             value, label = option.get("value"), option.get("label")
-            if not _is_int(value):
+            if not isinstance(value, int) or isinstance(value, bool):
                 check.add(at, f"'value' must be a whole number, found {json.dumps(value)}")
                 continue
             if not isinstance(label, str) or not label.strip():
@@ -354,7 +362,7 @@ def _items(
             check.add(where, "'id' must be lower-case letters, digits and underscores, e.g. \"q1\"")
             continue
         if item_id in seen:
-            check.add(where, f"the id \"{item_id}\" is used by an earlier item")
+            check.add(where, f'the id "{item_id}" is used by an earlier item')
             continue
         seen.add(item_id)
         text = check.text(where, body, "text")
@@ -380,7 +388,7 @@ def _items(
                 if informant not in informants:
                     check.add(
                         f"{where}.text_for",
-                        f"\"{informant}\" is not one of this instrument's informants "
+                        f'"{informant}" is not one of this instrument\'s informants '
                         f"({', '.join(informants) or 'none listed'})",
                     )
                 elif not isinstance(wording, str) or not wording.strip():
@@ -395,11 +403,11 @@ def _items(
 SUBSCALE_FIELDS = {"id", "label", "items", "method", "max_missing", "higher_is"}
 
 
-def _subscales(check: _Checker, raw: Any, items: list[Item]) -> list[Subscale]:
+def _subscales(check: _Checker, raw: Any, items: list[Item], declared: list[str]) -> list[Subscale]:
     if not isinstance(raw, list) or not raw:
         check.add("subscales", "give at least one subscale (a total counts as one)")
         return []
-    known = {item.id for item in items}
+    known = set(declared)
     subscales: list[Subscale] = []
     seen: set[str] = set()
     for n, body in enumerate(raw):
@@ -415,13 +423,13 @@ def _subscales(check: _Checker, raw: Any, items: list[Item]) -> list[Subscale]:
             check.add(where, "'id' must be lower-case letters, digits and underscores")
             continue
         if sub_id in seen:
-            check.add(where, f"the id \"{sub_id}\" is used by an earlier subscale")
+            check.add(where, f'the id "{sub_id}" is used by an earlier subscale')
             continue
         seen.add(sub_id)
         label = check.text(where, body, "label")
         item_ids = body.get("items")
         if item_ids == "all":
-            item_ids = [item.id for item in items]
+            item_ids = list(dict.fromkeys(declared))
         if not isinstance(item_ids, list) or not item_ids:
             check.add(where, "'items' must list the ids of its items, or be \"all\"")
             continue
@@ -435,7 +443,7 @@ def _subscales(check: _Checker, raw: Any, items: list[Item]) -> list[Subscale]:
             bad = True
         method = body.get("method", "mean")
         if method not in METHODS:
-            check.add(where, f"'method' must be \"sum\" or \"mean\", found {json.dumps(method)}")
+            check.add(where, f'\'method\' must be "sum" or "mean", found {json.dumps(method)}')
             bad = True
         max_missing = body.get("max_missing", DEFAULT_MAX_MISSING)
         if (
@@ -451,7 +459,9 @@ def _subscales(check: _Checker, raw: Any, items: list[Item]) -> list[Subscale]:
             bad = True
         higher_is = body.get("higher_is", "better")
         if higher_is not in ("better", "worse"):
-            check.add(where, f"'higher_is' must be \"better\" or \"worse\", found {json.dumps(higher_is)}")
+            check.add(
+                where, f'\'higher_is\' must be "better" or "worse", found {json.dumps(higher_is)}'
+            )
             bad = True
         if not bad and label:
             subscales.append(
@@ -560,12 +570,12 @@ def score(definition: InstrumentDefinition, answers: dict[str, int | None]) -> l
             )
             continue
         mean = sum(values) / len(values)
-        value = mean * count if subscale.method == "sum" else mean
+        total = mean * count if subscale.method == "sum" else mean
         scores.append(
             Score(
                 subscale.id,
                 subscale.label,
-                round(value, 2),
+                round(total, 2),
                 len(values),
                 missing,
                 missing > 0,

@@ -104,7 +104,7 @@ def stakeholder_label(stakeholder: str, party: Party | None) -> str:
     """Words for one part of the support system: "the court", "the attorney (Ana Silva)…"."""
     if party is not None:
         name = party.person.full_name
-        if stakeholder == Stakeholder.ATTORNEY and party.represents_id:
+        if stakeholder == Stakeholder.ATTORNEY and party.represents is not None:
             return f"the attorney for {party.represents.person.full_name} ({name})"
         return f"the {Stakeholder(stakeholder).label.lower().removeprefix('the ')} ({name})"
     words = {

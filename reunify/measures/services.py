@@ -23,8 +23,8 @@ from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
 from reunify.measures import questionnaires
 from reunify.measures.models import (
     STAKEHOLDER_ROLES,
-    AlignmentRating,
     Alignment,
+    AlignmentRating,
     CheckinSource,
     ChildCheckin,
     Goal,
@@ -423,9 +423,7 @@ def _informant_party(
             raise ValidationError("A therapist's rating names no family member as informant.")
         return None
     if party is None:
-        raise ValidationError(
-            f"Say which {questionnaires.INFORMANTS[informant].lower()} answered."
-        )
+        raise ValidationError(f"Say which {questionnaires.INFORMANTS[informant].lower()} answered.")
     _party_of(case, party)
     if party.role != informant:
         raise ValidationError(
@@ -477,6 +475,10 @@ def response_record(
         action="questionnaire.record",
         case_id=case.pk,
         obj=response,
-        detail={"instrument": instrument.slug, "version": instrument.version, "informant": informant},
+        detail={
+            "instrument": instrument.slug,
+            "version": instrument.version,
+            "informant": informant,
+        },
     )
     return response

@@ -334,9 +334,32 @@ NOTICE_PARENT_ROLES = (PartyRole.ESTRANGED_PARENT, PartyRole.OTHER_PARENT, Party
 REFERRER_ROLES = {ReferralSource.CPS: PartyRole.CPS, ReferralSource.ATTORNEY: PartyRole.ATTORNEY}
 
 
-def _court_recipients(case: Case, parties: list[Party]) -> list[Party]:
+@dataclass(frozen=True)
+class _Addressee:
+    """Who one notice is written to: a parent, or the court or referrer (a party or not)."""
+
+    kind: str
+    party: Party | None
+    words: str
+
+
+def _addressees(case: Case, parties: list[Party], orders: list[Any]) -> list[_Addressee]:
+    """Each parent; then the court's parties and the referrer's, or, when neither is a party
+    of the case, the court of the latest order (or the referrer) by name."""
+    found = [
+        _Addressee(NoticeKind.PARENT, p, f"{p.person.full_name} ({p.get_role_display().lower()})")
+        for p in parties
+        if p.role in NOTICE_PARENT_ROLES
+    ]
     referrer = REFERRER_ROLES.get(case.referral_source)  # type: ignore[call-overload]
-    return [p for p in parties if p.role == PartyRole.COURT or p.role == referrer]
+    court = [p for p in parties if p.role == PartyRole.COURT or p.role == referrer]
+    for p in court:
+        organisation = f", {p.organisation}" if p.organisation else ""
+        words = f"{p.person.full_name} ({p.get_role_display().lower()}{organisation})"
+        found.append(_Addressee(NoticeKind.COURT, p, words))
+    if not court and (orders or case.referral_source != ReferralSource.SELF):
+        found.append(_Addressee(NoticeKind.COURT, None, _referrer_words(case, orders)))
+    return found
 
 
 REFERRER_WORDS = {
@@ -361,6 +384,61 @@ def _notice_release(party: Party) -> tuple[Release | None, str]:
     return None, ""
 
 
+def _notice_issue(
+    *, actor: User, case: Case, to: _Addressee, context: dict[str, Any], now: dt.datetime
+) -> TerminationNotice:
+    """Render, keep, audit (the file entry) and, for the court where covered, disclose."""
+    for_court = to.kind == NoticeKind.COURT
+    rendered = pdf_render(
+        "reports/pdf/notice.html", {**context, "addressed_to": to.words, "for_court": for_court}
+    )
+    release, category = _notice_release(to.party) if for_court and to.party else (None, "")
+    notice = _kept(
+        rendered,
+        lambda written: TerminationNotice.objects.create(
+            case=case,
+            kind=to.kind,
+            recipient=to.party,
+            addressed_to=to.words[:200],
+            outcome=case.outcome,
+            issued_by=actor,
+            issued_at=now,
+            sha256=written.sha256,
+            stored_name=written.stored_name,
+            size=written.size,
+            pages=rendered.pages,
+        ),
+    )
+    try:
+        audit_record(
+            actor=actor,
+            action="notice.issue",
+            case_id=case.pk,
+            obj=notice,
+            detail={
+                "kind": to.kind,
+                "recipient": to.party.pk if to.party else None,
+                "sha256": notice.sha256,
+                "disclosed": release is not None,
+            },
+        )
+        if release is not None and to.party is not None:
+            disclosure_record(
+                actor=actor,
+                recipient=to.party,
+                release=release,
+                category=category,
+                channel=Channel.REPORT,
+                description=f"Notice of closing ({case.get_outcome_display().lower()}), "
+                f"SHA-256 {notice.sha256}",
+                obj=notice,
+            )
+    except BaseException:
+        storage.file_remove(notice.stored_name)
+        raise
+    return notice
+
+
 def termination_notices_issue(*, actor: User, case: Case) -> list[TerminationNotice]:
     """On closing: a written notice to each parent (outcome and reason, no one's contact
     details) and one to the court or referrer, each stored and audited as a file entry; the
@@ -378,24 +456,7 @@ def termination_notices_issue(*, actor: User, case: Case) -> list[TerminationNot
     last_phase = close.from_phase if close and close.from_phase else Phase.ASSESSMENT
     now = timezone.now()
     closed_on = timezone.localdate(case.closed_at or now)
-    plan: list[tuple[str, Party | None, str]] = [
-        (NoticeKind.PARENT, p, f"{p.person.full_name} ({p.get_role_display().lower()})")
-        for p in parties
-        if p.role in NOTICE_PARENT_ROLES
-    ]
-    court = _court_recipients(case, parties)
-    plan += [
-        (
-            NoticeKind.COURT,
-            p,
-            f"{p.person.full_name} ({p.get_role_display().lower()}"
-            + (f", {p.organisation})" if p.organisation else ")"),
-        )
-        for p in court
-    ]
-    if not court and (orders or case.referral_source != ReferralSource.SELF):
-        plan.append((NoticeKind.COURT, None, _referrer_words(case, orders)))
-    base = {
+    context = {
         "case": case,
         "court_orders": orders,
         "practice": _practice(),
@@ -411,66 +472,13 @@ def termination_notices_issue(*, actor: User, case: Case) -> list[TerminationNot
         "reason": case.outcome_reason,
         "verify_url": _verify_url(),
     }
-    notices = []
-    written: list[str] = []
+    notices: list[TerminationNotice] = []
     try:
-        for kind, party, addressed_to in plan:
-            for_court = kind == NoticeKind.COURT
-            rendered = pdf_render(
-                "reports/pdf/notice.html",
-                {**base, "addressed_to": addressed_to, "for_court": for_court},
-            )
-            release, category = _notice_release(party) if for_court and party else (None, "")
-
-            def save(
-                stored: storage.Written,
-                kind: str = kind,
-                party: Party | None = party,
-                addressed_to: str = addressed_to,
-                rendered: Rendered = rendered,
-            ) -> TerminationNotice:
-                return TerminationNotice.objects.create(
-                    case=case,
-                    kind=kind,
-                    recipient=party,
-                    addressed_to=addressed_to[:200],
-                    outcome=case.outcome,
-                    issued_by=actor,
-                    issued_at=now,
-                    sha256=stored.sha256,
-                    stored_name=stored.stored_name,
-                    size=stored.size,
-                    pages=rendered.pages,
-                )
-
-            notice = _kept(rendered, save)
-            written.append(notice.stored_name)
-            audit_record(
-                actor=actor,
-                action="notice.issue",
-                case_id=case.pk,
-                obj=notice,
-                detail={
-                    "kind": kind,
-                    "recipient": party.pk if party else None,
-                    "sha256": notice.sha256,
-                    "disclosed": release is not None,
-                },
-            )
-            if release is not None and party is not None:
-                disclosure_record(
-                    actor=actor,
-                    recipient=party,
-                    release=release,
-                    category=category,
-                    channel=Channel.REPORT,
-                    description=f"Notice of closing ({case.get_outcome_display().lower()}), "
-                    f"SHA-256 {notice.sha256}",
-                    obj=notice,
-                )
-            notices.append(notice)
+        for to in _addressees(case, parties, orders):
+            notices.append(_notice_issue(actor=actor, case=case, to=to, context=context, now=now))
     except BaseException:
-        for name in written:
-            storage.file_remove(name)
+        # The transaction rolls the rows back; the files written so far go with them.
+        for notice in notices:
+            storage.file_remove(notice.stored_name)
         raise
     return notices

@@ -111,6 +111,7 @@ def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervis
         "consent.record",
         "document_review.record",
         "screening.record",
+        "willingness.record",
         "case.transition",
         "module.assign",
         "module.complete",
@@ -123,6 +124,7 @@ def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervis
         "case.resume",
         "case.view",
         "case.close",
+        "notice.issue",
     ]
     by_supervisor = {e.action for e in events if e.actor == supervisor}
     assert by_supervisor == {"override.cosign", "case.view"}
