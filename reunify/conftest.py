@@ -18,6 +18,7 @@ from django.utils import timezone
 from reunify.accounts.middleware import session_mark_verified
 from reunify.accounts.models import Role, User
 from reunify.accounts.services import (
+    CodeRefused,
     token_create,
     totp_enrol_confirm,
     totp_enrol_start,
@@ -275,9 +276,14 @@ def enrol_authenticator(user: User) -> pyotp.TOTP:
     """
     factor = totp_enrol_start(user=user)
     app = pyotp.TOTP(totp_provisioning(factor).secret)
-    totp_enrol_confirm(
-        user=user, factor=factor, code=app.at(timezone.now() - dt.timedelta(seconds=30))
-    )
+    try:
+        totp_enrol_confirm(
+            user=user, factor=factor, code=app.at(timezone.now() - dt.timedelta(seconds=30))
+        )
+    except CodeRefused:  # the step turned over between making the code and checking it
+        totp_enrol_confirm(
+            user=user, factor=factor, code=app.at(timezone.now() - dt.timedelta(seconds=30))
+        )
     return app
 
 

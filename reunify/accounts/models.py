@@ -190,6 +190,4 @@ class Qualification(models.Model):
         return self.licence_expires_on < today
 
     def training_labels(self) -> list[str]:
-        return [
-            TrainingArea(code).label for code in self.training_areas if code in TrainingArea.values
-        ]
+        return [area.label for area in TrainingArea if area.value in self.training_areas]

@@ -6,7 +6,7 @@ Each chart is a `Chart`: its SVG markup (`role="img"`, a `<title>` and a `<desc>
 `rows`) for anyone who cannot see it. Series differ by line pattern and marker shape as well
 as by shade, so they read in greyscale; bars differ by hatching. Only presentation
 attributes are used: no `style` attribute and no script, so a strict Content-Security-Policy
-holds. `{{ chart }}` in a template renders the SVG.
+holds. `{{ chart.markup }}` in a template renders the SVG.
 
     goal_chart(summary)                 one goal: ratings against its baseline and target
     comfort_chart(points, threshold)    the child's comfort before/after each contact visit
@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 
 if TYPE_CHECKING:
@@ -73,6 +74,12 @@ class Chart:
     svg: str
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def markup(self) -> SafeString:
+        """The SVG, marked safe for a template: it is built element by element, every text
+        escaped by the XML serialiser."""
+        return mark_safe(self.svg)  # noqa: S308 - built by ElementTree, never from raw input
 
     def __html__(self) -> str:
         return self.svg
@@ -135,7 +142,8 @@ class _Canvas:
     def text(
         self, x: float, y: float, words: str, parent: ET.Element | None = None, **attrs: object
     ) -> ET.Element:
-        node = self.el("text", parent, x=f"{x:.1f}", y=f"{y:.1f}", fill=INK, **attrs)
+        attrs.setdefault("fill", INK)
+        node = self.el("text", parent, x=f"{x:.1f}", y=f"{y:.1f}", **attrs)
         node.text = words
         return node
 

@@ -21,6 +21,10 @@ from reunify.measures.models import (
 )
 from reunify.measures.selectors import stakeholder_label
 
+def _capital(words: str) -> str:
+    return words[:1].upper() + words[1:]
+
+
 ZERO_TO_TEN = [(str(n), str(n)) for n in range(11)]
 
 
@@ -101,13 +105,13 @@ class AlignmentForm(forms.Form):
         }
         by_role = {role: stake for stake, role in STAKEHOLDER_ROLES.items()}
         choices = [
-            (f"party:{p.pk}", stakeholder_label(by_role[p.role], p).capitalize())
+            (f"party:{p.pk}", _capital(stakeholder_label(by_role[p.role], p)))
             for p in self.parties.values()
         ]
         named = {by_role[p.role] for p in self.parties.values()}
         for stake in Stakeholder:
             if stake != Stakeholder.ATTORNEY and stake not in named:
-                choices.append((stake.value, stakeholder_label(stake, None).capitalize()))
+                choices.append((stake.value, _capital(stakeholder_label(stake, None))))
         self.fields["who"].choices = [("", "— choose —"), *choices]  # type: ignore[attr-defined]
 
     def rating_kwargs(self) -> dict[str, Any]:

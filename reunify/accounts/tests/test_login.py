@@ -674,3 +674,16 @@ def test_rotating_the_secret_key_keeps_factors_working_with_the_old_key_as_fallb
     clock.shift(STEP)
     with pytest.raises(CodeRefused, match="cannot be read"):
         totp_verify(user=therapist, code=app.now())
+
+
+def test_the_demo_staff_get_demo_factors_and_real_accounts_never_do(db: Any) -> None:
+    from reunify.demo import _staff
+
+    real = make_user("therapist2")  # a real practice that happens to use a demo name
+    staff = _staff()
+    _staff()
+
+    factors = SecondFactor.objects.filter(is_demo=True, confirmed_at__isnull=False)
+    assert set(factors.values_list("user__username", flat=True)) == set(staff) - {"therapist2"}
+    assert not SecondFactor.objects.filter(user=real).exists()
+    assert re.fullmatch(r"\d{6}", totp_demo_code(user=staff["therapist1"]))
