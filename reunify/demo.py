@@ -18,6 +18,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from reunify.accounts.models import Role, SecondFactor, User
+from reunify.accounts.qualifications import qualification_of, qualification_record
 from reunify.accounts.services import totp_enrol_demo, user_create
 from reunify.audit.chain import audit_source
 from reunify.cases import services
@@ -29,6 +30,15 @@ from reunify.disclosure.services import document_share, release_grant
 from reunify.documents.models import Document, DocumentKind
 from reunify.documents.pdf import text_pdf
 from reunify.documents.services import document_tag_substance_use, document_upload
+from reunify.measures.models import ChildCheckin, Instrument
+from reunify.measures.services import (
+    alignment_record,
+    checkin_record,
+    goal_add,
+    goal_rate,
+    response_record,
+    willingness_record,
+)
 from reunify.messaging.models import Message
 from reunify.messaging.services import message_reply, message_send_to_therapist
 from reunify.portal.models import Invitation
@@ -87,6 +97,45 @@ def _staff() -> dict[str, User]:
             totp_enrol_demo(user=user)
         users[username] = user
     return users
+
+
+# Licences: (username, type, number, state, days until it expires, training areas).
+LICENCES = [
+    (
+        "supervisor1",
+        "psychologist",
+        "PSY 30117",
+        "CA",
+        600,
+        ["child_development", "high_conflict", "trauma_informed", "family_law"],
+    ),
+    (
+        "therapist1",
+        "lmft",
+        "LMFT 88120",
+        "CA",
+        45,
+        ["child_development", "high_conflict", "trauma_informed"],
+    ),
+    ("therapist2", "lcsw", "LCSW 71456", "CA", 420, ["trauma_informed", "family_law"]),
+]
+
+
+def _qualifications(staff: dict[str, User]) -> None:
+    """Each clinician's licence and training; therapist1's licence runs out within 60 days,
+    so the caseload shows the warning."""
+    for username, kind, number, state, days, areas in LICENCES:
+        user = staff[username]
+        if qualification_of(user) is None:
+            qualification_record(
+                actor=staff["admin1"],
+                user=user,
+                licence_type=kind,
+                licence_number=number,
+                licence_state=state,
+                licence_expires_on=_day(-days),
+                training_areas=areas,
+            )
 
 
 @dataclass
@@ -175,6 +224,16 @@ def _assess(therapist: User, fam: _Family, *, start: int) -> None:
         description="Custody evaluation (2025) and the minute order appointing the therapist.",
     )
     _clear_screen(therapist, case, days_ago=start - 5)
+    # Willingness as first assessed: the estranged parent keen, the other parent and the child
+    # unsure (ambivalence is where most families start; it does not hold the gate).
+    for party, level in (
+        (fam.estranged, "engaged"),
+        (fam.other, "ambivalent"),
+        (fam.child, "ambivalent"),
+    ):
+        willingness_record(
+            actor=therapist, case=case, party=party, level=level, rated_on=_day(start - 4)
+        )
 
 
 def _ready(therapist: User, fam: _Family, days_ago: int) -> None:
@@ -186,6 +245,10 @@ def _ready(therapist: User, fam: _Family, days_ago: int) -> None:
             level="ready",
             rated_on=_day(days_ago),
             note="Said so in their own words in individual session.",
+        )
+    for party in (fam.child, fam.other):
+        willingness_record(
+            actor=therapist, case=fam.case, party=party, level="open", rated_on=_day(days_ago)
         )
 
 
@@ -520,7 +583,82 @@ def _marigold(staff: dict[str, User]) -> None:
         case=fam.case,
         text="My own process note: I notice I hurry the pace when Ansel is hopeful. Slow down.",
     )
+    _marigold_measures(t, fam)
     _court_report(t, fam)
+
+
+# Goal ratings of the Marigold family at 95, 60, 30 and 5 days ago.
+MARIGOLD_GOALS = [
+    ("emotional_safety", "", 3, 8, (3, 4, 6, 7)),
+    ("trust", "", 2, 7, (2, 3, 4, 5)),
+    ("communication", "", 3, 8, (3, 5, 5, 6)),
+    ("bond", "", 2, 8, (2, 2, 4, 6)),
+    ("autonomy", "", 4, 8, (4, 5, 6, 6)),
+    ("", "Tamsin sets the pace of each step herself", 3, 9, (3, 4, 6, 8)),
+]
+# Readiness for contact (the project's form), per informant, 60 and 8 days ago: answers to
+# curious, talk, pressure, pace, worry_home, memories.
+MARIGOLD_READINESS = {
+    "child": ((2, 2, 3, 2, 3, 3), (3, 3, 1, 3, 2, 4)),
+    "estranged": ((4, 3, 1, 2, 2, 4), (4, 4, 0, 4, 1, 4)),
+    "other": ((1, 1, 4, 3, 4, 2), (2, 2, 3, 3, 3, 3)),
+}
+READINESS_ITEMS = ("curious", "talk", "pressure", "pace", "worry_home", "memories")
+
+
+def _marigold_measures(t: User, fam: _Family) -> None:
+    """The treatment plan rated over time, willingness as it grew, the support system, and the
+    readiness form answered by each parent, Tamsin and the therapist: the multi-informant
+    chart shows Clemency's view well below the others' at first, closer now."""
+    case = fam.case
+    for standard, title, baseline, target, values in MARIGOLD_GOALS:
+        goal = goal_add(
+            actor=t, case=case, standard=standard, title=title, baseline=baseline, target=target
+        )
+        for days_ago, value in zip((95, 60, 30, 5), values, strict=True):
+            goal_rate(actor=t, goal=goal, value=value, rated_on=_day(days_ago))
+    willingness_record(
+        actor=t,
+        case=case,
+        party=fam.child,
+        level="engaged",
+        rated_on=_day(4),
+        note="Asked for the pancake visit to be longer next time.",
+    )
+    for stakeholder, status, days_ago, note in (
+        ("court", "aligned", 100, "The order asks for gradual, therapeutic contact."),
+        ("school", "aligned", 40, "The counsellor supports the plan and checks in with Tamsin."),
+        ("gal", "unknown", 40, "No guardian ad litem appointed yet."),
+    ):
+        alignment_record(
+            actor=t,
+            case=case,
+            stakeholder=stakeholder,
+            status=status,
+            rated_on=_day(days_ago),
+            note=note,
+        )
+    readiness = Instrument.objects.get(slug="reunify-readiness", shipped=True)
+    for who, answers_over_time in MARIGOLD_READINESS.items():
+        party = getattr(fam, who)
+        for days_ago, answers in zip((60, 8), answers_over_time, strict=True):
+            response_record(
+                actor=t,
+                case=case,
+                instrument=readiness,
+                informant=party.role,
+                party=party,
+                answered_on=_day(days_ago),
+                answers=dict(zip(READINESS_ITEMS, answers, strict=True)),
+            )
+    response_record(
+        actor=t,
+        case=case,
+        instrument=readiness,
+        informant="therapist",
+        answered_on=_day(8),
+        answers=dict(zip(READINESS_ITEMS, (3, 3, 1, 3, 2, 3), strict=True)),
+    )
 
 
 def _court_report(therapist: User, fam: _Family) -> None:
@@ -548,7 +686,7 @@ def _court_report(therapist: User, fam: _Family) -> None:
         actor=therapist,
         case=case,
         start=_day(42),
-        end=_day(1),
+        end=_day(0),
         summary="Tamsin and Ansel moved from letters to supervised visits in the office and, "
         "since last week, to longer visits. Tamsin's comfort stayed at 6 or above before and "
         "after every visit, and she asked for each step herself. The family attended every "
@@ -807,6 +945,19 @@ def _portal(staff: dict[str, User]) -> list[DemoLogin]:
                 party=child,
                 body="Yes, we can make it an hour. Thank you for telling me.",
             )
+        if title == "Marigold family" and not ChildCheckin.objects.filter(child=child).exists():
+            tamsin = Invitation.objects.get(party=child, revoked_at__isnull=True).accepted_by
+            assert tamsin is not None
+            checkin_record(
+                actor=tamsin,
+                case=case,
+                child=child,
+                ready=5,
+                safe=8,
+                last_visit="okay",
+                slow_down=True,
+                words="The long visit was a lot. I want to go back to the shorter ones for now.",
+            )
     return logins
 
 
@@ -814,6 +965,7 @@ def demo_load() -> list[DemoLogin]:
     """Create whatever part of the demo practice is missing; return the logins."""
     with audit_source("demo"), transaction.atomic():
         staff = _staff()
+        _qualifications(staff)
         existing = set(Case.objects.values_list("title", flat=True))
         for title, build in FAMILIES:
             if title not in existing:

@@ -7,6 +7,7 @@ lockouts and is audited; the messages never say whether an account name exists.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import segno
@@ -24,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from reunify.accounts.forms import CodeForm, EnrolCodeForm
 from reunify.accounts.middleware import session_mark_verified
@@ -124,19 +125,20 @@ def _code_refused(request: HttpRequest, user: User, form: CodeForm, reason: str)
 @sensitive_post_parameters("password")
 @csrf_protect
 @never_cache
+@require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     """The first step: username and password."""
     if request.user.is_authenticated:
         return redirect(_safe_next(request, request.GET.get("next")))
     next_url = request.POST.get("next") or request.GET.get("next", "")
     form = AuthenticationForm(request, data=request.POST if request.method == "POST" else None)
-    problem = ""
+    locked = False
     if request.method == "POST":
         username = request.POST.get("username", "")
         address = client_address(request)
         if login_lockout(username=username, address=address) is not None:
             login_refusal_record(username=username, address=address, stage=LoginStage.PASSWORD)
-            form, problem = AuthenticationForm(request, initial={"username": username}), "locked"
+            locked = True
         elif form.is_valid():
             user = form.get_user()
             # A fresh session key, so a session id planted before the password is worth nothing.
@@ -157,21 +159,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
             lock = login_failure_record(
                 username=username, address=address, stage=LoginStage.PASSWORD, reason="password"
             )
-            if lock is not None:
-                form, problem = (
-                    AuthenticationForm(request, initial={"username": username}),
-                    "locked",
-                )
+            locked = lock is not None
+    if locked:
+        # Only the lockout is said: not whether the password (or the name) was right.
+        form = AuthenticationForm(request, initial={"username": request.POST.get("username", "")})
     return render(
         request,
         "registration/login.html",
-        {"form": form, "next": next_url, "locked": _locked_message() if problem else ""},
+        {"form": form, "next": next_url, "locked": _locked_message() if locked else ""},
     )
 
 
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
+@require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
     """The second step: a code from the authenticator app, or a recovery code."""
     user = _pending_user(request)
@@ -211,6 +213,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @csrf_protect
 @never_cache
+@require_http_methods(["GET", "POST"])
 def login_enrol(request: HttpRequest) -> HttpResponse:
     """The first login: set up an authenticator app, confirm it, then see the recovery codes."""
     user = _pending_user(request)
@@ -218,15 +221,13 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
         return _start_again(request, "Please log in with your username and password first.")
     if second_factor_confirmed(user):
         return redirect("login_code")
-    pending = request.session[PENDING_KEY]
+    # The same secret until it is confirmed (for a day at most), so an app set up before a
+    # reload, or before the password step timed out, still works.
     factor = SecondFactor.objects.filter(
-        pk=pending.get("factor"), user=user, confirmed_at__isnull=True
-    ).first()
-    if factor is None:
-        # One secret per login attempt: reloading the page does not invalidate a scanned code.
-        factor = totp_enrol_start(user=user)
-        pending["factor"] = factor.pk
-        request.session.modified = True
+        user=user,
+        confirmed_at__isnull=True,
+        created_at__gte=timezone.now() - dt.timedelta(days=1),
+    ).first() or totp_enrol_start(user=user)
     form = EnrolCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         address = client_address(request)

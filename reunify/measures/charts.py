@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDTH = 640
+GOAL_WIDTH = 400
 LEFT, RIGHT, TOP, BOTTOM = 88, 24, 16, 40
 LEGEND_ROW = 20
 INK = "#1a1a1a"
@@ -101,20 +102,31 @@ def _day(day: dt.date) -> str:
 class _Canvas:
     """An SVG document being drawn, with its plot area and its text alternative."""
 
-    def __init__(self, chart_id: str, title: str, summary: str, plot_height: int, legend: int):
+    def __init__(
+        self,
+        chart_id: str,
+        title: str,
+        summary: str,
+        plot_height: int,
+        legend: int,
+        *,
+        width: int = WIDTH,
+        left: int = LEFT,
+    ):
         self.chart_id = chart_id
+        self.width = width
         self.plot_top = TOP
         self.plot_bottom = TOP + plot_height
-        self.plot_left = LEFT
-        self.plot_right = WIDTH - RIGHT
+        self.plot_left = left
+        self.plot_right = width - RIGHT
         self.legend_top = self.plot_bottom + BOTTOM
         self.height = self.legend_top + legend * LEGEND_ROW + (8 if legend else 0)
         self.root = ET.Element(
             "svg",
             {
                 "xmlns": SVG_NS,
-                "viewBox": f"0 0 {WIDTH} {self.height}",
-                "width": str(WIDTH),
+                "viewBox": f"0 0 {width} {self.height}",
+                "width": str(width),
                 "height": str(self.height),
                 "role": "img",
                 "aria-labelledby": f"{chart_id}-title {chart_id}-desc",
@@ -188,10 +200,10 @@ def _marker(canvas: _Canvas, group: ET.Element, style: Style, x: float, y: float
 def _legend(canvas: _Canvas, entries: list[tuple[str, Style | str]]) -> None:
     """Legend rows below the plot: a sample of each series' line and marker, or a hatch."""
     group = canvas.hidden_group()
-    per_row = 3
-    column = (WIDTH - LEFT) / per_row
+    per_row = 3 if canvas.width >= WIDTH else 2
+    column = (canvas.width - canvas.plot_left) / per_row
     for n, (label, style) in enumerate(entries):
-        x = LEFT + (n % per_row) * column
+        x = canvas.plot_left + (n % per_row) * column
         y = canvas.legend_top + (n // per_row) * LEGEND_ROW
         if isinstance(style, Style):
             canvas.el(
@@ -326,7 +338,7 @@ def _series(
 
 def _empty(chart_id: str, title: str, message: str) -> Chart:
     canvas = _Canvas(chart_id, title, message, 60, 0)
-    canvas.text(WIDTH / 2, TOP + 36, message, text_anchor="middle", fill=MUTED)
+    canvas.text(canvas.width / 2, TOP + 36, message, text_anchor="middle", fill=MUTED)
     return Chart(chart_id, title, message, canvas.markup())
 
 
@@ -350,7 +362,8 @@ def goal_chart(summary: GoalSummary, *, chart_id: str | None = None) -> Chart:
         )
     else:
         text = f"{goal.title}: baseline {goal.baseline}, target {goal.target}; not rated yet."
-    canvas = _Canvas(chart_id, title, text, 160, 1)
+    # Narrow, so that several goals side by side keep their text legible.
+    canvas = _Canvas(chart_id, title, text, 150, 1, width=GOAL_WIDTH, left=36)
     y_of = _y_axis(canvas, 0, 10, ZERO_TO_TEN)
     _reference(canvas, y_of(goal.baseline), f"baseline {goal.baseline}", "2 3")
     _reference(canvas, y_of(goal.target), f"target {goal.target}", "8 4")
@@ -362,7 +375,7 @@ def goal_chart(summary: GoalSummary, *, chart_id: str | None = None) -> Chart:
             [(x_of(d), y_of(v), f"{_day(d)}: {v}") for d, v in summary.ratings],
         )
     else:
-        canvas.text(WIDTH / 2, canvas.plot_top + 70, "Not rated yet", text_anchor="middle")
+        canvas.text(canvas.width / 2, canvas.plot_top + 70, "Not rated yet", text_anchor="middle")
     _legend(canvas, [("Rating", STYLES[0])])
     return Chart(
         chart_id,
@@ -527,11 +540,13 @@ def willingness_chart(series: list[WillingnessSeries], *, chart_id: str = "willi
     for n, line in enumerate(rated):
         style = STYLES[n % len(STYLES)]
         name = line.party.person.full_name
+        # Ratings are steps, so two people often share one: a few pixels apart, both show.
+        nudge = (n - (len(rated) - 1) / 2) * 5
         _series(
             canvas,
             style,
             [
-                (x_of(d), y_of(v), f"{name}, {_day(d)}: {WILLINGNESS_WORDS[v]}")
+                (x_of(d), y_of(v) + nudge, f"{name}, {_day(d)}: {WILLINGNESS_WORDS[v]}")
                 for d, v in line.points()
             ],
         )
@@ -616,22 +631,20 @@ def informant_gap_chart(views: list[SubscaleView], *, chart_id: str) -> Chart:
         for series in view.series:
             if series.points and series.label not in informants:
                 informants.append(series.label)
-    row = 44
-    canvas = _Canvas(chart_id, title, text, row * len(views), (len(informants) + 2) // 3)
+    row = 52
+    canvas = _Canvas(chart_id, title, text, row * len(views), (len(informants) + 2) // 3, left=40)
     styles = {label: STYLES[n % len(STYLES)] for n, label in enumerate(informants)}
     axis = canvas.hidden_group()
-    canvas.text(canvas.plot_left, canvas.plot_bottom + 18, "lowest", axis, fill=MUTED)
-    canvas.text(
-        canvas.plot_right, canvas.plot_bottom + 18, "highest", axis, text_anchor="end", fill=MUTED
-    )
     for n, view in enumerate(views):
-        y = canvas.plot_top + row * n + row / 2
+        y = canvas.plot_top + row * n + row / 2 + 6
         span = (view.high - view.low) or 1.0
 
         def x_of(value: float, view: SubscaleView = view, span: float = span) -> float:
-            return canvas.plot_left + 8 + (value - view.low) / span * (canvas.plot_width - 70)
+            return canvas.plot_left + 16 + (value - view.low) / span * (canvas.plot_width - 96)
 
-        canvas.text(canvas.plot_left - 6, y + 4, view.subscale.label[:14], axis, text_anchor="end")
+        canvas.text(canvas.plot_left, y - 12, view.subscale.label, axis)
+        canvas.text(x_of(view.low) - 6, y + 4, _num(view.low), axis, text_anchor="end", fill=MUTED)
+        canvas.text(x_of(view.high) + 6, y + 4, _num(view.high), axis, fill=MUTED)
         canvas.el(
             "line",
             axis,
@@ -654,7 +667,11 @@ def informant_gap_chart(views: list[SubscaleView], *, chart_id: str) -> Chart:
         )
         group = canvas.el("g")
         for label, score in view.latest:
-            _marker(canvas, group, styles[label], x_of(score), y, f"{label}: {_num(score)}")
+            # Informants who agree share a point: a few pixels apart, every marker shows.
+            nudge = (informants.index(label) - (len(informants) - 1) / 2) * 4
+            _marker(
+                canvas, group, styles[label], x_of(score), y + nudge, f"{label}: {_num(score)}"
+            )
         canvas.text(canvas.plot_right, y + 4, f"gap {_num(view.gap or 0)}", axis, text_anchor="end")
     _legend(canvas, [(label, styles[label]) for label in informants])
     return Chart(

@@ -21,17 +21,19 @@ from reunify.measures.models import (
 )
 from reunify.measures.selectors import stakeholder_label
 
+
 def _capital(words: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-ZERO_TO_TEN = [(str(n), str(n)) for n in range(11)]
-
-
-def zero_to_ten(label: str, help_text: str = "") -> forms.TypedChoiceField:
+def zero_to_ten(
+    label: str, help_text: str = "", low: str = "not at all", high: str = "completely"
+) -> forms.TypedChoiceField:
+    """0 to 10 as radio buttons, the two ends named in words."""
+    words = {0: f"0 — {low}", 10: f"10 — {high}"}
     return forms.TypedChoiceField(
         label=label,
-        choices=ZERO_TO_TEN,
+        choices=[(str(n), words.get(n, str(n))) for n in range(11)],
         coerce=int,
         widget=forms.RadioSelect,
         help_text=help_text,
@@ -51,8 +53,8 @@ class GoalForm(forms.Form):
         required=False,
         help_text="Only for a goal of this case's own.",
     )
-    baseline = zero_to_ten("Baseline", "Where things stand now: 0 not at all, 10 fully.")
-    target = zero_to_ten("Target", "Where the work aims to get to.")
+    baseline = zero_to_ten("Baseline", "Where things stand now.", high="fully")
+    target = zero_to_ten("Target", "Where the work aims to get to.", high="fully")
 
     def __init__(self, *args: Any, taken: frozenset[str] = frozenset(), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -63,7 +65,7 @@ class GoalForm(forms.Form):
 
 
 class GoalRatingForm(forms.Form):
-    value = zero_to_ten("Progress", "0 not at all, 10 fully reached.")
+    value = zero_to_ten("Progress", high="fully reached")
     rated_on = date_field("Rated on")
     note = forms.CharField(label="Note", required=False, widget=text_area(2))
 
@@ -127,12 +129,8 @@ class AlignmentForm(forms.Form):
 class CheckinForm(forms.Form):
     """The child's check-in, in words a child can answer; the same form on the portal."""
 
-    ready = zero_to_ten(
-        "How ready do you feel to see your parent?", "0 means not at all, 10 means completely."
-    )
-    safe = zero_to_ten(
-        "How safe do you feel right now?", "0 means not safe at all, 10 means completely safe."
-    )
+    ready = zero_to_ten("How ready do you feel to see your parent?")
+    safe = zero_to_ten("How safe do you feel right now?", low="not safe at all")
     last_visit = forms.ChoiceField(
         label="How did the last visit feel?",
         choices=LastVisit.choices,

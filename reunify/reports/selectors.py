@@ -186,6 +186,14 @@ class GoalLine:
         )
 
 
+@dataclass(frozen=True)
+class GoalChart:
+    """A goal's ratings drawn as SVG, with the goal's name as its caption."""
+
+    title: str
+    svg: str
+
+
 @dataclass
 class ReportFacts:
     """Everything a court progress report states, gathered from signed records only."""
@@ -207,7 +215,7 @@ class ReportFacts:
     rung_at_end: str
     ladder_steps: list[Happening]
     goals: list[GoalLine]
-    charts: list[str] = field(default_factory=list)
+    charts: list[GoalChart] = field(default_factory=list)
 
 
 _RESUME_WORDS = dict(ResumeConditions.choices)
@@ -382,7 +390,7 @@ def _goals(summaries: list[GoalSummary]) -> list[GoalLine]:
     ]
 
 
-def _charts(summaries: list[GoalSummary]) -> list[str]:
+def _charts(summaries: list[GoalSummary]) -> list[GoalChart]:
     """Each rated goal's chart as SVG, when the measures app draws them; otherwise none."""
     try:
         charts = importlib.import_module("reunify.measures.charts")
@@ -392,7 +400,11 @@ def _charts(summaries: list[GoalSummary]) -> list[str]:
     if draw is None:
         return []
     try:
-        return [str(draw(s, chart_id=f"report-goal-{s.goal.pk}")) for s in summaries if s.ratings]
+        return [
+            GoalChart(s.goal.title, str(draw(s, chart_id=f"report-goal-{s.goal.pk}")))
+            for s in summaries
+            if s.ratings
+        ]
     except Exception:
         # The goals table states the same facts in words; a chart never stops a report.
         logger.exception("Goal charts could not be drawn for the court report")

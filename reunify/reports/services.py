@@ -106,11 +106,10 @@ def _check_period(case: Case, start: dt.date | None, end: dt.date | None) -> Non
             f"The period ends on {end}, after today ({today}); a report covers only what has "
             "already happened."
         )
-    opened = timezone.localdate(case.opened_at)
-    if end < opened:
+    if end < case.referral_date:
         raise ValidationError(
-            f"The period ends on {end}, before the case was opened on {opened}; there is "
-            "nothing to report."
+            f"The period ends on {end}, before the case was referred on {case.referral_date}; "
+            "there is nothing to report."
         )
 
 

@@ -50,9 +50,9 @@ def pdf_response(item: IssuedReport | TerminationNotice, handle: BinaryIO) -> Fi
 
 
 def issue_form(case: Case, data: dict[str, str] | None = None) -> ReportIssueForm:
-    """The issue form, starting the day after the last report's period (or at the opening)."""
+    """The issue form, starting the day after the last report's period (or the referral)."""
     last = IssuedReport.objects.filter(case=case).order_by("-number").first()
-    start = last.period_end + dt.timedelta(days=1) if last else timezone.localdate(case.opened_at)
+    start = last.period_end + dt.timedelta(days=1) if last else case.referral_date
     end = timezone.localdate()
     return ReportIssueForm(data, prefix="report", initial={"start": min(start, end), "end": end})
 

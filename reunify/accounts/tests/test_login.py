@@ -236,6 +236,39 @@ def test_enrolment_is_required_before_any_case_page(
     assert password_step(client)["Location"] == reverse("login_enrol")
 
 
+def test_the_secret_being_enrolled_survives_logging_in_again(
+    client: Client, therapist: User, clock: Any
+) -> None:
+    password_step(client)
+    first = re.search(
+        r'<code class="secret">[^<]+</code>', text(client.get(reverse("login_enrol")))
+    )
+    assert first is not None
+    clock.shift(dt.timedelta(minutes=11))  # the password step has timed out meanwhile
+    assert client.get(reverse("login_enrol"))["Location"] == reverse("login")
+
+    again = Client()
+    password_step(again)
+
+    assert first.group(0) in text(again.get(reverse("login_enrol")))
+    clock.shift(dt.timedelta(days=1, seconds=1))
+    password_step(again)
+    assert first.group(0) not in text(again.get(reverse("login_enrol")))
+
+
+def test_the_second_step_must_follow_the_password_within_ten_minutes(
+    client: Client, therapist: User, clock: Any
+) -> None:
+    app = enrol_authenticator(therapist)
+    password_step(client)
+    clock.shift(dt.timedelta(minutes=10, seconds=1))
+
+    response = code_step(client, app.now())
+
+    assert response["Location"] == reverse("login")
+    assert not is_logged_in(client)
+
+
 def test_a_wrong_enrolment_code_keeps_the_factor_unconfirmed(
     client: Client, therapist: User, clock: Any
 ) -> None:

@@ -173,7 +173,7 @@ def test_another_familys_therapist_gets_404(
         ({"start": None}, "Give the first and the last day"),
         ({"end_offset": 1}, "after today"),
         ({"start_offset": 2, "end_offset": 0}, "after it ends"),
-        ({"start_offset": -60, "end_offset": -40}, "before the case was opened"),
+        ({"start_offset": -60, "end_offset": -40}, "before the case was referred on"),
         (
             {"summary": "I recommend that Daniel should have sole custody."},
             "words of a custody opinion (“should have sole custody”, “recommend”",
