@@ -319,7 +319,9 @@ def totp_enrol_demo(*, user: User) -> SecondFactor:
 def totp_demo_code(*, user: User) -> str:
     """The code a demo account can log in with now (the next unused one); never a real account's."""
     factor = SecondFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
-    if factor is None or not factor.is_demo:
+    if factor is None:
+        raise ValidationError(f"{user.username} has no second factor set up; there is no code.")
+    if not factor.is_demo:
         raise ValidationError(
             f"{user.username} is not a demo account: its codes exist only on its owner's "
             "authenticator app, and Reunify never shows them."

@@ -44,6 +44,7 @@ LEGEND_ROW = 20
 INK = "#1a1a1a"
 GRID = "#d0d0d0"
 MUTED = "#595959"
+HATCH_GROUND = "#d9d9d9"
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,16 @@ def _legend(canvas: _Canvas, entries: list[tuple[str, Style | str]]) -> None:
             )
             _marker(canvas, group, style, x + 14, y, label)
         else:
+            if style.startswith("url("):
+                canvas.el(
+                    "rect",
+                    group,
+                    x=f"{x:.1f}",
+                    y=f"{y - 7:.1f}",
+                    width="28",
+                    height="14",
+                    fill=HATCH_GROUND,
+                )
             canvas.el(
                 "rect",
                 group,
@@ -450,18 +461,21 @@ def comfort_chart(
 
 
 def _hatch(canvas: _Canvas) -> str:
+    """Diagonal hatching over light grey: distinct from solid bars in greyscale, and still
+    light grey where a renderer draws no patterns."""
     pattern_id = f"{canvas.chart_id}-hatch"
     pattern = canvas.el(
-        "pattern",
-        canvas.defs,
-        id=pattern_id,
-        patternUnits="userSpaceOnUse",
-        width="6",
-        height="6",
-        patternTransform="rotate(45)",
+        "pattern", canvas.defs, id=pattern_id, patternUnits="userSpaceOnUse", width="8", height="8"
     )
-    canvas.el("rect", pattern, width="6", height="6", fill="#ffffff")
-    canvas.el("line", pattern, x1="0", y1="0", x2="0", y2="6", stroke=INK, stroke_width="2")
+    canvas.el("rect", pattern, width="8", height="8", fill=HATCH_GROUND)
+    canvas.el(
+        "path",
+        pattern,
+        d="M0,8 L8,0 M-2,2 L2,-2 M6,10 L10,6",
+        stroke=INK,
+        stroke_width="1.5",
+        fill="none",
+    )
     return f"url(#{pattern_id})"
 
 
@@ -491,6 +505,16 @@ def attendance_chart(attendance: list[Attendance], *, chart_id: str = "attendanc
         ):
             x = centre + offset
             y = y_of(value)
+            if fill != INK:
+                canvas.el(
+                    "rect",
+                    axis,
+                    x=f"{x:.1f}",
+                    y=f"{y:.1f}",
+                    width=f"{bar:.1f}",
+                    height=f"{canvas.plot_bottom - y:.1f}",
+                    fill=HATCH_GROUND,
+                )
             rect = canvas.el(
                 "rect",
                 axis,
@@ -669,9 +693,7 @@ def informant_gap_chart(views: list[SubscaleView], *, chart_id: str) -> Chart:
         for label, score in view.latest:
             # Informants who agree share a point: a few pixels apart, every marker shows.
             nudge = (informants.index(label) - (len(informants) - 1) / 2) * 4
-            _marker(
-                canvas, group, styles[label], x_of(score), y + nudge, f"{label}: {_num(score)}"
-            )
+            _marker(canvas, group, styles[label], x_of(score), y + nudge, f"{label}: {_num(score)}")
         canvas.text(canvas.plot_right, y + 4, f"gap {_num(view.gap or 0)}", axis, text_anchor="end")
     _legend(canvas, [(label, styles[label]) for label in informants])
     return Chart(

@@ -238,8 +238,13 @@ def questionnaire_views(responses: list[QuestionnaireResponse]) -> list[Subscale
     """Every subscale answered on the case, with each informant's scores: the multi-informant
     view. Built from responses already loaded, no query."""
     views: dict[tuple[int, str], SubscaleView] = {}
+    definitions: dict[int, questionnaires.InstrumentDefinition] = {}
     for response in responses:
-        definition = questionnaires.definition_of(response.instrument.definition)
+        if response.instrument_id not in definitions:
+            definitions[response.instrument_id] = questionnaires.definition_of(
+                response.instrument.definition
+            )
+        definition = definitions[response.instrument_id]
         for stored in response.scores:
             if stored.get("value") is None:
                 continue

@@ -180,8 +180,9 @@ class DashboardOut(Schema):
     screens_due: list[ScreenDueOut]
     reports_due: list[ReportDueOut]
     releases_expiring: list[ExpiringOut]
-    licences_expiring: list[ExpiringOut] | None = Field(
-        description="Blank when the practice does not record qualifications."
+    licences_expiring: list[ExpiringOut] = Field(
+        description="Your licence (a supervisor's: the team's too) expiring within 30 days or "
+        "already expired."
     )
     outcomes: list[OutcomeOut]
 
@@ -235,9 +236,7 @@ class DashboardOut(Schema):
                 for r in board.reports_due
             ],
             releases_expiring=expiring(board.releases_expiring),
-            licences_expiring=None
-            if board.licences_expiring is None
-            else expiring(board.licences_expiring),
+            licences_expiring=expiring(board.licences_expiring),
             outcomes=[
                 OutcomeOut(
                     outcome=o.outcome,

@@ -12,15 +12,13 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from reunify import access
-from reunify.accounts.models import Role, User
+from reunify.accounts.models import Qualification, Role, User
 from reunify.cases.models import (
     PHASE_ORDER,
     Case,
@@ -128,7 +126,7 @@ class Dashboard:
     screens_due: list[ScreenDue]
     reports_due: list[ReportDue]
     releases_expiring: list[Expiring]
-    licences_expiring: list[Expiring] | None
+    licences_expiring: list[Expiring]
     outcomes: list[OutcomeLine]
     named: list[Case] = field(default_factory=list)
 
@@ -216,36 +214,19 @@ def _releases_expiring(cases: list[Case], today: dt.date) -> list[Expiring]:
     ]
 
 
-def _licences_expiring(user: User, today: dt.date) -> list[Expiring] | None:
-    """The user's licences (a supervisor's: their team's too) expiring soon; None when the
-    practice does not record qualifications."""
-    try:
-        qualification = apps.get_model("accounts", "Qualification")
-    except LookupError:
-        return None
-    expiry = next(
-        (
-            f.name
-            for f in qualification._meta.get_fields()
-            if f.name in ("expires_on", "expiry", "licence_expires_on", "license_expires_on")
-        ),
-        None,
-    )
-    if expiry is None:
-        return None
-    people = [user.pk]
+def _licences_expiring(user: User, today: dt.date) -> list[Expiring]:
+    """The user's licence (a supervisor's: the team's too) expiring soon or expired."""
+    people = Q(user=user)
     if user.role == Role.SUPERVISOR:
-        people += list(User.objects.filter(supervisor=user).values_list("pk", flat=True))
-    rows: Any = qualification.objects.filter(
-        user_id__in=people,
-        **{
-            f"{expiry}__lte": today + dt.timedelta(days=EXPIRY_AHEAD_DAYS),
-        },
-    ).select_related("user")
-    return [
-        Expiring(f"{q.user.display_name}: {q}", None, getattr(q, expiry))
-        for q in rows.order_by(expiry)
-    ]
+        people |= Q(user__supervisor=user)
+    licences = (
+        Qualification.objects.filter(
+            people, licence_expires_on__lte=today + dt.timedelta(days=EXPIRY_AHEAD_DAYS)
+        )
+        .select_related("user")
+        .order_by("licence_expires_on", "id")
+    )
+    return [Expiring(f"{q.user.display_name}: {q}", None, q.licence_expires_on) for q in licences]
 
 
 def _phases(cases: list[Case], now: dt.datetime) -> list[PhaseLine]:

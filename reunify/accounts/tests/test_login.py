@@ -670,7 +670,7 @@ def test_the_code_command_refuses_every_real_account(therapist: User, clock: Any
         call_command("totp", "code", "therapist")
     with pytest.raises(CommandError, match="No user named 'nobody'"):
         call_command("totp", "code", "nobody")
-    with pytest.raises(ValidationError, match="not a demo account"):
+    with pytest.raises(ValidationError, match="unenrolled has no second factor set up"):
         totp_demo_code(user=make_user("unenrolled"))
 
 

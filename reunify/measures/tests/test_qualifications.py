@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from reunify.accounts.models import Qualification, Role, User
+from reunify.accounts.models import Qualification, User
 from reunify.accounts.qualifications import licence_problem, qualification_record
 from reunify.audit.models import Event
 from reunify.cases import services

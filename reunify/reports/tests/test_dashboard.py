@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from reunify.accounts.models import User
+from reunify.accounts.qualifications import qualification_record
 from reunify.audit.models import Event
 from reunify.cases import services as case_services
 from reunify.cases.models import Phase
@@ -212,3 +213,36 @@ def test_the_query_count_does_not_grow_with_the_cases(
     assert with_two == with_seven
     board: Dashboard = dashboard_for(therapist)
     assert (board.open_cases, len(board.paused), len(board.reports_due)) == (7, 7, 7)
+
+
+def licence(user: User, expires_in_days: int) -> None:
+    qualification_record(
+        actor=None,
+        user=user,
+        licence_type="lmft",
+        licence_number=f"LMFT-{user.pk}",
+        licence_state="CA",
+        licence_expires_on=timezone.localdate() + expires_in_days * DAY,
+        training_areas=[],
+    )
+
+
+def test_licences_expiring_soon_or_expired_are_listed_for_the_team(
+    client: Client, therapist: User, supervisor: User, outsider: User
+) -> None:
+    licence(therapist, 12)
+    licence(supervisor, 200)
+    licence(outsider, 3)
+
+    mine = dashboard_for(therapist).licences_expiring
+    assert [(e.what, e.days_left) for e in mine] == [
+        (f"Tess Hale: Licensed marriage and family therapist (LMFT) LMFT-{therapist.pk} (CA)", 12)
+    ]
+    assert [e.days_left for e in dashboard_for(supervisor).licences_expiring] == [12]
+    assert [e.days_left for e in dashboard_for(outsider).licences_expiring] == [3]
+
+    licence(therapist, -2)
+    login(client, supervisor)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Tess Hale: Licensed marriage and family therapist (LMFT)" in page
+    assert "Expired" in page

@@ -31,6 +31,6 @@ class Command(BaseCommand):
             self.stdout.write(f"  {login.username:<12} {login.role:<24} {login.name}")
         self.stdout.write(f"Password for all of them: {DEMO_PASSWORD}")
         self.stdout.write(
-            "Each has a demo second factor: when asked for the code, print it with "
+            "Staff accounts have a demo second factor: when asked for the code, print it with "
             "`reunify totp code USERNAME` (demo accounts only)."
         )
