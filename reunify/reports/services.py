@@ -127,6 +127,11 @@ def report_issue(
     signed by the issuing therapist, kept byte for byte with its SHA-256, and logged as a
     disclosure to each recipient a release or court order covers."""
     access.require(actor, access.Action.EDIT, case)
+    if case.is_closed:
+        raise ValidationError(
+            "This case is closed; its record is read-only. Its notices of closing went to each "
+            "parent and to the court or referrer."
+        )
     summary = (summary or "").strip()
     if not summary:
         raise ValidationError(

@@ -61,6 +61,9 @@ def issue_form(case: Case, data: dict[str, str] | None = None) -> ReportIssueFor
 @require_http_methods(["GET", "POST"])
 def report_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
+    if request.method == "GET" and case.is_closed:
+        messages.error(request, "This case is closed; its record is read-only.")
+        return redirect("case_detail", case_id=case.pk)
     form = issue_form(case, request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

@@ -448,6 +448,13 @@ def test_a_therapist_issues_a_court_report_and_anyone_can_verify_it(
         reports.get_by_role("link", name="Download report 2").click()
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
+
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    due = page.locator("section", has=page.locator("#reports-due-heading"))
+    expect(due).to_contain_text("Larkspur family")
+    expect(page.locator("main")).not_to_contain_text("Bramblecott family")  # therapist2's
+    assert_accessible(page)
     context.close()
 
     # Anyone holding the PDF, logged in or not, can check it.

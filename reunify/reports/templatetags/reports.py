@@ -31,7 +31,7 @@ def case_reports_section(context: Any, case: Case) -> Section:
 
     request = context.get("request")
     user = getattr(request, "user", None)
-    may_issue = user is not None and access.can(user, Action.EDIT, case)
+    may_issue = not case.is_closed and user is not None and access.can(user, Action.EDIT, case)
     return Section(
         reports=selectors.case_reports(case),
         notices=selectors.case_notices(case),

@@ -21,11 +21,12 @@ from reunify.clinical.services import opinion_words
 from reunify.clinical.tests.factories import stopped_clock
 from reunify.conftest import Family, add_party, fresh, login, make_case
 from reunify.disclosure.models import Category, Channel, Disclosure
-from reunify.reports.models import NoticeKind, TerminationNotice
+from reunify.reports.models import IssuedReport, NoticeKind, TerminationNotice
 from reunify.reports.tests.factories import (
     PROTECTED_ADDRESS,
     Reporting,
     body,
+    issue,
     pdftotext,
     stored_bytes,
     with_professionals,
@@ -205,6 +206,7 @@ def test_the_case_page_lists_the_notices_and_each_downloads(
         assert response.status_code == 200
         assert body(response) == stored_bytes(notice)
     assert "Not needed: the parent's own notice" in page
+    assert 'name="report-start"' not in page  # the record is read-only now
     assert Event.objects.filter(action="notice.download").count() == len(written)
 
 
@@ -216,3 +218,22 @@ def test_another_family_gets_404_for_a_notice(
 
     notice = notices(reporting.family.case)[0]
     assert client.get(reverse("notice_download", args=[notice.pk])).status_code == 404
+
+
+def test_a_closed_case_issues_no_more_reports(
+    client: Client, therapist: User, reporting: Reporting
+) -> None:
+    close(therapist, reporting.family.case)
+
+    with pytest.raises(ValidationError, match="closed; its record is read-only"):
+        issue(therapist, reporting)
+    login(client, therapist)
+    address = reverse("report_new", args=[reporting.family.case.pk])
+    assert client.get(address).status_code == 302
+    refused = client.post(
+        address,
+        {"report-start": "2030-06-03", "report-end": "2030-06-03", "report-summary": "Late."},
+    )
+    assert refused.status_code == 400
+    assert "closed; its record is read-only" in refused.content.decode()
+    assert not IssuedReport.objects.exists()
