@@ -42,10 +42,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy reunify
 
 test: $(STAMP) $(AXE) system-packages lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 test-pg: $(STAMP) $(AXE) system-packages
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python bench/caseload.py
