@@ -225,3 +225,11 @@ def checkin_case_get(user: User, case_id: int) -> Case:
     if case is None or not may_read_checkins(user, case):
         raise Http404("No such case.")
     return case
+
+
+def require_staff(user: User) -> None:
+    """Refuse anyone who is not a member of the practice's staff (portal users included)."""
+    from reunify.accounts.models import STAFF_ROLES
+
+    if not (_is_staff_member(user) and user.role in STAFF_ROLES):
+        raise PermissionDenied("This is for the practice's staff.")

@@ -136,6 +136,7 @@ class ContactRule:
 def case_list(request: HttpRequest, include_closed: bool = False) -> list[CaseRowOut]:
     """The cases you may see, with phase, pause, days in phase, next screen due and gate."""
     user = request_user(request)
+    access.require_staff(user)
     rows = selectors.caseload(user, include_closed=include_closed)
     services.case_views(actor=user, cases=[row.case for row in rows], what="api:case_list")
     return [CaseRowOut.of(row) for row in rows]
@@ -412,6 +413,7 @@ def override_create(request: HttpRequest, id: int, payload: OverrideIn) -> tuple
 def override_awaiting_list(request: HttpRequest) -> list[OverrideOut]:
     """Overrides awaiting your co-signature as clinical supervisor (empty for anyone else)."""
     user = request_user(request)
+    access.require_staff(user)
     overrides = list(selectors.overrides_awaiting(user).select_related("decided_by"))
     cases = list({o.case_id: o.case for o in overrides}.values())
     services.case_views(actor=user, cases=cases, what="api:override_awaiting_list")

@@ -230,6 +230,7 @@ def visit_list(request: HttpRequest, include_past: bool = False) -> list[Appoint
     `include_past=true`, every one. A visit monitor gets exactly the visits assigned to them;
     a therapist or supervisor, the contact visits of the cases they may see."""
     user = request_user(request)
+    access.require_staff(user)
     if user.role == Role.MONITOR:
         visits = selectors.monitor_visits(user)
     else:

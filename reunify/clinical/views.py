@@ -846,6 +846,7 @@ def psychotherapy_note_share(request: AuthedRequest, note_id: int) -> HttpRespon
 @login_required
 @require_GET
 def monitor_visits(request: AuthedRequest) -> HttpResponse:
+    access.require_staff(request.user)
     visits = list(selectors.monitor_visits(request.user))
     now = timezone.now()
     return render(
