@@ -393,7 +393,8 @@ def _portal_user(therapist: User, party: Any) -> User:
         email=f"{party.person.first_name.lower()}@example.invalid",
         portal_url="http://testserver/",
     )
-    return invitation_accept(token=invitation.token, password="correct horse battery 42 x")
+    token = invitation.token  # type: ignore[attr-defined]
+    return invitation_accept(token=token, password="correct horse battery 42 x")
 
 
 def build_world(
