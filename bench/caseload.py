@@ -56,7 +56,7 @@ def main() -> None:
 
         from reunify.accounts.models import Role
         from reunify.accounts.services import token_create
-        from reunify.conftest import advance_to, make_family, make_user
+        from reunify.conftest import advance_to, login, make_family, make_user
 
         supervisor = make_user("bench-supervisor", Role.SUPERVISOR)
         therapist = make_user("bench-therapist", Role.THERAPIST, supervisor=supervisor)
@@ -66,8 +66,7 @@ def main() -> None:
             if i % 2:
                 advance_to(therapist, family, "therapeutic_contact")
             families.append(family)
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(therapist)
+        client = login(Client(HTTP_HOST="127.0.0.1"), therapist)
         token = token_create(actor=None, user=therapist)
         case_id = families[-1].case.pk
         api = {"Authorization": f"Bearer {token}"}
