@@ -71,9 +71,13 @@ class ResumeConditions:
     values = [value for value, _ in choices]
 
 
-def _require_open(case: Case) -> None:
+CLOSED_MESSAGE = "This case is closed; its record is read-only."
+
+
+def require_open(case: Case) -> None:
+    """Refuse any write to a closed case (every app's services call this)."""
     if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
+        raise ValidationError(CLOSED_MESSAGE)
 
 
 def _require_not_future(day: dt.date, what: str) -> None:
@@ -81,7 +85,8 @@ def _require_not_future(day: dt.date, what: str) -> None:
         raise ValidationError(f"The {what} date {day} is in the future.")
 
 
-def _require_text(value: str, what: str) -> str:
+def require_text(value: str, what: str) -> str:
+    """The stripped text, or a clear error naming what is missing."""
     value = (value or "").strip()
     if not value:
         raise ValidationError(f"{what} is required.")
@@ -132,10 +137,10 @@ def case_open(
     _require_not_future(referral_date, "referral")
     now = timezone.now()
     case = Case.objects.create(
-        title=_require_text(title, "A name for the case"),
+        title=require_text(title, "A name for the case"),
         referral_source=referral_source,
         referral_date=referral_date,
-        referral_reason=_require_text(referral_reason, "The referral reason"),
+        referral_reason=require_text(referral_reason, "The referral reason"),
         court_ordered=court_ordered,
         scenarios=sorted(set(scenarios)),
         therapist=therapist,
@@ -161,7 +166,7 @@ def case_open(
 def co_therapist_add(*, actor: User, case: Case, user: User) -> Case:
     """Add a co-therapist: an active clinician with a current licence, never the evaluator."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if user.role not in (Role.THERAPIST, Role.SUPERVISOR) or not user.is_active:
         raise ValidationError(f"{user.username} is not an active therapist.")
     if user.pk == case.evaluator_id:
@@ -203,7 +208,7 @@ def party_add(
 ) -> Party:
     """Add someone to the case; pass `person` to give a person from another case a role here."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if role not in PartyRole.values:
         raise ValidationError(f"Unknown role {role!r}.")
     if represents is not None:
@@ -214,8 +219,8 @@ def party_add(
         raise ValidationError("Name the party this attorney acts for.")
     if person is None:
         person = Person.objects.create(
-            first_name=_require_text(first_name, "First name"),
-            last_name=_require_text(last_name, "Last name"),
+            first_name=require_text(first_name, "First name"),
+            last_name=require_text(last_name, "Last name"),
             date_of_birth=date_of_birth,
             email=email.strip(),
             phone=phone.strip(),
@@ -251,7 +256,7 @@ def party_protect(*, actor: User, party: Party, protected: bool) -> Party:
     """Mark (or unmark) a party's contact details as protected."""
     case = party.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     Person.objects.filter(pk=party.person_id).update(protected_address=protected)
     party.person.protected_address = protected
     audit_record(
@@ -286,7 +291,7 @@ def court_order_record(
 ) -> CourtOrder:
     """Record a court order; a no-contact term in force pauses the case at once."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _require_not_future(issued_on, "order's issue")
     for term in terms:
         if term.kind not in TermKind.values:
@@ -304,8 +309,8 @@ def court_order_record(
     order = CourtOrder.objects.create(
         case=case,
         number=number,
-        court=_require_text(court, "The court"),
-        court_case_number=_require_text(court_case_number, "The court case number"),
+        court=require_text(court, "The court"),
+        court_case_number=require_text(court_case_number, "The court case number"),
         judge=judge.strip(),
         issued_on=issued_on,
         recorded_at=timezone.now(),
@@ -342,7 +347,7 @@ def intake_record(
     appointment: Any = None,
 ) -> Intake:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _party_of(case, party)
     if party.role not in (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY):
         raise ValidationError("Intakes are held with family members, not with professionals.")
@@ -370,7 +375,7 @@ def consent_record(
     *, actor: User, case: Case, party: Party, kind: str, signed_on: dt.date
 ) -> Consent:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _party_of(case, party)
     if kind not in ConsentKind.values:
         raise ValidationError(f"Unknown consent document {kind!r}.")
@@ -407,7 +412,7 @@ def document_review_record(
     description: str = "",
 ) -> DocumentReview:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _require_not_future(reviewed_on, "review")
     if not none_provided and not description.strip():
         raise ValidationError(
@@ -436,7 +441,7 @@ def readiness_record(
     *, actor: User, case: Case, party: Party, level: str, rated_on: dt.date, note: str = ""
 ) -> ReadinessRating:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _party_of(case, party)
     if level not in ReadinessLevel.values:
         raise ValidationError(f"Unknown readiness level {level!r}.")
@@ -530,7 +535,7 @@ def case_advance(*, actor: User, case: Case, rationale: str = "") -> Transition:
 @transaction.atomic
 def _advance(*, actor: User, case: Case, rationale: str) -> Transition:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     case = case_lock(case)
     gate = case_gate(case)
     if gate.next_phase is None:
@@ -550,8 +555,8 @@ def _advance(*, actor: User, case: Case, rationale: str) -> Transition:
 def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequest:
     """Ask a supervisor to co-sign passing a gate closed only by readiness reasons."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
-    rationale = _require_text(rationale, "A written clinical rationale")
+    require_open(case)
+    rationale = require_text(rationale, "A written clinical rationale")
     # Only the supervisor of the therapist of record may co-sign (access.Action.COSIGN).
     if case.therapist.supervisor_id is None:
         raise ValidationError("No clinical supervisor is assigned to co-sign an override.")
@@ -593,7 +598,7 @@ def override_decide(
     """The supervisor co-signs (and the case moves on) or declines, in writing."""
     case = case_lock(request.case)
     access.require(actor, access.Action.COSIGN, case)
-    _require_open(case)
+    require_open(case)
     request = OverrideRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != OverrideStatus.PENDING:
         raise ValidationError("This override has already been decided.")
@@ -661,8 +666,8 @@ def _pause(*, actor: User, case: Case, reason: str) -> Transition:
 @transaction.atomic
 def case_pause(*, actor: User, case: Case, reason: str) -> Transition:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
-    reason = _require_text(reason, "The reason for the pause")
+    require_open(case)
+    reason = require_text(reason, "The reason for the pause")
     case = case_lock(case)
     if case.is_paused:
         raise ValidationError("The case is already paused.")
@@ -680,7 +685,7 @@ def pause_for_safety(*, actor: User, case: Case, reason: str) -> Transition | No
 def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "") -> Transition:
     """Resume a paused case once the conditions are named and a fresh, clear screen exists."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     case = case_lock(case)
     if not case.is_paused:
         raise ValidationError("The case is not paused.")
@@ -736,10 +741,10 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
 def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transition:
     """Close with an outcome and a reason; after this the case is read-only."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if outcome not in Outcome.values:
         raise ValidationError(f"Unknown outcome {outcome!r}.")
-    reason = _require_text(reason, "The reason for closing")
+    reason = require_text(reason, "The reason for closing")
     case = case_lock(case)
     now = timezone.now()
     transition = Transition.objects.create(

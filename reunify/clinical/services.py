@@ -23,7 +23,14 @@ from reunify.accounts.models import Role, User
 from reunify.audit.chain import audit_record
 from reunify.cases.gates import active_contact_bans
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Phase
-from reunify.cases.services import GateClosed, case_lock, intake_record, pause_for_safety
+from reunify.cases.services import (
+    GateClosed,
+    case_lock,
+    intake_record,
+    pause_for_safety,
+    require_open,
+    require_text,
+)
 from reunify.clinical import ladder as ladder_rules
 from reunify.clinical.models import (
     CONTACT_KINDS,
@@ -52,18 +59,6 @@ from reunify.clinical.models import (
 GENESIS = "0" * 64
 # Weeks between integration check-ins: decreasing frequency (PRODUCT.md §2, phase 5).
 CHECKIN_WEEKS = (2, 4, 8)
-
-
-def _require_open(case: Case) -> None:
-    if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
-
-
-def _require_text(value: str, what: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError(f"{what} is required.")
-    return value
 
 
 def _family_party(case: Case, party: Party, what: str = "That party") -> Party:
@@ -139,7 +134,7 @@ def appointment_schedule(
     """Put a session of any kind in the calendar. Contact visits only on the current rung or
     below, never while the case is paused or a court term forbids contact."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     case = case_lock(case)
     if kind not in AppointmentKind.values:
         raise ValidationError(f"Unknown session type {kind!r}.")
@@ -210,7 +205,7 @@ def appointment_reschedule(
 ) -> Appointment:
     case = appointment.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _editable(appointment)
     if appointment.is_contact and case.is_paused:
         raise ValidationError("The case is paused; contact visits stay held until it resumes.")
@@ -249,7 +244,7 @@ def appointment_cancel(
     """Cancel, recording by whom and how late (hours of notice before the start)."""
     case = appointment.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _editable(appointment)
     if cancelled_by not in CancelledBy.values:
         raise ValidationError(f"Unknown canceller {cancelled_by!r}.")
@@ -291,7 +286,7 @@ def appointment_complete(*, actor: User, appointment: Appointment, note: str = "
     gate: one intake record per participant, dated the day of the session."""
     case = appointment.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _editable(appointment)
     _require_started(appointment)
     if appointment.is_contact:
@@ -316,7 +311,7 @@ def appointment_no_show(
 ) -> Appointment:
     case = appointment.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _editable(appointment)
     _require_started(appointment)
     _family_party(case, party)
@@ -430,7 +425,7 @@ def contact_record(
     concern pauses the case and holds the visits still to come."""
     case = appointment.case
     access.require_appointment(actor, access.Action.RECORD, appointment)
-    _require_open(case)
+    require_open(case)
     if not appointment.is_contact:
         raise ValidationError("Only a contact visit has a contact record.")
     _editable(appointment)
@@ -578,7 +573,7 @@ def ladder_step_up(*, actor: User, case: Case, rationale: str = "") -> LadderSte
 @transaction.atomic
 def _step_up(*, actor: User, case: Case, rationale: str) -> LadderStep:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     case = case_lock(case)
     if case.phase != Phase.THERAPEUTIC_CONTACT:
         raise ValidationError("The ladder is climbed during therapeutic contact.")
@@ -649,10 +644,10 @@ def ladder_step_down(
     """Step down at once, on the child's or the therapist's word. Visits scheduled above the
     new rung are held; the parties to tell are returned."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if on_word_of not in ("child", "therapist"):
         raise ValidationError("A step down is on the child's or the therapist's word.")
-    reason = _require_text(reason, "The reason for stepping down")
+    reason = require_text(reason, "The reason for stepping down")
     case = case_lock(case)
     ladder = _ladder_locked(case)
     current = ladder.current_rung
@@ -719,7 +714,7 @@ def ladder_configure(
     """Edit the case's ladder: the rungs above the current one, and the step-up thresholds.
     The current rung and those below it are history and stay as they are."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     ladder = _ladder_locked(case)
     current = ladder.current_rung
     assert current is not None
@@ -736,7 +731,7 @@ def ladder_configure(
         Ladder.objects.filter(pk=ladder.pk).update(**changes)
     if rungs_above is not None:
         for rung in rungs_above:
-            _require_text(rung.name, "Each rung's name")
+            require_text(rung.name, "Each rung's name")
         old = ContactRung.objects.filter(ladder=ladder, position__gt=current.position)
         used = (
             Appointment.objects.filter(rung__in=old).exists()
@@ -779,7 +774,7 @@ def assent_record(
 ) -> ChildAssent:
     """The child's own yes or no to a rung, in the child's words where possible."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _family_party(case, child)
     if child.role != PartyRole.CHILD:
         raise ValidationError("Assent is the child's to give.")
@@ -873,7 +868,7 @@ def note_write(
     takes an addendum. A safety concern pauses the case at once, draft or not."""
     case = appointment.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     clean = _clean_body(format, body)
     if safety_concern and not safety_concern_note.strip():
         raise ValidationError("Describe the safety concern.")
@@ -988,11 +983,11 @@ def addendum_add(*, actor: User, note: ProgressNote, text: str) -> Addendum:
     """Add a signed addendum under a signed note: the only way a signed note changes."""
     note = ProgressNote.objects.select_for_update().select_related("case").get(pk=note.pk)
     access.require(actor, access.Action.EDIT, note.case)
-    _require_open(note.case)
+    require_open(note.case)
     if not note.is_signed:
         raise ValidationError("The note is still a draft; change it directly, then sign it.")
     return _append(
-        actor=actor, note=note, kind=AddendumKind.ADDENDUM, text=_require_text(text, "The addendum")
+        actor=actor, note=note, kind=AddendumKind.ADDENDUM, text=require_text(text, "The addendum")
     )
 
 
@@ -1042,14 +1037,14 @@ def psychotherapy_note_write(
     share_with_supervisor: bool = False,
 ) -> PsychotherapyNote:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if appointment is not None and appointment.case_id != case.pk:
         raise ValidationError("That session belongs to another case.")
     note = PsychotherapyNote.objects.create(
         case=case,
         appointment=appointment,
         author=actor,
-        text=_require_text(text, "The note"),
+        text=require_text(text, "The note"),
         shared_with_supervisor=share_with_supervisor,
         created_at=timezone.now(),
     )
@@ -1085,7 +1080,7 @@ def amendment_request_record(
     """Record a party's request to amend a signed note of their record."""
     case = note.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _family_party(case, party)
     if party.role not in FAMILY_ROLES:
         raise ValidationError("Only a family member asks to amend their own record.")
@@ -1098,7 +1093,7 @@ def amendment_request_record(
         party=party,
         note=note,
         received_on=received_on,
-        request_text=_require_text(request_text, "What the party asks to change"),
+        request_text=require_text(request_text, "What the party asks to change"),
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
@@ -1125,13 +1120,13 @@ def amendment_decide(
     )
     case = request.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if request.status != AmendmentStatus.PENDING:
         raise ValidationError("This request has already been decided.")
-    reason = _require_text(reason, "The reason for the decision")
+    reason = require_text(reason, "The reason for the decision")
     note = ProgressNote.objects.select_for_update().get(pk=request.note_id)
     if accept:
-        text = _require_text(amendment_text, "The amended text")
+        text = require_text(amendment_text, "The amended text")
         _append(
             actor=actor,
             note=note,
@@ -1209,14 +1204,14 @@ def arrangement_record(
     *, actor: User, case: Case, description: str, effective_on: dt.date
 ) -> ParentingArrangement:
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if case.phase != Phase.INTEGRATION:
         raise ValidationError(
             "The parenting-time arrangement is recorded in integration and maintenance."
         )
     arrangement = ParentingArrangement.objects.create(
         case=case,
-        description=_require_text(description, "The arrangement"),
+        description=require_text(description, "The arrangement"),
         effective_on=effective_on,
         recorded_by=actor,
         recorded_at=timezone.now(),

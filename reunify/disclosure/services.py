@@ -24,6 +24,7 @@ from reunify.cases.models import (
     CourtOrder,
     Party,
 )
+from reunify.cases.services import require_open
 from reunify.disclosure.models import (
     Category,
     Channel,
@@ -33,11 +34,6 @@ from reunify.disclosure.models import (
     Restriction,
 )
 from reunify.documents.models import Document
-
-
-def _require_open(case: Case) -> None:
-    if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
 
 
 def _of_case(case: Case, party: Party, what: str) -> Party:
@@ -61,7 +57,7 @@ def release_grant(
 ) -> Release:
     """Record a release signed by an adult family member, or one compelled by a court order."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     today = timezone.localdate()
     granted_on = granted_on or today
     _of_case(case, recipient, "The recipient")
@@ -218,7 +214,7 @@ def accounting_for(party: Party) -> models.QuerySet[Disclosure]:
 def restriction_set(*, actor: User, case: Case, party: Party, reason: str) -> Restriction:
     """Restrict a parent's access to the child's information, at once, everywhere."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _of_case(case, party, "That parent")
     if party.role not in PARENT_ROLES:
         raise ValidationError("Only a parent's access to the child's information is restricted.")
@@ -275,7 +271,7 @@ def document_share(*, actor: User, document: Document, party: Party) -> Document
     """Let one family member of the case see and download one document in the portal."""
     case = document.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _of_case(case, party, "That family member")
     if party.role not in FAMILY_ROLES:
         raise ValidationError(

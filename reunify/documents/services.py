@@ -26,6 +26,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case
+from reunify.cases.services import require_open
 from reunify.documents import storage
 from reunify.documents.models import Document, DocumentKind
 
@@ -125,8 +126,7 @@ def _file_type(upload: File, name: str) -> FileType:
 def document_upload(*, actor: User, case: Case, kind: str, title: str, upload: File) -> Document:
     """Check a file, store it outside the web root and add it to the case's documents."""
     access.require(actor, access.Action.EDIT, case)
-    if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
+    require_open(case)
     if kind not in DocumentKind.values:
         raise ValidationError(
             "Choose what kind of document this is: "
@@ -232,8 +232,7 @@ def document_tag_substance_use(*, actor: User, document: Document, substance_use
     disclosed only under a release naming that category, and always with the redisclosure
     notice."""
     access.require(actor, access.Action.EDIT, document.case)
-    if document.case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
+    require_open(document.case)
     if document.substance_use == substance_use:
         state = "already" if substance_use else "not"
         raise ValidationError(f"“{document.title}” is {state} tagged as substance-use information.")

@@ -20,6 +20,7 @@ from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.chain import audit_record
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
+from reunify.cases.services import require_open
 from reunify.measures import questionnaires
 from reunify.measures.models import (
     STAKEHOLDER_ROLES,
@@ -41,11 +42,6 @@ from reunify.measures.models import (
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "instruments"
 SCALE_MAX = 10
-
-
-def _require_open(case: Case) -> None:
-    if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
 
 
 def _require_day(day: dt.date, what: str, case: Case) -> None:
@@ -84,7 +80,7 @@ def goal_add(
 ) -> Goal:
     """Add one of the seven standard goals, or a case-specific one, to the treatment plan."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     title = (title or "").strip()
     if standard:
         if standard not in StandardGoal.values:
@@ -131,7 +127,7 @@ def goal_rate(
     """Rate progress on a goal (0-10) as of a date; one rating per goal per day."""
     case = goal.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     value = _require_0_to_10(value, "The rating")
     _require_day(rated_on, "rating", case)
     if GoalRating.objects.filter(goal=goal, rated_on=rated_on).exists():
@@ -163,7 +159,7 @@ def willingness_record(
 ) -> WillingnessRating:
     """Rate a family member's willingness to take part, as of a date."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     _party_of(case, party)
     if party.role not in FAMILY_ROLES:
         raise ValidationError("Willingness is rated for members of the family only.")
@@ -202,7 +198,7 @@ def alignment_record(
 ) -> AlignmentRating:
     """Record whether one part of the support system is aligned with the plan."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if stakeholder not in Stakeholder.values:
         raise ValidationError(f"Unknown part of the support system {stakeholder!r}.")
     if status not in Alignment.values:
@@ -269,7 +265,7 @@ def checkin_record(
 ) -> ChildCheckin:
     """The child's private check-in; "I want to slow down" raises a task for the therapist."""
     source = _may_check_in_as(actor, case, child)
-    _require_open(case)
+    require_open(case)
     _party_of(case, child, "That child")
     if child.role != PartyRole.CHILD:
         raise ValidationError("A check-in is the child's own: choose a child of the case.")
@@ -446,7 +442,7 @@ def response_record(
 ) -> QuestionnaireResponse:
     """Record one informant's answers and score them (see `questionnaires.score`)."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if not instrument.active:
         raise ValidationError(f"{instrument} is no longer in use.")
     definition = questionnaires.definition_of(instrument.definition)

@@ -29,6 +29,7 @@ from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.chain import audit_record
 from reunify.cases.models import LEGAL_ROLES, Case, Party, TransitionKind
+from reunify.cases.services import require_open
 from reunify.clinical.selectors import Attendance, attendance_of
 from reunify.disclosure.models import (
     REDISCLOSURE_NOTICE,
@@ -59,8 +60,7 @@ def invitation_create(
     """Invite a party into the portal by e-mail: a single-use link that expires. Earlier
     unanswered invitations of the same party stop working."""
     access.require(actor, access.Action.EDIT, case)
-    if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
+    require_open(case)
     if party.case_id != case.pk:
         raise ValidationError("That party does not belong to this case.")
     email = (email or "").strip().lower()

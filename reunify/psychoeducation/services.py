@@ -16,7 +16,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case, Party
-from reunify.cases.services import case_lock
+from reunify.cases.services import case_lock, require_open
 from reunify.psychoeducation.models import (
     FAMILY_ROLES,
     CompletionSource,
@@ -34,11 +34,6 @@ def _require_library_editor(actor: User) -> None:
         raise PermissionDenied(
             "Only a practice administrator or a clinical supervisor edits the module library."
         )
-
-
-def _require_open(case: Case) -> None:
-    if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
 
 
 def _text(value: str, what: str, *, limit: int | None = None) -> str:
@@ -128,7 +123,7 @@ def module_update(
 def module_assign(*, actor: User, case: Case, party: Party, module: Module) -> ModuleAssignment:
     """Give one family member of the case a module from the library to work through."""
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if party.case_id != case.pk:
         raise ValidationError("That party does not belong to this case.")
     if party.role not in FAMILY_ROLES:
@@ -168,7 +163,7 @@ def module_complete(
     """Record, from a session, the day a family member completed their module."""
     case = assignment.case
     access.require(actor, access.Action.EDIT, case)
-    _require_open(case)
+    require_open(case)
     if completed_on > timezone.localdate():
         raise ValidationError(f"The completion date {completed_on} is in the future.")
     assignment = (

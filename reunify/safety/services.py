@@ -10,7 +10,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case
-from reunify.cases.services import case_lock, pause_for_safety
+from reunify.cases.services import case_lock, pause_for_safety, require_open
 from reunify.safety.models import Contraindication, FindingStatus, Screening, ScreeningFinding
 
 
@@ -29,8 +29,7 @@ def screening_record(
     a screen that skips one is not a screen.
     """
     access.require(actor, access.Action.EDIT, case)
-    if case.is_closed:
-        raise ValidationError("This case is closed; its record is read-only.")
+    require_open(case)
     if screened_on > timezone.localdate():
         raise ValidationError(f"The screening date {screened_on} is in the future.")
     unknown_codes = sorted(set(findings) - set(Contraindication.values))
