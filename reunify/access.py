@@ -16,8 +16,10 @@ from django.http import Http404
 from reunify.accounts.models import Role
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from reunify.accounts.models import User
-    from reunify.cases.models import Case, CaseQuerySet
+    from reunify.cases.models import Case, CaseQuerySet, Party
     from reunify.clinical.models import Appointment, PsychotherapyNote
 
 
@@ -233,3 +235,37 @@ def require_staff(user: User) -> None:
 
     if not (_is_staff_member(user) and user.role in STAFF_ROLES):
         raise PermissionDenied("This is for the practice's staff.")
+
+
+# The portal: family members and legal parties -------------------------------------------------
+
+
+def portal_parties(user: User) -> QuerySet[Party]:
+    """The parties a portal user acts as: one per accepted, unrevoked invitation."""
+    from reunify.cases.models import Party
+
+    if not (user.is_authenticated and user.is_active and user.role == Role.PORTAL):
+        return Party.objects.none()
+    return (
+        Party.objects.filter(
+            invitations__accepted_by=user,
+            invitations__accepted_at__isnull=False,
+            invitations__revoked_at__isnull=True,
+        )
+        .select_related("person", "case__therapist")
+        .distinct()
+    )
+
+
+def portal_party_get(user: User, party_id: int) -> Party:
+    """One of the user's own parties, or 404 (someone else's party is never confirmed)."""
+    party = portal_parties(user).filter(pk=party_id).first()
+    if party is None:
+        raise Http404("No such case in your portal.")
+    return party
+
+
+def require_portal(user: User) -> None:
+    """Refuse anyone who is not a portal user (staff included: the portal is not theirs)."""
+    if not (user.is_authenticated and user.is_active and user.role == Role.PORTAL):
+        raise PermissionDenied("The portal is for family members and legal parties.")

@@ -240,9 +240,7 @@ def _may_check_in_as(actor: User, case: Case, child: Party) -> str:
     """Which way this check-in arrives: a treating therapist in session, or the child on the
     portal acting as themself. Anyone else is refused without learning anything."""
     if actor.role == Role.PORTAL:
-        from reunify.portal.services import portal_parties
-
-        if portal_parties(actor).filter(pk=child.pk).exists():
+        if access.portal_parties(actor).filter(pk=child.pk).exists():
             return CheckinSource.PORTAL
         raise PermissionDenied("You may check in only as yourself.")
     if access.may_read_checkins(actor, case):

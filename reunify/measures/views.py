@@ -233,13 +233,12 @@ def task_done(request: AuthedRequest, case_id: int, task_id: int) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def portal_checkin(request: HttpRequest, party_id: int) -> HttpResponse:
     """A child checks in privately: only their therapist will see the answers."""
-    from reunify.portal.services import portal_party_get
 
     user = request.user
     assert isinstance(user, User)
     if user.role != Role.PORTAL:
         raise Http404("No such page.")
-    party = portal_party_get(user, party_id)
+    party = access.portal_party_get(user, party_id)
     if party.role != PartyRole.CHILD:
         raise Http404("No such page.")
     case = party.case

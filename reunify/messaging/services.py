@@ -13,7 +13,6 @@ from reunify.audit.chain import audit_record
 from reunify.cases.models import FAMILY_ROLES, Party
 from reunify.disclosure.services import is_restricted
 from reunify.messaging.models import Message
-from reunify.portal.services import portal_party_get
 
 MAX_LENGTH = 5000
 
@@ -41,7 +40,7 @@ def _conversation_party(party: Party) -> None:
 @transaction.atomic
 def message_send_to_therapist(*, actor: User, party: Party, body: str) -> Message:
     """A family member writes to the treating therapists, as a party they act as in the portal."""
-    party = portal_party_get(actor, party.pk)
+    party = access.portal_party_get(actor, party.pk)
     _conversation_party(party)
     if is_restricted(party):
         raise PermissionDenied("Your access to this case is restricted.")

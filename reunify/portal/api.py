@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 from ninja import Router
 
+from reunify import access
 from reunify.accounts.models import User
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, request_user
 from reunify.cases.models import FAMILY_ROLES, Party
@@ -34,7 +35,7 @@ PORTAL_READ_ERRORS = {**READ_ERRORS, 403: READ_ERRORS[401]}
 
 def portal_user(request: HttpRequest) -> User:
     user = request_user(request)
-    services.require_portal(user)
+    access.require_portal(user)
     return user
 
 
@@ -42,7 +43,7 @@ def portal_user(request: HttpRequest) -> User:
 def portal_party_list(request: HttpRequest) -> list[PortalPartyRowOut]:
     """The parties you act as in the portal: one per case (and role) you were invited to."""
     user = portal_user(request)
-    parties = services.portal_parties(user).select_related("represents__person")
+    parties = access.portal_parties(user).select_related("represents__person")
     return [PortalPartyRowOut.of(p) for p in parties.order_by("case__title", "id")]
 
 
@@ -51,7 +52,7 @@ def portal_party_get(request: HttpRequest, id: int) -> PortalPartyOut:
     """What your portal page shows: your profile and sessions; your modules, shared documents
     and messages; or, for a professional, what a release or court order covers (logged)."""
     user = portal_user(request)
-    party = services.portal_party_get(user, id)
+    party = access.portal_party_get(user, id)
     return portal_party_out(services.party_page(actor=user, party=party))
 
 
@@ -65,7 +66,7 @@ def portal_document_download(request: HttpRequest, id: int) -> HttpResponseBase:
 
 
 def _conversation_party(user: User, id: int) -> Party:
-    party = services.portal_party_get(user, id)
+    party = access.portal_party_get(user, id)
     if party.role not in FAMILY_ROLES or is_restricted(party):
         raise Http404("No such conversation.")
     return party

@@ -17,11 +17,10 @@ from typing import BinaryIO
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -212,34 +211,6 @@ def portal_access_revoke(*, actor: User, party: Party) -> int:
         detail={"party": party.pk},
     )
     return count
-
-
-def portal_parties(user: User) -> QuerySet[Party]:
-    """The parties a portal user acts as: one per accepted, unrevoked invitation."""
-    if not (user.is_authenticated and user.is_active and user.role == Role.PORTAL):
-        return Party.objects.none()
-    return (
-        Party.objects.filter(
-            invitations__accepted_by=user,
-            invitations__accepted_at__isnull=False,
-            invitations__revoked_at__isnull=True,
-        )
-        .select_related("person", "case__therapist")
-        .distinct()
-    )
-
-
-def portal_party_get(user: User, party_id: int) -> Party:
-    """One of the user's own parties, or 404 (someone else's party is never confirmed)."""
-    party = portal_parties(user).filter(pk=party_id).first()
-    if party is None:
-        raise Http404("No such case in your portal.")
-    return party
-
-
-def require_portal(user: User) -> None:
-    if not (user.is_authenticated and user.is_active and user.role == Role.PORTAL):
-        raise PermissionDenied("The portal is for family members and legal parties.")
 
 
 # What a party sees ------------------------------------------------------------------------------
@@ -460,7 +431,7 @@ def portal_document_get(party: Party, document_id: int) -> PortalDocument:
 
 def portal_document_for_user(user: User, document_id: int) -> PortalDocument:
     """The document through whichever of the user's parties may have it (the API's route)."""
-    for party in portal_parties(user):
+    for party in access.portal_parties(user):
         try:
             return portal_document_get(party, document_id)
         except Http404:

@@ -2,7 +2,7 @@
 page — their profile, sessions, modules, shared documents and messages, or, for a professional,
 what a release or court order covers. Anything else answers 404.
 
-A portal user acts only as the parties whose invitations they accepted (`portal_party_get`);
+A portal user acts only as the parties whose invitations they accepted (`access.portal_party_get`);
 staff accounts have no portal of their own.
 """
 
@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.accounts.views import login_complete
 from reunify.cases.models import FAMILY_ROLES
@@ -36,7 +37,7 @@ class PortalRequest(HttpRequest):
 
 
 def _portal_user(request: PortalRequest) -> User:
-    services.require_portal(request.user)
+    access.require_portal(request.user)
     return request.user
 
 
@@ -91,7 +92,7 @@ def _shown(invitation: Invitation) -> dict[str, Any]:
 def portal_home(request: PortalRequest) -> HttpResponse:
     if request.user.role != Role.PORTAL:
         return redirect("caseload")
-    parties = list(services.portal_parties(request.user).order_by("case__title", "id"))
+    parties = list(access.portal_parties(request.user).order_by("case__title", "id"))
     return render(request, "portal/home.html", {"parties": parties})
 
 
@@ -99,7 +100,7 @@ def portal_home(request: PortalRequest) -> HttpResponse:
 @require_GET
 def party_detail(request: PortalRequest, party_id: int) -> HttpResponse:
     user = _portal_user(request)
-    party = services.portal_party_get(user, party_id)
+    party = access.portal_party_get(user, party_id)
     page = services.party_page(actor=user, party=party)
     return render(
         request,
@@ -112,7 +113,7 @@ def party_detail(request: PortalRequest, party_id: int) -> HttpResponse:
 @require_POST
 def message_send(request: PortalRequest, party_id: int) -> HttpResponse:
     user = _portal_user(request)
-    party = services.portal_party_get(user, party_id)
+    party = access.portal_party_get(user, party_id)
     if party.role not in FAMILY_ROLES or is_restricted(party):
         raise Http404("No such conversation.")
     form = forms.MessageForm(request.POST)
@@ -139,7 +140,7 @@ def message_send(request: PortalRequest, party_id: int) -> HttpResponse:
 @require_GET
 def document_download(request: PortalRequest, party_id: int, document_id: int) -> HttpResponseBase:
     user = _portal_user(request)
-    party = services.portal_party_get(user, party_id)
+    party = access.portal_party_get(user, party_id)
     allowed = services.portal_document_get(party, document_id)
     try:
         handle = services.portal_document_open(actor=user, allowed=allowed)
@@ -163,7 +164,7 @@ def party_disclosures(request: PortalRequest, party_id: int) -> HttpResponse:
     """A family member's own accounting of disclosures: what left the record under a release
     they signed or under a court order, to whom, why, and on what authority."""
     user = _portal_user(request)
-    party = services.portal_party_get(user, party_id)
+    party = access.portal_party_get(user, party_id)
     if party.role not in FAMILY_ROLES or is_restricted(party):
         raise Http404("No such page.")
     disclosures = list(party_accounting(party))

@@ -161,7 +161,7 @@ def test_portal_access_is_ended_from_the_page(
     response = client.post(reverse("portal_revoke", args=[rivers.case.pk, rivers.estranged.pk]))
     assert response.status_code == 302
     assert last_event().action == "portal.revoke"
-    from reunify.portal.services import portal_parties
+    from reunify.access import portal_parties
 
     assert not portal_parties(daniel).exists()
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from reunify.access import portal_parties
 from reunify.accounts.models import Role, User
 from reunify.cases.models import Party, PartyRole
 from reunify.demo import demo_load
 from reunify.disclosure.models import Category, Release
 from reunify.portal.models import Invitation
-from reunify.portal.services import legal_view, portal_parties
+from reunify.portal.services import legal_view
 
 PORTAL_USERNAMES = {
     "ansel.marigold",

@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from reunify.access import portal_parties
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event
 from reunify.conftest import PASSWORD, Family
 from reunify.portal.models import Invitation
-from reunify.portal.services import invitation_accept, invitation_create, portal_parties
+from reunify.portal.services import invitation_accept, invitation_create
 from reunify.portal.tests.factories import SECRET_EMAIL, invite, portal_user
 
 
