@@ -308,6 +308,7 @@ class World:
     other: dict[str, int | str] = field(default_factory=dict)
     users: dict[str, User | None] = field(default_factory=dict)
     party_of: dict[str, int] = field(default_factory=dict)
+    rivers: Family | None = None
 
     def ids(self, who: str, *, family: str = "own") -> dict[str, int | str]:
         """The ids `who` fills a route with: a portal identity names its own party on its own
@@ -471,7 +472,7 @@ def build_world(
         shared["instrument"] = instrument.pk
     own.update(shared, user=therapist.pk)
     other.update(shared, user=outsider.pk)
-    return World(own=own, other=other, users=users, party_of=party_of)
+    return World(own=own, other=other, users=users, party_of=party_of, rivers=rivers)
 
 
 # The object a path parameter names, from the path segment before it.
