@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from reunify.accounts.models import User
     from reunify.cases.models import Case, CaseQuerySet, Party
     from reunify.clinical.models import Appointment, PsychotherapyNote
+    from reunify.disclosure.models import Release
+    from reunify.reports.models import IssuedReport
 
 
 class Action(StrEnum):
@@ -118,10 +120,18 @@ def may_edit_library(user: User) -> bool:
 
 
 def may_see_contact(user: User, case: Case, person: Any) -> bool:
-    """Contact details of a protected person are for the treating therapists only."""
+    """Contact details (e-mail, phone, address, workplace) of a protected person are for the
+    treating therapists only."""
     if not getattr(person, "protected_address", False):
         return can(user, Action.VIEW, case)
     return can(user, Action.EDIT, case)
+
+
+def may_see_substitute_address(user: User, case: Case, person: Any) -> bool:
+    """An address-confidentiality programme's substitute address exists to be used in place of
+    the real one, so whoever may see the case sees it; a portal user sees only their own (through
+    reunify.portal), never another party's."""
+    return can(user, Action.VIEW, case)
 
 
 def appointment_visibility(user: User) -> Q:
@@ -269,3 +279,51 @@ def require_portal(user: User) -> None:
     """Refuse anyone who is not a portal user (staff included: the portal is not theirs)."""
     if not (user.is_authenticated and user.is_active and user.role == Role.PORTAL):
         raise PermissionDenied("The portal is for family members and legal parties.")
+
+
+def portal_report_releases(party: Party) -> dict[int, Release]:
+    """The issued court reports a portal party may download today, each with the release (or
+    court order) that covers it: only a legal party, only a report issued to them (its
+    disclosure logged when it was issued), only while a release covering court reports is in
+    force, and for a report carrying substance-use information, one that names that too.
+    Family members never download reports from the portal."""
+    from reunify.cases.models import LEGAL_ROLES
+    from reunify.disclosure.models import Category, Channel, Disclosure
+    from reunify.disclosure.services import covering_release
+    from reunify.reports.models import IssuedReport
+
+    if party.role not in LEGAL_ROLES:
+        return {}
+    release = covering_release(party, Category.COURT_REPORTS)
+    if release is None:
+        return {}
+    issued = Disclosure.objects.filter(
+        recipient=party,
+        channel=Channel.REPORT,
+        object_type=IssuedReport._meta.label_lower,
+    ).values_list("object_id", flat=True)
+    reports = list(
+        IssuedReport.objects.filter(
+            case_id=party.case_id, pk__in=[int(pk) for pk in issued if pk.isdigit()]
+        ).only("pk", "substance_use")
+    )
+    substance_use = (
+        covering_release(party, Category.COURT_REPORTS, substance_use=True)
+        if any(r.substance_use for r in reports)
+        else None
+    )
+    found = {}
+    for report in reports:
+        covering = substance_use if report.substance_use else release
+        if covering is not None:
+            found[report.pk] = covering
+    return found
+
+
+def may_download_report(user: User, party: Party, report: IssuedReport) -> bool:
+    """May this portal user, acting as this party, download this issued court report today?"""
+    return (
+        portal_parties(user).filter(pk=party.pk).exists()
+        and report.case_id == party.case_id
+        and report.pk in portal_report_releases(party)
+    )

@@ -182,14 +182,17 @@ def _family(
             estranged,
             email=f"{estranged.lower()}.{surname.lower()}@example.invalid",
             phone="555-0100",
+            workplace="Elmshire Regional Bus Depot",
         ),
         other=add(
             PartyRole.OTHER_PARENT,
             other,
             email=f"{other.lower()}.{surname.lower()}@example.invalid",
             phone="555-0199",
-            address="Held by the address-confidentiality programme",
+            address="Flat 3, 12 Fennel Row, Ashcombe",
+            workplace="Ashcombe Community Library",
             protected_address=True,
+            substitute_address="Elmshire Address Confidentiality Programme\nPO Box 4170\nElmshire",
         ),
     )
 
@@ -584,6 +587,8 @@ def _marigold(staff: dict[str, User]) -> None:
         text="My own process note: I notice I hurry the pace when Ansel is hopeful. Slow down.",
     )
     _marigold_measures(t, fam)
+    # Ansel's attorney holds a release before the report is issued, so it is disclosed to him.
+    _marigold_attorney(t, fam.case)
     _court_report(t, fam)
 
 
@@ -663,7 +668,8 @@ def _marigold_measures(t: User, fam: _Family) -> None:
 
 def _court_report(therapist: User, fam: _Family) -> None:
     """The court receives progress reports under its order: one issued for the last six weeks
-    (the therapist's summary signed with it; the disclosure logged)."""
+    (the therapist's summary signed with it; its disclosure to the court, and to Ansel's
+    attorney under his release, logged)."""
     case = fam.case
     court = services.party_add(
         actor=therapist,
@@ -855,8 +861,9 @@ PORTAL_PARTIES = [
 
 
 def _marigold_attorney(t: User, case: Case) -> None:
-    """Ansel's attorney, with a release Ansel signed for attendance, progress and documents —
-    not substance-use information, so the tagged treatment summary stays out of their sight."""
+    """Ansel's attorney, with a release Ansel signed for attendance, progress, documents and
+    court reports — not substance-use information, so the tagged treatment summary stays out of
+    their sight."""
     parties = {p.person.first_name: p for p in case.parties.select_related("person")}
     if "Hollis" in parties:
         return
@@ -875,7 +882,12 @@ def _marigold_attorney(t: User, case: Case) -> None:
         case=case,
         recipient=attorney,
         granted_by=parties["Ansel"],
-        categories=[Category.ATTENDANCE, Category.PROGRESS, Category.DOCUMENTS],
+        categories=[
+            Category.ATTENDANCE,
+            Category.PROGRESS,
+            Category.DOCUMENTS,
+            Category.COURT_REPORTS,
+        ],
         purpose="Representing Ansel Marigold in FL-2025-019822",
         granted_on=_day(6),
         expires_on=_day(-180),

@@ -173,6 +173,9 @@ REUNIFY_LOGIN_WINDOW_MINUTES = int(os.environ.get("REUNIFY_LOGIN_WINDOW_MINUTES"
 REUNIFY_LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("REUNIFY_LOGIN_FAILURES_PER_ACCOUNT", "5"))
 REUNIFY_LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("REUNIFY_LOGIN_FAILURES_PER_ADDRESS", "20"))
 REUNIFY_LOCKOUT_MINUTES = int(os.environ.get("REUNIFY_LOCKOUT_MINUTES", "15"))
+# How long the enrolment code printed by `createuser` or `totp reset` lets a staff member set up
+# their authenticator app.
+REUNIFY_ENROLMENT_CODE_HOURS = int(os.environ.get("REUNIFY_ENROLMENT_CODE_HOURS", "72"))
 # How many proxies in front of the app append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 REUNIFY_PROXY_COUNT = int(os.environ.get("REUNIFY_PROXY_COUNT", "0"))
 

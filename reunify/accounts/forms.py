@@ -26,3 +26,17 @@ class EnrolCodeForm(CodeForm):
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
         ),
     )
+
+
+class EnrolmentCodeForm(forms.Form):
+    """Before an authenticator app is set up: the one-time code the practice administrator gave."""
+
+    enrolment_code = forms.CharField(
+        label="Enrolment code",
+        max_length=40,
+        strip=True,
+        help_text="Ten letters and digits, such as abcde-23456; capitals and spaces do not matter.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )

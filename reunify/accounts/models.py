@@ -30,6 +30,10 @@ class User(AbstractUser):
         related_name="supervisees",
         limit_choices_to={"role": Role.SUPERVISOR},
     )
+    session_generation = models.PositiveIntegerField(
+        default=0,
+        help_text="Raised to end every open session of this user at its next request.",
+    )
 
     @property
     def display_name(self) -> str:
@@ -87,9 +91,34 @@ class RecoveryCode(models.Model):
         return f"recovery code of {self.user.username}"
 
 
+class EnrolmentCodeQuerySet(models.QuerySet["EnrolmentCode"]):
+    def usable(self, now: dt.datetime) -> EnrolmentCodeQuerySet:
+        return self.filter(used_at__isnull=True, expires_at__gt=now)
+
+
+class EnrolmentCode(models.Model):
+    """The one-time code an administrator hands a staff member, without which no authenticator
+    app can be set up for the account; only its keyed hash is kept, and a new one replaces it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="enrolment_code")
+    code_hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the authenticator app set up with it was confirmed."
+    )
+
+    objects = EnrolmentCodeQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else f"until {self.expires_at:%Y-%m-%d %H:%M}"
+        return f"enrolment code of {self.user.username} ({state})"
+
+
 class LoginStage(models.TextChoices):
     PASSWORD = "password", "Password"
     CODE = "code", "Second factor"
+    ENROLMENT = "enrolment", "Enrolment code"
 
 
 class LoginAttempt(models.Model):

@@ -1,4 +1,10 @@
-"""Writes to staff accounts, their second factors and API tokens, and the record of logging in."""
+"""Writes to staff accounts, their second factors and API tokens, and the record of logging in.
+
+A staff member sets up their authenticator app only with a one-time enrolment code an
+administrator hands them (`enrolment_code_issue`), so a password alone never enrols one. Ending a
+user's sessions (`user_sessions_end`) raises a number on the account that every session carries,
+so each of them is logged out at its next request.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +22,14 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from reunify.accounts.models import (
+    STAFF_ROLES,
     ApiToken,
+    EnrolmentCode,
     Lockout,
     LockoutScope,
     LoginAttempt,
@@ -119,6 +127,35 @@ def token_authenticate(key: str) -> User | None:
     return token.user
 
 
+@transaction.atomic
+def user_sessions_end(*, actor: User | None, user: User) -> None:
+    """End every open session of the user at its next request; their API tokens are untouched."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+    audit_record(actor=actor, action="auth.sessions_end", obj=user, detail={"user": user.username})
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User | None, user: User) -> int:
+    """Close an account: it cannot log in, its open sessions end and its API tokens are revoked
+    (so reactivating it one day revives neither). Return how many tokens were revoked."""
+    if not user.is_active:
+        raise ValidationError(f"{user.username} is already deactivated.")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    audit_record(
+        actor=actor,
+        action="user.deactivate",
+        obj=user,
+        detail={"user": user.username, "tokens_revoked": revoked},
+    )
+    user_sessions_end(actor=actor, user=user)
+    return revoked
+
+
 # --- second factor (TOTP) --------------------------------------------------------------------
 
 TOTP_ISSUER = "Reunify"
@@ -134,6 +171,14 @@ class CodeRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class EnrolmentCodeRefused(CodeRefused):
+    """An enrolment code that sets nothing up; `message` is what the person typing it is told."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(reason)
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -223,9 +268,12 @@ def totp_provisioning(factor: SecondFactor) -> Provisioning:
     return Provisioning(secret=secret, uri=uri)
 
 
+def _normalised(code: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", code.lower())
+
+
 def _recovery_digest(user: User, code: str) -> str:
-    normalised = re.sub(r"[^a-z0-9]", "", code.lower())
-    return hashlib.sha256(f"{user.pk}:{normalised}".encode()).hexdigest()
+    return hashlib.sha256(f"{user.pk}:{_normalised(code)}".encode()).hexdigest()
 
 
 def _recovery_codes_issue(user: User, now: dt.datetime) -> list[str]:
@@ -253,6 +301,8 @@ def totp_enrol_confirm(*, user: User, factor: SecondFactor, code: str) -> list[s
         raise CodeRefused("wrong code while enrolling")
     factor.confirmed_at, factor.last_used_step = now, step
     factor.save(update_fields=["confirmed_at", "last_used_step"])
+    # The enrolment code that let the user this far has done its work.
+    EnrolmentCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
     codes = _recovery_codes_issue(user, now)
     audit_record(actor=user, action="totp.enrol", obj=factor, detail={"recovery_codes": len(codes)})
     return codes
@@ -293,13 +343,99 @@ def recovery_code_use(*, user: User, code: str) -> int:
 
 @transaction.atomic
 def totp_reset(*, actor: User | None, user: User) -> bool:
-    """Remove a user's second factor and recovery codes so they enrol again at their next login."""
+    """Remove a user's second factor, recovery codes and enrolment code, and end their open
+    sessions; a member of staff enrols again at their next login with a new enrolment code."""
     removed, _ = SecondFactor.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     if not removed:
         return False
+    EnrolmentCode.objects.filter(user=user).delete()
     audit_record(actor=actor, action="totp.reset", obj=user, detail={"user": user.username})
+    # Whoever holds the lost phone and a session must not stay in.
+    user_sessions_end(actor=actor, user=user)
     return True
+
+
+# --- enrolment codes: the administrator's word that this person may set up an app -----------
+
+# 10 characters of 31 (about 50 bits): out of reach of the five tries a lockout allows.
+_ENROLMENT_CODE_LENGTH = 10
+_ENROLMENT_WRONG = (
+    "That is not the enrolment code issued for your account. Check what you typed, or ask "
+    "your practice administrator for a new one."
+)
+
+
+def _enrolment_digests(user: User, code: str) -> list[str]:
+    """The code's keyed hash under each secret key, the current one first: the table alone
+    (a backup, say) is no help in finding a code."""
+    message = f"{user.pk}:{_normalised(code)}"
+    return [
+        salted_hmac(
+            "reunify.accounts.enrolment-code", message, secret=key, algorithm="sha256"
+        ).hexdigest()
+        for key in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]
+    ]
+
+
+@transaction.atomic
+def enrolment_code_issue(*, actor: User | None, user: User) -> str:
+    """Issue the one-time code a staff member needs to set up their authenticator app, replacing
+    any earlier one; return it, to be shown once: only its keyed hash is kept."""
+    if user.role not in STAFF_ROLES:
+        raise ValidationError(
+            f"{user.username} is a portal user: they turn a second factor on from inside the "
+            "portal and need no enrolment code."
+        )
+    if not user.is_active:
+        raise ValidationError(f"{user.username} is deactivated.")
+    if second_factor_confirmed(user):
+        raise ValidationError(
+            f"{user.username} already has an authenticator app set up; reset it first "
+            "(`reunify totp reset`), which issues a new enrolment code."
+        )
+    EnrolmentCode.objects.filter(user=user).delete()
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(_ENROLMENT_CODE_LENGTH))
+    code, now = f"{raw[:5]}-{raw[5:]}", timezone.now()
+    issued = EnrolmentCode.objects.create(
+        user=user,
+        code_hash=_enrolment_digests(user, code)[0],
+        issued_at=now,
+        expires_at=now + dt.timedelta(hours=settings.REUNIFY_ENROLMENT_CODE_HOURS),
+    )
+    audit_record(
+        actor=actor,
+        action="totp.enrolment_code_issue",
+        obj=user,
+        detail={"user": user.username, "expires_at": issued.expires_at},
+    )
+    return code
+
+
+@transaction.atomic
+def enrolment_code_accept(*, user: User, code: str) -> EnrolmentCode:
+    """Check the enrolment code a staff member typed after their password; it is spent when the
+    app it lets them set up is confirmed. Raise EnrolmentCodeRefused for any other code."""
+    issued = EnrolmentCode.objects.select_for_update().filter(user=user).first()
+    if issued is None:
+        raise EnrolmentCodeRefused("no enrolment code issued", _ENROLMENT_WRONG)
+    if not any(
+        hmac.compare_digest(issued.code_hash, digest) for digest in _enrolment_digests(user, code)
+    ):
+        raise EnrolmentCodeRefused("wrong enrolment code", _ENROLMENT_WRONG)
+    if issued.used_at is not None:
+        raise EnrolmentCodeRefused(
+            "enrolment code already used",
+            "That enrolment code has already been used. Ask your practice administrator for a "
+            "new one.",
+        )
+    if issued.expires_at <= timezone.now():
+        raise EnrolmentCodeRefused(
+            "enrolment code expired",
+            "That enrolment code has expired. Ask your practice administrator for a new one.",
+        )
+    audit_record(actor=user, action="totp.enrolment_code_accept", obj=user)
+    return issued
 
 
 @transaction.atomic
@@ -446,5 +582,85 @@ def login_success_record(*, user: User, address: str, second_factor: str) -> Non
 
 @transaction.atomic
 def logout_record(*, user: User, reason: str) -> None:
-    """Audit a logout: `asked` (the button) or `idle` (no request for the idle limit)."""
+    """Audit a logout: `asked` (the button), `idle` (no request for the idle limit) or `ended`
+    (the first request after the user's sessions were ended)."""
     audit_record(actor=user, action="auth.logout", detail={"reason": reason})
+
+
+# --- a portal user's own second factor: turning it off, new recovery codes --------------------
+
+
+class PasswordRefused(CodeRefused):
+    """The account's password was wrong where a change asks for it as well as a code."""
+
+
+def recovery_codes_remaining(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+@transaction.atomic
+def totp_turn_on_start(*, user: User, password: str) -> SecondFactor:
+    """A portal user begins turning on a second factor, proving it is them with their password
+    (an unattended open session is not enough to bind someone else's phone to the account).
+    Return the factor being set up: the one begun in the last day, or a fresh one."""
+    from reunify import access
+
+    access.require_portal(user)
+    if second_factor_confirmed(user):
+        raise ValidationError("Your second factor is already on.")
+    if not user.check_password(password):
+        raise PasswordRefused("wrong password")
+    factor = SecondFactor.objects.filter(
+        user=user,
+        confirmed_at__isnull=True,
+        created_at__gte=timezone.now() - dt.timedelta(days=1),
+    ).first()
+    return factor or totp_enrol_start(user=user)
+
+
+@transaction.atomic
+def totp_turn_off(*, user: User, password: str, code: str) -> str:
+    """A portal user turns their second factor off with their password and a current code (or a
+    recovery code); the factor and its recovery codes are deleted. Return what the code was.
+
+    Staff always log in with a second factor (PRODUCT.md §8): only an administrator's
+    `totp_reset` removes theirs, and they enrol again at their next login.
+    """
+    from reunify import access
+
+    access.require_portal(user)
+    if not second_factor_confirmed(user):
+        raise ValidationError("Your second factor is already off.")
+    # The password first, so a wrong one spends no code.
+    if not user.check_password(password):
+        raise PasswordRefused("wrong password")
+    if is_totp_code(code):
+        totp_verify(user=user, code=code)
+        proved_with = "totp"
+    else:
+        recovery_code_use(user=user, code=code)
+        proved_with = "recovery_code"
+    SecondFactor.objects.filter(user=user).delete()
+    RecoveryCode.objects.filter(user=user).delete()
+    audit_record(actor=user, action="totp.turn_off", obj=user, detail={"proved_with": proved_with})
+    return proved_with
+
+
+@transaction.atomic
+def recovery_codes_renew(*, user: User, code: str) -> list[str]:
+    """Replace a user's recovery codes on a current authenticator code; the old ones stop working.
+
+    Return the new codes, shown this once only. A recovery code will not do: more of them must
+    need the app itself, or a lost phone would never be noticed.
+    """
+    if not is_totp_code(code):
+        raise CodeRefused("not an authenticator code")
+    totp_verify(user=user, code=code)
+    codes = _recovery_codes_issue(user, timezone.now())
+    audit_record(
+        actor=user,
+        action="totp.recovery_codes_renew",
+        obj=user,
+        detail={"recovery_codes": len(codes)},
+    )
+    return codes

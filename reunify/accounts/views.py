@@ -1,8 +1,10 @@
 """Logging in and out: password, then the second factor (enrolling it the first time).
 
 Between the two steps the session holds only the pending user's id; Django's `login` is called
-after the second factor, so a password alone never opens a page. Every failure counts towards the
-lockouts and is audited; the messages never say whether an account name exists.
+after the second factor, so a password alone never opens a page. A member of staff enrolling
+types the enrolment code their administrator gave them before any secret is shown, so whoever
+learns a password cannot set up their own authenticator app for the account. Every failure
+counts towards the lockouts and is audited; the messages never say whether an account name exists.
 """
 
 from __future__ import annotations
@@ -27,11 +29,13 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from reunify.accounts.forms import CodeForm, EnrolCodeForm
+from reunify.accounts.forms import CodeForm, EnrolCodeForm, EnrolmentCodeForm
 from reunify.accounts.middleware import session_mark_verified
-from reunify.accounts.models import STAFF_ROLES, LoginStage, SecondFactor, User
+from reunify.accounts.models import STAFF_ROLES, EnrolmentCode, LoginStage, SecondFactor, User
 from reunify.accounts.services import (
     CodeRefused,
+    EnrolmentCodeRefused,
+    enrolment_code_accept,
     is_totp_code,
     login_failure_record,
     login_lockout,
@@ -215,12 +219,15 @@ def login_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_enrol(request: HttpRequest) -> HttpResponse:
-    """The first login: set up an authenticator app, confirm it, then see the recovery codes."""
+    """The first login: the enrolment code, then set up an authenticator app, confirm it, then
+    see the recovery codes."""
     user = _pending_user(request)
     if user is None:
         return _start_again(request, "Please log in with your username and password first.")
     if second_factor_confirmed(user):
         return redirect("login_code")
+    if not _enrolment_code_accepted(request, user):
+        return _enrolment_code_step(request, user)
     # The same secret until it is confirmed (for a day at most), so an app set up before a
     # reload, or before the password step timed out, still works.
     factor = SecondFactor.objects.filter(
@@ -248,6 +255,52 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
                 {"codes": codes, "destination": destination},
             )
     return render(request, "registration/login_enrol.html", _enrolment(factor, form))
+
+
+def _enrolment_code_accepted(request: HttpRequest, user: User) -> bool:
+    """Whether this login has had an enrolment code accepted that still holds: not since
+    replaced by a new one, used or expired."""
+    accepted = request.session[PENDING_KEY].get("enrolment_code")
+    return (
+        accepted is not None
+        and EnrolmentCode.objects.usable(timezone.now()).filter(pk=accepted, user=user).exists()
+    )
+
+
+def _enrolment_code_step(request: HttpRequest, user: User) -> HttpResponse:
+    """Before any secret is shown: the one-time code the practice administrator handed over."""
+    posted = request.method == "POST" and "enrolment_code" in request.POST
+    form = EnrolmentCodeForm(request.POST if posted else None)
+    if posted and form.is_valid():
+        address = client_address(request)
+        if login_lockout(username=user.username, address=address) is not None:
+            login_refusal_record(
+                username=user.username, address=address, stage=LoginStage.ENROLMENT
+            )
+            return _start_again(request, _locked_message())
+        try:
+            accepted = enrolment_code_accept(user=user, code=form.cleaned_data["enrolment_code"])
+        except EnrolmentCodeRefused as refused:
+            lock = login_failure_record(
+                username=user.username,
+                address=address,
+                stage=LoginStage.ENROLMENT,
+                reason=refused.reason,
+            )
+            if lock is not None:
+                return _start_again(request, _locked_message())
+            form.add_error("enrolment_code", refused.message)
+        else:
+            request.session[PENDING_KEY] = {
+                **request.session[PENDING_KEY],
+                "enrolment_code": accepted.pk,
+            }
+            return redirect("login_enrol")
+    return render(
+        request,
+        "registration/login_enrolment_code.html",
+        {"form": form, "hours": settings.REUNIFY_ENROLMENT_CODE_HOURS},
+    )
 
 
 def _enrolment(factor: SecondFactor, form: EnrolCodeForm) -> dict[str, Any]:

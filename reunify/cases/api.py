@@ -41,6 +41,7 @@ from reunify.cases.schemas import (
     LookOut,
     OverrideIn,
     OverrideOut,
+    PartyDetailsIn,
     PartyIn,
     PartyOut,
     PauseIn,
@@ -109,24 +110,35 @@ def _staff(username: str | None, what: str) -> User | None:
 
 
 class ContactRule:
-    """`access.may_see_contact` for each party, asked once per request for each kind of person.
+    """`access.may_see_contact` and `access.may_see_substitute_address` for each party, asked
+    once per request for each kind of person.
 
-    The rule turns only on whether a person's address is protected, so two answers cover a
+    The rules turn only on whether a person's address is protected, so two answers cover a
     whole list without a query per row.
     """
 
     def __init__(self, user: User, case: Case) -> None:
         self.user, self.case = user, case
-        self._answers: dict[bool, bool] = {}
+        self._contact: dict[bool, bool] = {}
+        self._substitute: dict[bool, bool] = {}
 
     def shows(self, person: Person) -> bool:
         key = bool(person.protected_address)
-        if key not in self._answers:
-            self._answers[key] = access.may_see_contact(self.user, self.case, person)
-        return self._answers[key]
+        if key not in self._contact:
+            self._contact[key] = access.may_see_contact(self.user, self.case, person)
+        return self._contact[key]
+
+    def shows_substitute(self, person: Person) -> bool:
+        key = bool(person.protected_address)
+        if key not in self._substitute:
+            self._substitute[key] = access.may_see_substitute_address(self.user, self.case, person)
+        return self._substitute[key]
 
     def party(self, party: Party) -> PartyOut:
-        return PartyOut.of(party, show_contact=self.shows(party.person))
+        person = party.person
+        return PartyOut.of(
+            party, show_contact=self.shows(person), show_substitute=self.shows_substitute(person)
+        )
 
 
 # Caseload and the case ---------------------------------------------------------------------
@@ -207,7 +219,9 @@ def party_create(request: HttpRequest, id: int, payload: PartyIn) -> tuple[int, 
         email=payload.email,
         phone=payload.phone,
         address=payload.address,
+        workplace=payload.workplace,
         protected_address=payload.protected_address,
+        substitute_address=payload.substitute_address,
         interpreter_needed=payload.interpreter_needed,
         preferred_language=payload.preferred_language,
         organisation=payload.organisation,
@@ -216,14 +230,30 @@ def party_create(request: HttpRequest, id: int, payload: PartyIn) -> tuple[int, 
     return 201, ContactRule(user, case).party(party)
 
 
+@router.patch("/cases/{id}/parties/{party_id}", response={200: PartyOut, **WRITE_ERRORS})
+def party_update(request: HttpRequest, id: int, party_id: int, payload: PartyDetailsIn) -> PartyOut:
+    """Correct a party's details (send only what changes). They are the person's, so the
+    correction applies in every case the person takes part in."""
+    user, case = case_to_change(request, id)
+    party = Party.objects.select_related("person").filter(case=case, pk=party_id).first()
+    if party is None:
+        raise Http404("No such party.")
+    services.person_update(actor=user, party=party, **payload.changes())
+    return ContactRule(user, case).party(party)
+
+
 @router.post("/cases/{id}/parties/{party_id}/protection", response={200: PartyOut, **WRITE_ERRORS})
 def party_protection(
     request: HttpRequest, id: int, party_id: int, payload: ProtectionIn
 ) -> PartyOut:
-    """Mark or unmark a party's contact details as protected (DV / address confidentiality)."""
+    """Mark or unmark a party's contact details as protected (DV / address confidentiality),
+    and record the substitute address the programme gave."""
     user, case = case_to_change(request, id)
     party = services.party_protect(
-        actor=user, party=_party_of(case, party_id), protected=payload.protected
+        actor=user,
+        party=_party_of(case, party_id),
+        protected=payload.protected,
+        substitute_address=payload.substitute_address,
     )
     return ContactRule(user, case).party(party)
 

@@ -17,12 +17,22 @@ from reunify.cases.models import (
     Outcome,
     Party,
     PartyRole,
+    Person,
     ReadinessLevel,
     ReferralSource,
     Scenario,
     TermKind,
 )
-from reunify.cases.services import ResumeConditions, TermInput
+from reunify.cases.services import (
+    EMAIL_LIMIT,
+    LANGUAGE_LIMIT,
+    NAME_LIMIT,
+    PHONE_LIMIT,
+    SUBSTITUTE_ADDRESS_LIMIT,
+    WORKPLACE_LIMIT,
+    ResumeConditions,
+    TermInput,
+)
 from reunify.safety.models import Contraindication, FindingStatus
 
 FAMILY_ROLES = (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY)
@@ -88,22 +98,64 @@ class CaseOpenForm(forms.Form):
     )
 
 
-class PartyForm(forms.Form):
-    role = forms.ChoiceField(label="Role in this case", choices=PartyRole.choices)
-    first_name = forms.CharField(label="First name", max_length=80)
-    last_name = forms.CharField(label="Last name", max_length=80)
+class PersonDetailsForm(forms.Form):
+    """A person's own details, as adding a party and correcting them both ask for them."""
+
+    first_name = forms.CharField(label="First name", max_length=NAME_LIMIT)
+    last_name = forms.CharField(label="Last name", max_length=NAME_LIMIT)
     date_of_birth = date_field("Date of birth", required=False, today=False)
-    email = forms.EmailField(label="E-mail", required=False)
-    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    email = forms.EmailField(label="E-mail", required=False, max_length=EMAIL_LIMIT)
+    phone = forms.CharField(label="Phone", max_length=PHONE_LIMIT, required=False)
     address = forms.CharField(label="Address", required=False, widget=text_area(3))
+    workplace = forms.CharField(label="Workplace", max_length=WORKPLACE_LIMIT, required=False)
+    substitute_address = forms.CharField(
+        label="Substitute address",
+        required=False,
+        max_length=SUBSTITUTE_ADDRESS_LIMIT,
+        widget=text_area(3),
+        help_text="For a protected party: the address-confidentiality programme's substitute "
+        "address, shown instead of the real one to anyone else who may see the case.",
+    )
+    interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
+    preferred_language = forms.CharField(
+        label="Preferred language", max_length=LANGUAGE_LIMIT, required=False
+    )
+
+
+class PersonForm(PersonDetailsForm):
+    """Correct a party's details, prefilled with what is on record; protection is changed on
+    the case page, and a substitute address is asked for only while the person is protected."""
+
+    def __init__(self, *args: Any, person: Person, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial", {name: getattr(person, name) for name in PersonDetailsForm.base_fields}
+        )
+        super().__init__(*args, **kwargs)
+        if not person.protected_address:
+            del self.fields["substitute_address"]
+
+
+class PartyForm(PersonDetailsForm):
+    field_order = [
+        "role",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "address",
+        "workplace",
+        "protected_address",
+        "substitute_address",
+    ]
+
+    role = forms.ChoiceField(label="Role in this case", choices=PartyRole.choices)
     protected_address = forms.BooleanField(
         label="Protected address",
         required=False,
         help_text="Domestic-violence or address-confidentiality programme: the contact details "
-        "are shown to the treating therapists only.",
+        "(e-mail, phone, address, workplace) are shown to the treating therapists only.",
     )
-    interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
-    preferred_language = forms.CharField(label="Preferred language", max_length=40, required=False)
     organisation = forms.CharField(
         label="Organisation",
         max_length=120,

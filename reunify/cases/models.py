@@ -126,10 +126,16 @@ class Person(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
+    workplace = models.CharField(max_length=120, blank=True)
     protected_address = models.BooleanField(
         default=False,
         help_text="Domestic-violence or address-confidentiality programme: contact details "
-        "are shown to the therapist only.",
+        "(e-mail, phone, address, workplace) are shown to the therapist only.",
+    )
+    substitute_address = models.TextField(
+        blank=True,
+        help_text="The address-confidentiality programme's substitute address: the one that may "
+        "be shown or used instead of the real one.",
     )
     interpreter_needed = models.BooleanField(default=False)
     preferred_language = models.CharField(max_length=40, blank=True)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from django.utils import timezone
 from ninja import Field, Schema
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from reunify.accounts.models import User
 from reunify.cases.gates import Gate, Reason
@@ -178,7 +178,13 @@ class PartyIn(Schema):
     email: str = ""
     phone: str = ""
     address: str = ""
+    workplace: str = ""
     protected_address: bool = False
+    substitute_address: str = Field(
+        default="",
+        description="For a protected party: the address-confidentiality programme's substitute "
+        "address, shown instead of the real one to anyone else who may see the case.",
+    )
     interpreter_needed: bool = False
     preferred_language: str = ""
     organisation: str = ""
@@ -189,6 +195,43 @@ class PartyIn(Schema):
 
 class ProtectionIn(Schema):
     protected: bool
+    substitute_address: str | None = Field(
+        default=None,
+        description="When protecting: the substitute address to record (empty removes it); "
+        "absent or null leaves it as it is.",
+    )
+
+
+class PartyDetailsIn(Schema):
+    """A correction of a party's details: send only what changes. The details are the
+    person's, so the correction applies in every case the person takes part in. Protection is
+    changed through the party's `protection` operation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, description="Absent or null: left as it is.")
+    last_name: str | None = None
+    date_of_birth: dt.date | None = Field(
+        default=None, description="Absent: left as it is; null: no date of birth on record."
+    )
+    email: str | None = Field(default=None, description="Empty removes it.")
+    phone: str | None = None
+    address: str | None = None
+    workplace: str | None = None
+    substitute_address: str | None = Field(
+        default=None, description="Only for a protected person; empty removes it."
+    )
+    interpreter_needed: bool | None = None
+    preferred_language: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """What the client asked to change (null leaves a detail as it is, except that it
+        clears the date of birth)."""
+        return {
+            field: value
+            for field, value in self.model_dump(exclude_unset=True).items()
+            if value is not None or field == "date_of_birth"
+        }
 
 
 class PartyOut(Schema):
@@ -204,6 +247,11 @@ class PartyOut(Schema):
     email: str | None = Field(description="Null when the person is protected from the caller.")
     phone: str | None
     address: str | None
+    workplace: str | None
+    substitute_address: str | None = Field(
+        description="The address-confidentiality programme's substitute address: shown to "
+        "whoever may see the case, instead of the real one when that is withheld."
+    )
     interpreter_needed: bool
     preferred_language: str
     organisation: str
@@ -211,7 +259,7 @@ class PartyOut(Schema):
     added_at: dt.datetime
 
     @classmethod
-    def of(cls, party: Party, *, show_contact: bool) -> PartyOut:
+    def of(cls, party: Party, *, show_contact: bool, show_substitute: bool) -> PartyOut:
         person = party.person
         return cls(
             id=party.pk,
@@ -226,6 +274,8 @@ class PartyOut(Schema):
             email=person.email if show_contact else None,
             phone=person.phone if show_contact else None,
             address=person.address if show_contact else None,
+            workplace=person.workplace if show_contact else None,
+            substitute_address=person.substitute_address if show_substitute else None,
             interpreter_needed=person.interpreter_needed,
             preferred_language=person.preferred_language,
             organisation=party.organisation,

@@ -109,6 +109,7 @@ _ACTION_WORDS = {
     "case.open": "opened the case",
     "party.add": "added a party",
     "party.protect": "protected a party's contact details",
+    "person.update": "corrected a party's details",
     "party.unprotect": "removed a party's contact protection",
     "court_order.record": "recorded a court order",
     "intake.record": "recorded an intake",

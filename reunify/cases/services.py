@@ -8,10 +8,13 @@ and leaves the database as it was.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -72,6 +75,15 @@ class ResumeConditions:
 
 
 CLOSED_MESSAGE = "This case is closed; its record is read-only."
+# A person's contact details, as the audit log names them (what they say never goes there).
+CONTACT_FIELDS = ("email", "phone", "address", "workplace", "substitute_address")
+PHONE_LIMIT, WORKPLACE_LIMIT = 40, 120  # the lengths of Person's columns
+NAME_LIMIT, EMAIL_LIMIT, LANGUAGE_LIMIT = 80, 254, 40
+SUBSTITUTE_ADDRESS_LIMIT = 500
+SUBSTITUTE_UNPROTECTED = (
+    "A substitute address stands in for a protected party's real one: mark the contact details "
+    "as protected to record it."
+)
 
 
 def require_open(case: Case) -> None:
@@ -91,6 +103,98 @@ def require_text(value: str, what: str) -> str:
     if not value:
         raise ValidationError(f"{what} is required.")
     return value
+
+
+def _text(value: str) -> str:
+    """The stripped text, with a browser's CRLF line ends made plain newlines."""
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+def _limited(value: str, what: str, limit: int) -> str:
+    """The stripped text, which may be empty, or a clear error when it is longer than `limit`."""
+    value = _text(value)
+    if len(value) > limit:
+        raise ValidationError(f"{what} is too long: at most {limit} characters.")
+    return value
+
+
+def _substitute_address(value: str) -> str:
+    return _limited(value, "Substitute address", SUBSTITUTE_ADDRESS_LIMIT)
+
+
+def _email(value: str) -> str:
+    value = _limited(value, "E-mail", EMAIL_LIMIT)
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError(
+                "The e-mail address is not well-formed: write it like name@example.org."
+            ) from None
+    return value
+
+
+def _date_of_birth(day: dt.date | None) -> dt.date | None:
+    if day is not None:
+        _require_not_future(day, "birth")
+    return day
+
+
+def _name(what: str) -> Callable[[str], str]:
+    return lambda value: _limited(require_text(value, what), what, NAME_LIMIT)
+
+
+# A person's own details, each checked one way whether a party is being added or corrected.
+_PERSON_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "first_name": _name("First name"),
+    "last_name": _name("Last name"),
+    "date_of_birth": _date_of_birth,
+    "email": _email,
+    "phone": lambda value: _limited(value, "Phone", PHONE_LIMIT),
+    "address": _text,
+    "workplace": lambda value: _limited(value, "Workplace", WORKPLACE_LIMIT),
+    "substitute_address": _substitute_address,
+    "interpreter_needed": bool,
+    "preferred_language": lambda value: _limited(value, "Preferred language", LANGUAGE_LIMIT),
+}
+# The same details in words, for messages (the protection flag is changed by `party_protect`).
+PERSON_FIELD_WORDS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "date_of_birth": "date of birth",
+    "email": "e-mail",
+    "phone": "phone",
+    "address": "address",
+    "workplace": "workplace",
+    "substitute_address": "substitute address",
+    "interpreter_needed": "interpreter flag",
+    "preferred_language": "preferred language",
+    "protected_address": "protection of the contact details",
+}
+
+
+def person_details_clean(given: dict[str, Any]) -> dict[str, Any]:
+    """The details as they will be saved, or one error naming every field that is wrong (keyed
+    by field, so a form shows each message beside its field)."""
+    cleaned: dict[str, Any] = {}
+    problems: dict[str, list[str]] = {}
+    for field, value in given.items():
+        try:
+            cleaned[field] = _PERSON_CHECKS[field](value)
+        except ValidationError as error:
+            problems[field] = error.messages
+    if problems:
+        raise ValidationError(problems)
+    return cleaned
+
+
+class Unchanged(Enum):
+    """A detail `person_update` leaves as it is (None is a value: no date of birth on record)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
 
 
 def case_lock(case: Case) -> Case:
@@ -200,7 +304,9 @@ def party_add(
     email: str = "",
     phone: str = "",
     address: str = "",
+    workplace: str = "",
     protected_address: bool = False,
+    substitute_address: str = "",
     interpreter_needed: bool = False,
     preferred_language: str = "",
     organisation: str = "",
@@ -217,20 +323,27 @@ def party_add(
             raise ValidationError("Only an attorney acts for another party.")
     elif role == PartyRole.ATTORNEY:
         raise ValidationError("Name the party this attorney acts for.")
+    details = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "date_of_birth": date_of_birth,
+        "email": email,
+        "phone": phone,
+        "address": address,
+        "workplace": workplace,
+        "substitute_address": substitute_address,
+        "interpreter_needed": interpreter_needed,
+        "preferred_language": preferred_language,
+    }
     if person is None:
-        person = Person.objects.create(
-            first_name=require_text(first_name, "First name"),
-            last_name=require_text(last_name, "Last name"),
-            date_of_birth=date_of_birth,
-            email=email.strip(),
-            phone=phone.strip(),
-            address=address.strip(),
-            protected_address=protected_address,
-            interpreter_needed=interpreter_needed,
-            preferred_language=preferred_language.strip(),
-        )
+        cleaned = person_details_clean(details)
+        if cleaned["substitute_address"] and not protected_address:
+            raise ValidationError(SUBSTITUTE_UNPROTECTED)
+        person = Person.objects.create(**cleaned, protected_address=protected_address)
     elif not Party.objects.filter(person=person, case__in=access.cases_for(actor)).exists():
         raise ValidationError("That person is not in any case you can see.")
+    else:
+        _require_details_as_on_record(person, {**details, "protected_address": protected_address})
     if Party.objects.filter(case=case, person=person, role=role).exists():
         raise ValidationError(f"{person.full_name} already has that role in this case.")
     party = Party.objects.create(
@@ -246,24 +359,122 @@ def party_add(
         action="party.add",
         case_id=case.pk,
         obj=party,
-        detail={"role": role, "protected_address": person.protected_address},
+        # Which details are on record, never what they say: staff read the audit log.
+        detail={
+            "role": role,
+            "protected_address": person.protected_address,
+            "contact": [field for field in CONTACT_FIELDS if getattr(person, field)],
+        },
     )
     return party
 
 
+def _require_details_as_on_record(person: Person, given: dict[str, Any]) -> None:
+    """Giving a known person a new role takes their details as they are: a detail given that
+    differs is refused, never silently dropped, nor written over the person's other cases."""
+    differ = [
+        field
+        for field, value in given.items()
+        if value and (_text(value) if isinstance(value, str) else value) != getattr(person, field)
+    ]
+    if differ:
+        words = ", ".join(PERSON_FIELD_WORDS[field] for field in differ)
+        raise ValidationError(
+            f"{person.full_name} is already on record, and what you gave differs from it "
+            f"({words}). A person's details are theirs in every case they take part in: leave "
+            "them out to give this role, then correct them with “Edit details” in the parties "
+            "table of the case page (protection with “Protect contact details”)."
+        )
+
+
 @transaction.atomic
-def party_protect(*, actor: User, party: Party, protected: bool) -> Party:
-    """Mark (or unmark) a party's contact details as protected."""
+def person_update(
+    *,
+    actor: User,
+    party: Party,
+    first_name: str | Unchanged = UNCHANGED,
+    last_name: str | Unchanged = UNCHANGED,
+    date_of_birth: dt.date | None | Unchanged = UNCHANGED,
+    email: str | Unchanged = UNCHANGED,
+    phone: str | Unchanged = UNCHANGED,
+    address: str | Unchanged = UNCHANGED,
+    workplace: str | Unchanged = UNCHANGED,
+    substitute_address: str | Unchanged = UNCHANGED,
+    interpreter_needed: bool | Unchanged = UNCHANGED,
+    preferred_language: str | Unchanged = UNCHANGED,
+) -> list[str]:
+    """Correct a party's details, leaving out what is not given; returns the fields changed.
+
+    The details are the person's (one row), so the correction applies in every case the person
+    takes part in; it is allowed to whoever may edit the case it is made through. Protection
+    is changed by `party_protect`.
+    """
     case = party.case
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
-    Person.objects.filter(pk=party.person_id).update(protected_address=protected)
-    party.person.protected_address = protected
+    given = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "date_of_birth": date_of_birth,
+        "email": email,
+        "phone": phone,
+        "address": address,
+        "workplace": workplace,
+        "substitute_address": substitute_address,
+        "interpreter_needed": interpreter_needed,
+        "preferred_language": preferred_language,
+    }
+    cleaned = person_details_clean(
+        {field: value for field, value in given.items() if value is not UNCHANGED}
+    )
+    person = Person.objects.select_for_update().get(pk=party.person_id)
+    changed = {field: value for field, value in cleaned.items() if value != getattr(person, field)}
+    if changed.get("substitute_address") and not person.protected_address:
+        raise ValidationError(SUBSTITUTE_UNPROTECTED)
+    if not changed:
+        return []
+    Person.objects.filter(pk=person.pk).update(**changed)
+    for field, value in changed.items():
+        setattr(party.person, field, value)
+    audit_record(
+        actor=actor,
+        action="person.update",
+        case_id=case.pk,
+        obj=party,
+        # Which details changed, never what they say: staff read the audit log.
+        detail={"fields": list(changed)},
+    )
+    return list(changed)
+
+
+@transaction.atomic
+def party_protect(
+    *, actor: User, party: Party, protected: bool, substitute_address: str | None = None
+) -> Party:
+    """Mark (or unmark) a party's contact details as protected; on marking, record the
+    substitute address the address-confidentiality programme gave (None leaves it as it is)."""
+    case = party.case
+    access.require(actor, access.Action.EDIT, case)
+    require_open(case)
+    changes: dict[str, Any] = {"protected_address": protected}
+    detail: dict[str, Any] = {}
+    if substitute_address is not None:
+        if not protected:
+            raise ValidationError(SUBSTITUTE_UNPROTECTED)
+        changes["substitute_address"] = _substitute_address(substitute_address)
+        if changes["substitute_address"] != party.person.substitute_address:
+            detail["substitute_address"] = (
+                "recorded" if changes["substitute_address"] else "removed"
+            )
+    Person.objects.filter(pk=party.person_id).update(**changes)
+    for field, value in changes.items():
+        setattr(party.person, field, value)
     audit_record(
         actor=actor,
         action="party.protect" if protected else "party.unprotect",
         case_id=case.pk,
         obj=party,
+        detail=detail,
     )
     return party
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/parties/new/", views.party_new, name="party_new"),
+    path("cases/<int:case_id>/parties/<int:party_id>/edit/", views.party_edit, name="party_edit"),
     path(
         "cases/<int:case_id>/parties/<int:party_id>/protect/",
         views.party_protect,

@@ -197,17 +197,20 @@ def _case_page(
     services.case_view(actor=user, case=case)
     gate = gate_for(case)
     may_edit = not case.is_closed and access.can(user, Action.EDIT, case)
-    # Whether contact details show depends only on the protected flag: ask once for each value.
-    sees_contact = {
-        flag: access.may_see_contact(user, case, SimpleNamespace(protected_address=flag))
-        for flag in (False, True)
-    }
+    # What of the contact details shows depends only on the protected flag: ask once for each.
+    shown: dict[bool, tuple[bool, bool]] = {}
+    for flag in (False, True):
+        person = SimpleNamespace(protected_address=flag)
+        shown[flag] = (
+            access.may_see_contact(user, case, person),
+            access.may_see_substitute_address(user, case, person),
+        )
     parties = list(case.parties.all())
     by_id = {party.pk: party for party in parties}
     for party in parties:
         if party.represents_id in by_id:
             party.represents = by_id[party.represents_id]
-    party_rows = [(party, sees_contact[party.person.protected_address]) for party in parties]
+    party_rows = [(party, *shown[party.person.protected_address]) for party in parties]
     screenings = sorted(
         case.screenings.all(), key=lambda s: (s.screened_on, s.recorded_at, s.pk), reverse=True
     )
@@ -378,29 +381,31 @@ def _record_page(
     form: Form,
     *,
     heading: str,
-    save: Callable[[dict[str, Any]], object],
-    done: str,
+    save: Callable[[dict[str, Any]], Any],
+    done: str | Callable[[Any], str],
     template: str = "cases/form_page.html",
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """GET shows the form; POST calls the service and goes back to the case page."""
+    """GET shows the form; POST calls the service and goes back to the case page (`done` may
+    put what the service returned into words)."""
     if request.method == "GET" and case.is_closed:
         messages.error(request, "This case is closed; its record is read-only.")
         return _to_case(case)
     if request.method == "POST" and form.is_valid():
         was_paused = case.is_paused
         try:
-            save(form.cleaned_data)
+            saved = save(form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, done)
+            messages.success(request, done(saved) if callable(done) else done)
             if case.is_paused and not was_paused:
                 # A present contraindication or a no-contact order pauses the case at once.
                 messages.warning(request, f"The case is now paused: {case.pause_reason}.")
             return _to_case(case)
     # The form shows the family's names, so showing it is a read of the case.
     services.case_view(actor=request.user, case=case, what=f"form: {heading.lower()}")
-    context = {"case": case, "form": form, "heading": heading, "submit": "Save"}
+    context = {"case": case, "form": form, "heading": heading, "submit": "Save", **(extra or {})}
     return render(request, template, context, status=400 if form.is_bound else 200)
 
 
@@ -424,20 +429,64 @@ def party_new(request: AuthedRequest, case_id: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def party_edit(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
+    """Correct a party's details: the treating therapists' page (it shows protected ones)."""
+    case = _editable(request, case_id)
+    party = get_object_or_404(case.parties.select_related("person"), pk=party_id)
+    form = forms.PersonForm(request.POST or None, person=party.person)
+    name = party.person.full_name
+
+    def done(changed: list[str]) -> str:
+        if not changed:
+            return f"Nothing to save: {name}'s details were already as entered."
+        words = [services.PERSON_FIELD_WORDS[field] for field in changed]
+        listed = (", ".join(words[:-1]) + f" and {words[-1]}") if len(words) > 1 else words[0]
+        return f"Saved {name}'s {listed}, in every case they take part in."
+
+    # Named only among the cases this user may see: another therapist's case stays unconfirmed.
+    elsewhere = (
+        access.cases_for(request.user)
+        .filter(parties__person=party.person_id)
+        .exclude(pk=case.pk)
+        .distinct()
+    )
+    return _record_page(
+        request,
+        case,
+        form,
+        heading="Edit a party's details",
+        template="cases/party_edit.html",
+        save=lambda data: services.person_update(actor=request.user, party=party, **data),
+        done=done,
+        extra={"party": party, "elsewhere": elsewhere},
+    )
+
+
+@login_required
 @require_POST
 def party_protect(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
     case = _editable(request, case_id)
     party = get_object_or_404(case.parties.select_related("person"), pk=party_id)
     wanted = request.POST.get("protected")
     protect = wanted == "yes" if wanted in ("yes", "no") else not party.person.protected_address
+    # Absent from the form (or removing protection): the substitute address stays as it is.
+    substitute = request.POST.get("substitute_address") if protect else None
     try:
-        services.party_protect(actor=request.user, party=party, protected=protect)
+        services.party_protect(
+            actor=request.user, party=party, protected=protect, substitute_address=substitute
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return _to_case(case)
     name = party.person.full_name
-    if protect:
+    if substitute is not None:
+        saved = "saved" if party.person.substitute_address else "removed"
+        messages.success(
+            request, f"{name}'s contact details are protected; substitute address {saved}."
+        )
+    elif protect:
         messages.success(request, f"{name}'s contact details are now protected.")
     else:
         messages.success(request, f"{name}'s contact details are no longer protected.")

@@ -1,4 +1,5 @@
-"""The portal's forms: choosing a password from an invitation, and writing a message."""
+"""The portal's forms: choosing a password from an invitation, writing a message, and turning a
+second factor off."""
 
 from __future__ import annotations
 
@@ -44,4 +45,23 @@ class MessageForm(forms.Form):
         label="Your message",
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class TurnOffForm(forms.Form):
+    """Turning a second factor off: the password and a code; an open session is not enough."""
+
+    password = forms.CharField(
+        label="Your portal password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = forms.CharField(
+        label="Code from your authenticator app, or a recovery code",
+        max_length=40,
+        strip=True,
+        help_text="The six digits the app shows now for Reunify, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )

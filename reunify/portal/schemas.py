@@ -44,7 +44,11 @@ class ProfileOut(Schema):
     email: str
     phone: str
     address: str
+    workplace: str
     protected: bool
+    substitute_address: str = Field(
+        description="The address-confidentiality programme's substitute address, if any."
+    )
     preferred_language: str
     interpreter_needed: bool
 
@@ -255,7 +259,9 @@ def portal_party_out(page: PartyPage) -> PortalPartyOut:
             email=person.email,
             phone=person.phone,
             address=person.address,
+            workplace=person.workplace,
             protected=person.protected_address,
+            substitute_address=person.substitute_address,
             preferred_language=person.preferred_language,
             interpreter_needed=person.interpreter_needed,
         ),

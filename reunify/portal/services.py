@@ -46,6 +46,8 @@ from reunify.messaging.selectors import conversation
 from reunify.portal.models import Invitation
 from reunify.portal.selectors import SessionLine, party_modules, party_sessions, party_shares
 from reunify.psychoeducation.models import ModuleAssignment
+from reunify.reports.models import IssuedReport
+from reunify.reports.selectors import portal_reports
 
 
 def _digest(token: str) -> str:
@@ -237,6 +239,15 @@ class ProgressSummary:
     history: list[PhaseStep]
 
 
+@dataclass(frozen=True)
+class CourtReportLine:
+    """A report sent to the professional, with the issued report they may download today
+    (None: not theirs to download now, e.g. a notice, or substance-use no longer covered)."""
+
+    disclosure: Disclosure
+    report: IssuedReport | None
+
+
 @dataclass
 class LegalView:
     """What a release or court order lets a professional see today, and what covered it.
@@ -253,6 +264,11 @@ class LegalView:
     substance_use_release: Release | None = None
     court_reports_release: Release | None = None
     court_reports: list[Disclosure] = field(default_factory=list)
+    court_report_lines: list[CourtReportLine] = field(default_factory=list)
+
+    @property
+    def court_reports_carry_substance_use(self) -> bool:
+        return any(line.report and line.report.substance_use for line in self.court_report_lines)
 
     @property
     def covers_anything(self) -> bool:
@@ -372,6 +388,17 @@ def legal_view(*, actor: User, party: Party) -> LegalView:
                 recipient=party, category=Category.COURT_REPORTS, channel=Channel.REPORT
             ).order_by("-at", "-id")
         )
+        downloadable = portal_reports(party)
+        label = IssuedReport._meta.label_lower
+        view.court_report_lines = [
+            CourtReportLine(
+                d,
+                downloadable.get(int(d.object_id))
+                if d.object_type == label and d.object_id.isdigit()
+                else None,
+            )
+            for d in view.court_reports
+        ]
     return view
 
 

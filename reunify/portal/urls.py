@@ -5,6 +5,23 @@ from reunify.portal import views
 urlpatterns = [
     path("portal/", views.portal_home, name="portal_home"),
     path("portal/invitation/<str:token>/", views.invitation_accept, name="portal_invitation"),
+    path("portal/security/", views.portal_security, name="portal_security"),
+    path(
+        "portal/security/turn-on/",
+        views.portal_security_turn_on,
+        name="portal_security_turn_on",
+    ),
+    path("portal/security/enrol/", views.portal_security_enrol, name="portal_security_enrol"),
+    path(
+        "portal/security/turn-off/",
+        views.portal_security_turn_off,
+        name="portal_security_turn_off",
+    ),
+    path(
+        "portal/security/recovery-codes/",
+        views.portal_security_recovery_codes,
+        name="portal_security_recovery_codes",
+    ),
     path("portal/parties/<int:party_id>/", views.party_detail, name="portal_party"),
     path(
         "portal/parties/<int:party_id>/messages/",

@@ -1,6 +1,7 @@
 """The portal's pages: accepting an invitation, the list of the user's cases, and one party's
 page — their profile, sessions, modules, shared documents and messages, or, for a professional,
-what a release or court order covers. Anything else answers 404.
+what a release or court order covers. Anything else answers 404. And the user's own sign-in
+security: turning a second factor on or off, and new recovery codes.
 
 A portal user acts only as the parties whose invitations they accepted (`access.portal_party_get`);
 staff accounts have no portal of their own.
@@ -8,19 +9,42 @@ staff accounts have no portal of their own.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunify import access
-from reunify.accounts.models import Role, User
-from reunify.accounts.views import login_complete
+from reunify.accounts.forms import EnrolCodeForm
+from reunify.accounts.middleware import session_mark_verified
+from reunify.accounts.models import LoginStage, Role, SecondFactor, User
+from reunify.accounts.services import (
+    RECOVERY_CODE_COUNT,
+    CodeRefused,
+    PasswordRefused,
+    login_failure_record,
+    login_lockout,
+    login_refusal_record,
+    recovery_codes_remaining,
+    recovery_codes_renew,
+    second_factor_confirmed,
+    totp_enrol_confirm,
+    totp_turn_off,
+    totp_turn_on_start,
+    user_sessions_end,
+)
+from reunify.accounts.views import _enrolment, login_complete
 from reunify.cases.models import FAMILY_ROLES
 from reunify.cases.services import case_view
 from reunify.disclosure.models import REDISCLOSURE_NOTICE
@@ -30,6 +54,7 @@ from reunify.documents.views import file_response
 from reunify.messaging.services import message_send_to_therapist
 from reunify.portal import forms, services
 from reunify.portal.models import Invitation
+from reunify.security import client_address
 
 
 class PortalRequest(HttpRequest):
@@ -170,3 +195,218 @@ def party_disclosures(request: PortalRequest, party_id: int) -> HttpResponse:
     disclosures = list(party_accounting(party))
     case_view(actor=user, case=party.case, what="portal: accounting of disclosures")
     return render(request, "portal/disclosures.html", {"party": party, "disclosures": disclosures})
+
+
+# Sign-in security: the user's own second factor ------------------------------------------------
+
+WRONG_CODE = (
+    "That code did not work. Codes change every 30 seconds and each works once: "
+    "wait for the next one and try again."
+)
+TURN_ON_REFUSED = "That is not your password. Nothing was changed."
+TURN_OFF_REFUSED = (
+    "The password and the code did not both work, so your second factor is still on. "
+    "Check your password, wait for the app's next code (or use a recovery code), and try again."
+)
+
+
+def _paused_message() -> str:
+    minutes = settings.REUNIFY_LOCKOUT_MINUTES
+    return (
+        "Too many wrong codes or passwords: logging in to your account, and changing how it "
+        f"logs in, are paused for up to {minutes} minutes. Nothing was changed."
+    )
+
+
+def _factor_being_enrolled(user: User) -> SecondFactor | None:
+    """The factor the user began setting up, kept for a day (as at a staff member's first login)
+    so an app that scanned it before a reload still works."""
+    return SecondFactor.objects.filter(
+        user=user,
+        confirmed_at__isnull=True,
+        created_at__gte=timezone.now() - dt.timedelta(days=1),
+    ).first()
+
+
+def _paused(request: HttpRequest, user: User, form: django_forms.Form) -> bool:
+    """True, with the form told why, while a lockout holds: no code is even tried then."""
+    address = client_address(request)
+    if login_lockout(username=user.username, address=address) is None:
+        return False
+    login_refusal_record(username=user.username, address=address, stage=LoginStage.CODE)
+    form.add_error(None, _paused_message())
+    return True
+
+
+def _refused(
+    request: HttpRequest,
+    user: User,
+    form: django_forms.Form,
+    refused: CodeRefused,
+    *,
+    field: str | None,
+    message: str,
+) -> None:
+    """Count a wrong code or password towards the lockouts, exactly as the login does: this page
+    must not become a way to guess either one."""
+    lock = login_failure_record(
+        username=user.username,
+        address=client_address(request),
+        stage=LoginStage.PASSWORD if isinstance(refused, PasswordRefused) else LoginStage.CODE,
+        reason=refused.reason,
+    )
+    form.add_error(field, message)
+    if lock is not None:
+        form.add_error(None, _paused_message())
+
+
+@never_cache
+@login_required
+@require_GET
+def portal_security(request: PortalRequest) -> HttpResponse:
+    """Whether the user logs in with a second factor, and how many recovery codes are left."""
+    user = _portal_user(request)
+    return _security_page(request, user, forms.ExistingAccountForm())
+
+
+# The factor this session proved the password for, so the set-up page opens only after it.
+ENROLLING_KEY = "reunify.portal.enrolling"
+
+
+def _security_page(request: HttpRequest, user: User, form: django_forms.Form) -> HttpResponse:
+    factor = SecondFactor.objects.filter(user=user, confirmed_at__isnull=False).first()
+    return render(
+        request,
+        "portal/security.html",
+        {
+            "factor": factor,
+            "remaining": recovery_codes_remaining(user) if factor else 0,
+            "total": RECOVERY_CODE_COUNT,
+            "enrolling": factor is None and _factor_being_enrolled(user) is not None,
+            "form": form,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@login_required
+@require_POST
+def portal_security_turn_on(request: PortalRequest) -> HttpResponse:
+    """Begin setting up an authenticator app (or carry on with the one begun today), on the
+    account's password."""
+    user = _portal_user(request)
+    if second_factor_confirmed(user):
+        messages.info(request, "Your second factor is already on.")
+        return redirect("portal_security")
+    form = forms.ExistingAccountForm(request.POST)
+    if form.is_valid() and not _paused(request, user, form):
+        try:
+            factor = totp_turn_on_start(user=user, password=form.cleaned_data["password"])
+        except CodeRefused as refused:
+            _refused(request, user, form, refused, field="password", message=TURN_ON_REFUSED)
+        else:
+            request.session[ENROLLING_KEY] = factor.pk
+            return redirect("portal_security_enrol")
+    return _security_page(request, user, form)
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_security_enrol(request: PortalRequest) -> HttpResponse:
+    """Scan the QR code, confirm with the app's first code, then see the recovery codes once."""
+    user = _portal_user(request)
+    factor = None if second_factor_confirmed(user) else _factor_being_enrolled(user)
+    if factor is None or request.session.get(ENROLLING_KEY) != factor.pk:
+        return redirect("portal_security")
+    form = EnrolCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and not _paused(request, user, form):
+        try:
+            codes = totp_enrol_confirm(user=user, factor=factor, code=form.cleaned_data["code"])
+        except CodeRefused as refused:
+            _refused(request, user, form, refused, field="code", message=WRONG_CODE)
+        else:
+            # Sessions opened elsewhere with the password alone end; this one carries on.
+            user_sessions_end(actor=user, user=user)
+            session_mark_verified(request.session, user)
+            request.session.pop(ENROLLING_KEY, None)
+            # Shown in this answer only: the codes are kept hashed and never shown again.
+            return render(
+                request, "portal/security_codes.html", {"codes": codes, "turned_on": True}
+            )
+    return render(
+        request,
+        "portal/security_enrol.html",
+        _enrolment(factor, form),
+        status=400 if form.is_bound else 200,
+    )
+
+
+@sensitive_post_parameters("password", "code")
+@csrf_protect
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_security_turn_off(request: PortalRequest) -> HttpResponse:
+    """Turn the second factor off: the password and a current code (or a recovery code)."""
+    user = _portal_user(request)
+    if not second_factor_confirmed(user):
+        return redirect("portal_security")
+    form = forms.TurnOffForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and not _paused(request, user, form):
+        try:
+            totp_turn_off(
+                user=user,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data["code"],
+            )
+        except CodeRefused as refused:
+            _refused(request, user, form, refused, field=None, message=TURN_OFF_REFUSED)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                "Your second factor is off: you log in with your password alone. "
+                "You can remove Reunify from your authenticator app.",
+            )
+            return redirect("portal_security")
+    return render(
+        request,
+        "portal/security_turn_off.html",
+        {"form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@sensitive_post_parameters("code")
+@csrf_protect
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def portal_security_recovery_codes(request: PortalRequest) -> HttpResponse:
+    """New recovery codes, on a current code from the app; the old ones stop working."""
+    user = _portal_user(request)
+    if not second_factor_confirmed(user):
+        return redirect("portal_security")
+    form = EnrolCodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid() and not _paused(request, user, form):
+        try:
+            codes = recovery_codes_renew(user=user, code=form.cleaned_data["code"])
+        except CodeRefused as refused:
+            _refused(request, user, form, refused, field="code", message=WRONG_CODE)
+        else:
+            return render(
+                request, "portal/security_codes.html", {"codes": codes, "turned_on": False}
+            )
+    return render(
+        request,
+        "portal/security_renew.html",
+        {"form": form, "total": RECOVERY_CODE_COUNT},
+        status=400 if form.is_bound else 200,
+    )

@@ -1,4 +1,5 @@
-"""Reads for reports and notices: what a court progress report says, and the issued versions.
+"""Reads for reports and notices: what a court progress report says, the issued versions, and
+which of them a legal party may download in the portal.
 
 `report_facts` is the only place a report's content comes from. It reads signed records and
 the case's own history only: a session counts as held when it took place and its progress note
@@ -38,7 +39,7 @@ from reunify.clinical.models import (
     LadderStep,
     ProgressNote,
 )
-from reunify.disclosure.models import Disclosure
+from reunify.disclosure.models import REDISCLOSURE_NOTICE, Disclosure, Release
 from reunify.measures.selectors import GoalSummary, goal_summaries
 from reunify.reports.models import IssuedReport, TerminationNotice
 
@@ -510,3 +511,46 @@ def notice_get(user: User, notice_id: int) -> TerminationNotice:
     if notice is None:
         raise Http404("No such notice.")
     return notice
+
+
+# In the portal ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortalReport:
+    """An issued report a legal party may download today, and the release that covers it."""
+
+    report: IssuedReport
+    party: Party
+    release: Release
+
+    @property
+    def notice(self) -> str:
+        return REDISCLOSURE_NOTICE if self.report.substance_use else ""
+
+
+def portal_reports(party: Party) -> dict[int, IssuedReport]:
+    """The issued reports this party may download today, by id (for the portal page's links)."""
+    releases = access.portal_report_releases(party)
+    reports = IssuedReport.objects.filter(case_id=party.case_id, pk__in=list(releases))
+    return {r.pk: r for r in reports}
+
+
+def portal_report_get(party: Party, report_id: int) -> PortalReport:
+    """The report if this party may download it today; 404 otherwise, never confirming that
+    it exists."""
+    release = access.portal_report_releases(party).get(report_id)
+    report = IssuedReport.objects.filter(case_id=party.case_id, pk=report_id).first()
+    if release is None or report is None:
+        raise Http404("No such report.")
+    return PortalReport(report, party, release)
+
+
+def portal_report_for_user(user: User, report_id: int) -> PortalReport:
+    """The report through whichever of the user's parties may download it (the API's route)."""
+    for party in access.portal_parties(user):
+        try:
+            return portal_report_get(party, report_id)
+        except Http404:
+            continue
+    raise Http404("No such report.")

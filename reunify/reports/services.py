@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.http import Http404
 from django.utils import timezone
 
 from reunify import access
@@ -260,6 +261,40 @@ def report_pdf(*, actor: User, report: IssuedReport) -> BinaryIO:
     return _opened(
         actor, report.case, report, "report.download", f"court progress report {report.number}"
     )
+
+
+@transaction.atomic
+def portal_report_open(*, actor: User, allowed: selectors.PortalReport) -> BinaryIO:
+    """The issued PDF for a legal party in the portal, after its SHA-256 is checked; the
+    download is logged as a disclosure naming the release that covers it, and audited."""
+    report, party = allowed.report, allowed.party
+    if not access.may_download_report(actor, party, report):
+        raise Http404("No such report.")
+    what = f"court progress report {report.number}"
+    handle = _verified(report.stored_name, report.sha256, what)
+    try:
+        disclosure_record(
+            actor=actor,
+            recipient=party,
+            release=allowed.release,
+            category=Category.COURT_REPORTS,
+            channel=Channel.DOWNLOAD,
+            description=f"Court progress report {report.number} ({report.period_start} to "
+            f"{report.period_end}) downloaded, SHA-256 {report.sha256}",
+            obj=report,
+            carries_substance_use=report.substance_use,
+        )
+        audit_record(
+            actor=actor,
+            action="report.download",
+            case_id=report.case_id,
+            obj=report,
+            detail={"what": f"portal download: {what}", "party": party.pk, "sha256": report.sha256},
+        )
+    except BaseException:
+        handle.close()
+        raise
+    return handle
 
 
 @transaction.atomic

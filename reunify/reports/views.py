@@ -2,8 +2,10 @@
 the public /verify page, and the caseload dashboard.
 
 Issuing is for the treating therapists (a supervisor answers 403, another family 404); a
-download is for anyone who may see the case and is audited. /verify needs no login and says
-only "genuine, issued on DATE by PRACTICE" or "not issued here".
+download is for anyone who may see the case and is audited. In the portal, a legal party
+downloads a report issued to them while a release still covers it (logged as a disclosure);
+anyone else gets 404. /verify needs no login and says only "genuine, issued on DATE by
+PRACTICE" or "not issued here".
 """
 
 from __future__ import annotations
@@ -104,6 +106,31 @@ def report_download(request: AuthedRequest, report_id: int) -> HttpResponseBase:
         messages.error(request, str(problem))
         return redirect("case_detail", case_id=report.case_id)
     return pdf_response(report, handle)
+
+
+def portal_pdf_response(allowed: selectors.PortalReport, handle: BinaryIO) -> FileResponse:
+    response = pdf_response(allowed.report, handle)
+    if allowed.notice:
+        # The notice travels with the file, as it does with a portal document.
+        response["Redisclosure-Notice"] = allowed.notice
+    return response
+
+
+@login_required
+@require_GET
+def portal_report_download(
+    request: AuthedRequest, party_id: int, report_id: int
+) -> HttpResponseBase:
+    """A legal party downloads a report issued to them, while a release still covers it."""
+    access.require_portal(request.user)
+    party = access.portal_party_get(request.user, party_id)
+    allowed = selectors.portal_report_get(party, report_id)
+    try:
+        handle = services.portal_report_open(actor=request.user, allowed=allowed)
+    except services.IssuedUnavailable as problem:
+        messages.error(request, str(problem))
+        return redirect("portal_party", party_id=party.pk)
+    return portal_pdf_response(allowed, handle)
 
 
 @login_required

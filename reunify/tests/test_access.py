@@ -227,6 +227,23 @@ def test_ordinary_contact_details_go_with_the_case(people, own_case, who, may):
     assert access.may_see_contact(people[who], own_case, father.person) is may
 
 
+@pytest.mark.parametrize(
+    ("who", "may"),
+    [
+        ("therapist", True),
+        ("co_therapist", True),
+        ("evaluator", True),
+        ("supervisor", True),
+        ("outsider", False),
+        ("monitor", False),
+        ("admin", False),
+        ("anonymous", False),
+    ],
+)
+def test_a_substitute_address_goes_with_the_case(people, own_case, mother, who, may):
+    assert access.may_see_substitute_address(people[who], own_case, mother.person) is may
+
+
 def test_a_supervisor_who_treats_a_case_may_edit_it(people, own_case):
     own_case.co_therapists.add(people["other_supervisor"])
 

@@ -8,7 +8,9 @@ it. Every page visited is checked with axe-core for serious or critical accessib
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -377,7 +379,9 @@ def test_a_parent_accepts_an_invitation_on_a_phone_and_sees_their_sessions(
     context.close()
 
 
-def test_an_attorney_sees_a_covered_document_and_nothing_else(server: str, browser: object) -> None:
+def test_an_attorney_sees_a_covered_document_and_report_and_nothing_else(
+    server: str, browser: object, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect
 
     context = browser.new_context(**PHONE)  # type: ignore[attr-defined]
@@ -388,24 +392,45 @@ def test_an_attorney_sees_a_covered_document_and_nothing_else(server: str, brows
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your portal")
     expect(page.get_by_role("link", name="Caseload")).to_have_count(0)
+    for family in ("Quillfeather", "Larkspur", "Thistlewood", "Hawthorne"):
+        expect(page.locator("main")).not_to_contain_text(family)
     page.get_by_role("link", name="Marigold family").click()
 
     released = page.locator("section", has=page.locator("#released-heading"))
     expect(released).to_contain_text("Covered by: release signed by Ansel Marigold")
-    documents = released.get_by_role("link")
-    expect(documents).to_have_count(1)
-    expect(documents).to_have_text("Minute order FL-2025-019822")
+    document = released.get_by_role("link", name="Minute order FL-2025-019822")
+    report = released.get_by_role("link", name=re.compile(r"^Court progress report 1 \("))
+    expect(document).to_have_count(1)
+    expect(report).to_have_count(1)
+    # Nothing else to open: the one document, and the court reports issued to him.
+    for name in released.get_by_role("link").all_inner_texts():
+        assert re.fullmatch(r"Minute order FL-2025-019822|Court progress report \d+ \(.+\)", name)
+    expect(page.locator("#reports-heading")).to_have_text("Court reports")
     expect(page.locator("main")).not_to_contain_text("Substance-use treatment summary")
     expect(page.locator("main")).not_to_contain_text("Redisclosure notice")
-    expect(page.locator("#reports-heading")).to_have_count(0)
+    expect(page.locator("main")).not_to_contain_text("42 CFR part 2")
     expect(page.locator("#messages-heading")).to_have_count(0)
     expect(page.locator("main")).not_to_contain_text("clemency.marigold@example.invalid")
     assert _fits_the_screen(page)
     assert_accessible(page)
 
     with page.expect_download() as download:
-        documents.click()
+        document.click()
     assert download.value.suggested_filename == "Marigold minute order FL-2025-019822.pdf"
+
+    with page.expect_download() as download:
+        report.click()
+    assert re.fullmatch(r"court-progress-report-\d+-1\.pdf", download.value.suggested_filename)
+    pdf = tmp_path / "report.pdf"
+    download.value.save_as(pdf)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    issued = shell(
+        "from reunify.reports.models import IssuedReport\n"
+        "r = IssuedReport.objects.get(case__title='Marigold family', number=1)\n"
+        "print('SHA256=' + r.sha256)"
+    )
+    assert f"SHA256={hashlib.sha256(data).hexdigest()}" in issued.splitlines()
 
     page.goto(f"{server}/")
     expect(page).to_have_url(f"{server}/portal/")

@@ -46,14 +46,15 @@ def test_createuser_reads_the_password_from_stdin(supervisor, monkeypatch):
         monkeypatch=monkeypatch,
     )
 
-    assert output.strip() == "Created therapist nora."
+    assert output.startswith("Created therapist nora.\nEnrolment code for nora: ")
     nora = User.objects.get(username="nora")
     assert nora.role == Role.THERAPIST
     assert nora.supervisor == supervisor
     assert nora.first_name == "Nora"
     assert nora.check_password(STRONG)
-    event = Event.objects.order_by("-seq").first()
-    assert (event.action, event.actor, event.source) == ("user.create", None, "cli")
+    created, issued = Event.objects.order_by("-seq")[1], Event.objects.order_by("-seq")[0]
+    assert (created.action, created.actor, created.source) == ("user.create", None, "cli")
+    assert (issued.action, issued.source) == ("totp.enrolment_code_issue", "cli")
 
 
 def test_createuser_refuses_a_weak_password(db, monkeypatch):

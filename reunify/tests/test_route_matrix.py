@@ -39,7 +39,7 @@ PORTAL = (
     "other_parent",  # the parent the child lives with; protected address
     "restricted_parent",  # a parent whose access to the child's information is restricted
     "child",  # the adolescent
-    "attorney",  # the estranged parent's lawyer, under a release covering attendance
+    "attorney",  # the estranged parent's lawyer, under a release: attendance, court reports
     "gal",  # the guardian ad litem, no release
     "court",  # the court's contact, no release
     "cps",  # the CPS caseworker, no release
@@ -72,6 +72,8 @@ RULES: dict[str, frozenset[str]] = {
     # Only the party a document was shared with.
     "portal_shared": frozenset({"estranged"}),
     "portal_child": frozenset({"child"}),
+    # A legal party, for a court report issued to them while a release covers court reports.
+    "portal_legal": frozenset({"attorney"}),
 }
 # Rules whose routes carry a case's objects: filled with another family's ids they answer 404.
 CASE_SCOPED = {
@@ -83,6 +85,7 @@ CASE_SCOPED = {
     "portal_family",
     "portal_shared",
     "portal_child",
+    "portal_legal",
 }
 STAFF_CASE = {"staff_case_view", "staff_case_edit", "treating_only", "author_only"}
 
@@ -101,6 +104,7 @@ PAGES: dict[str, str] = {
     "case_detail": "staff_case_view",
     "party_new": "staff_case_edit",
     "party_protect": "staff_case_edit",
+    "party_edit": "staff_case_edit",
     "court_order_new": "staff_case_edit",
     "intake_new": "staff_case_edit",
     "consent_new": "staff_case_edit",
@@ -182,6 +186,12 @@ PAGES: dict[str, str] = {
     "qualification_list": "clinician_or_admin",
     "qualification_edit": "supervisor_or_admin",
     "portal_checkin": "portal_child",
+    "portal_security": "portal_any",
+    "portal_security_turn_on": "portal_any",
+    "portal_security_enrol": "portal_any",
+    "portal_security_turn_off": "portal_any",
+    "portal_security_recovery_codes": "portal_any",
+    "portal_report_download": "portal_legal",
 }
 API: dict[str, str] = {
     "GET /api/v1/cases": "staff_any",
@@ -190,6 +200,7 @@ API: dict[str, str] = {
     "GET /api/v1/cases/{id}/parties": "staff_case_view",
     "POST /api/v1/cases/{id}/parties": "staff_case_edit",
     "POST /api/v1/cases/{id}/parties/{party_id}/protection": "staff_case_edit",
+    "PATCH /api/v1/cases/{id}/parties/{party_id}": "staff_case_edit",
     "GET /api/v1/cases/{id}/court-orders": "staff_case_view",
     "POST /api/v1/cases/{id}/court-orders": "staff_case_edit",
     "GET /api/v1/cases/{id}/intakes": "staff_case_view",
@@ -288,6 +299,7 @@ API: dict[str, str] = {
     "GET /api/v1/questionnaires": "clinician_or_admin",
     "POST /api/v1/questionnaires": "supervisor_or_admin",
     "GET /api/v1/questionnaires/{instrument_id}": "clinician_or_admin",
+    "GET /api/v1/portal/reports/{id}/pdf": "portal_legal",
     "GET /api/v1/cases/{id}/responses": "staff_case_view",
     "POST /api/v1/cases/{id}/responses": "staff_case_edit",
 }
@@ -348,7 +360,7 @@ def _furnish(therapist: User, family: Family, clock: Any) -> dict[str, int | str
         case=case,
         recipient=attorney,
         granted_by=family.estranged,
-        categories=["attendance"],
+        categories=["attendance", "court_reports"],
         purpose="Representing the father",
         expires_on=timezone.localdate() + dt.timedelta(days=30),
     )
@@ -653,6 +665,9 @@ REDIRECT_WHEN_ALLOWED = {
     "login_code": "no login is under way",
     "login_enrol": "no login is under way",
     "ladder_edit": "the case has no contact ladder before therapeutic contact",
+    "portal_security_enrol": "no authenticator app is being set up",
+    "portal_security_turn_off": "no second factor is on",
+    "portal_security_recovery_codes": "no second factor is on",
 }
 # Answers to an empty form that still say "no" without reading anything: an API body that does
 # not fit the schema is refused (422) before any lookup.

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from reunify.accounts.models import (
+    EnrolmentCode,
     Lockout,
     LoginAttempt,
     RecoveryCode,
@@ -24,6 +25,7 @@ from reunify.accounts.models import (
 )
 from reunify.accounts.services import (
     CodeRefused,
+    enrolment_code_issue,
     recovery_code_use,
     totp_demo_code,
     totp_enrol_confirm,
@@ -67,6 +69,26 @@ def password_step(
 
 def code_step(client: Client, code: str, **extra: Any) -> Any:
     return client.post(reverse("login_code"), {"code": code}, **extra)
+
+
+def enrolment_code_step(client: Client, code: str, **extra: Any) -> Any:
+    return client.post(reverse("login_enrol"), {"enrolment_code": code}, **extra)
+
+
+def secret_on(page: str) -> str | None:
+    """The set-up key an enrolment page shows, if it shows one."""
+    found = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)
+    return found.group(1).replace(" ", "") if found else None
+
+
+def enrol_through_the_pages(client: Client, user: User, code: str | None = None) -> pyotp.TOTP:
+    """Password, the enrolment code (a fresh one unless given), then the set-up page's secret."""
+    code = code or enrolment_code_issue(actor=None, user=user)
+    assert password_step(client, username=user.username)["Location"] == reverse("login_enrol")
+    assert enrolment_code_step(client, code)["Location"] == reverse("login_enrol")
+    secret = secret_on(text(client.get(reverse("login_enrol"))))
+    assert secret is not None
+    return pyotp.TOTP(secret)
 
 
 def is_logged_in(client: Client) -> bool:
@@ -189,16 +211,22 @@ def test_logging_out_needs_a_post(client: Client, therapist: User) -> None:
 def test_the_first_login_enrols_an_authenticator_and_shows_recovery_codes_once(
     client: Client, therapist: User, clock: Any
 ) -> None:
+    enrolment_code = enrolment_code_issue(actor=None, user=therapist)
     response = password_step(client)
     assert response["Location"] == reverse("login_enrol")
+    page = text(client.get(reverse("login_enrol")))
+    assert "Enter your enrolment code" in page
+    assert "<svg" not in page and secret_on(page) is None
+
+    assert enrolment_code_step(client, enrolment_code)["Location"] == reverse("login_enrol")
 
     page = text(client.get(reverse("login_enrol")))
     assert "<svg" in page and "<img" not in page
-    secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)
+    secret = secret_on(page)
     assert secret is not None
-    app = pyotp.TOTP(secret.group(1).replace(" ", ""))
+    app = pyotp.TOTP(secret)
     # Reloading shows the same secret, so a code already scanned still works.
-    assert secret.group(0) in text(client.get(reverse("login_enrol")))
+    assert secret_on(text(client.get(reverse("login_enrol")))) == secret
 
     response = client.post(reverse("login_enrol"), {"code": app.now()})
 
@@ -211,12 +239,14 @@ def test_the_first_login_enrols_an_authenticator_and_shows_recovery_codes_once(
     assert app.secret not in factor.secret_sealed
     stored = [row.code_hash for row in RecoveryCode.objects.filter(user=therapist)]
     assert not any(code in value for code in codes for value in stored)
-    assert [e.action for e in Event.objects.filter(actor=therapist).order_by("seq")][-3:] == [
+    assert [e.action for e in Event.objects.filter(actor=therapist).order_by("seq")][-4:] == [
+        "totp.enrolment_code_accept",
         "totp.enrol_start",
         "totp.enrol",
         "auth.login",
     ]
     assert last_event().detail["second_factor"] == "totp_enrolment"
+    assert EnrolmentCode.objects.get(user=therapist).used_at == START
 
     # The next login asks for a code; the set-up page is gone for good.
     client.post(reverse("logout"))
@@ -239,21 +269,16 @@ def test_enrolment_is_required_before_any_case_page(
 def test_the_secret_being_enrolled_survives_logging_in_again(
     client: Client, therapist: User, clock: Any
 ) -> None:
-    password_step(client)
-    first = re.search(
-        r'<code class="secret">[^<]+</code>', text(client.get(reverse("login_enrol")))
-    )
-    assert first is not None
+    enrolment_code = enrolment_code_issue(actor=None, user=therapist)
+    first = enrol_through_the_pages(client, therapist, enrolment_code).secret
     clock.shift(dt.timedelta(minutes=11))  # the password step has timed out meanwhile
     assert client.get(reverse("login_enrol"))["Location"] == reverse("login")
 
     again = Client()
-    password_step(again)
-
-    assert first.group(0) in text(again.get(reverse("login_enrol")))
+    # The enrolment code is spent only by a confirmed app: it lets the user back to the same key.
+    assert enrol_through_the_pages(again, therapist, enrolment_code).secret == first
     clock.shift(dt.timedelta(days=1, seconds=1))
-    password_step(again)
-    assert first.group(0) not in text(again.get(reverse("login_enrol")))
+    assert enrol_through_the_pages(again, therapist, enrolment_code).secret != first
 
 
 def test_the_second_step_must_follow_the_password_within_ten_minutes(
@@ -269,11 +294,10 @@ def test_the_second_step_must_follow_the_password_within_ten_minutes(
     assert not is_logged_in(client)
 
 
-def test_a_wrong_enrolment_code_keeps_the_factor_unconfirmed(
+def test_a_wrong_app_code_while_enrolling_keeps_the_factor_unconfirmed(
     client: Client, therapist: User, clock: Any
 ) -> None:
-    password_step(client)
-    client.get(reverse("login_enrol"))
+    enrol_through_the_pages(client, therapist)
 
     response = client.post(reverse("login_enrol"), {"code": "000000"})
 
@@ -354,11 +378,7 @@ def test_a_code_from_long_ago_is_refused(therapist: User, clock: Any) -> None:
 
 
 def test_a_recovery_code_works_once(client: Client, therapist: User, clock: Any) -> None:
-    password_step(client)
-    page = text(client.get(reverse("login_enrol")))
-    secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page)
-    assert secret is not None
-    app = pyotp.TOTP(secret.group(1).replace(" ", ""))
+    app = enrol_through_the_pages(client, therapist)
     codes = re.findall(
         r"<li><code>([a-z2-9-]{19})</code></li>",
         text(client.post(reverse("login_enrol"), {"code": app.now()})),
@@ -674,23 +694,33 @@ def test_the_code_command_refuses_every_real_account(therapist: User, clock: Any
         totp_demo_code(user=make_user("unenrolled"))
 
 
-def test_reset_makes_the_user_enrol_again_and_is_audited(
+def test_reset_makes_the_user_enrol_again_with_a_new_enrolment_code_and_is_audited(
     client: Client, therapist: User, clock: Any, capsys: Any
 ) -> None:
     enrol_authenticator(therapist)
 
     call_command("totp", "reset", "therapist")
 
-    assert "sets up an authenticator app at their next login" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "sets up an authenticator app at their next login" in out
+    assert "every session they had open has ended" in out
+    enrolment_code = re.search(r"Enrolment code for therapist: ([a-z2-9]{5}-[a-z2-9]{5})\n", out)
+    assert enrolment_code is not None
     assert not SecondFactor.objects.filter(user=therapist).exists()
     assert not RecoveryCode.objects.filter(user=therapist).exists()
-    event = last_event()
-    assert (event.action, event.source, event.detail) == (
-        "totp.reset",
-        "cli",
-        {"user": "therapist"},
-    )
-    assert password_step(client)["Location"] == reverse("login_enrol")
+    reset, ended, issued = events("totp.reset")[-1], events("auth.sessions_end")[-1], last_event()
+    assert (reset.source, reset.detail) == ("cli", {"user": "therapist"})
+    assert (ended.source, ended.detail) == ("cli", {"user": "therapist"})
+    assert (issued.action, issued.source) == ("totp.enrolment_code_issue", "cli")
+    assert issued.detail == {
+        "user": "therapist",
+        "expires_at": str(START + dt.timedelta(hours=72)),
+    }
+    assert enrolment_code.group(1) not in str(issued.detail)
+    app = enrol_through_the_pages(client, therapist, enrolment_code.group(1))
+    assert client.post(reverse("login_enrol"), {"code": app.now()}).status_code == 200
+    assert is_logged_in(client)
+    assert totp_reset(actor=None, user=therapist) is True
     assert totp_reset(actor=None, user=therapist) is False
 
 

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
 
 from reunify.accounts.models import User
+from reunify.accounts.services import enrolment_code_issue
 from reunify.cases.models import Case
 from reunify.conftest import PASSWORD, Family, bearer, login
 from reunify.security import CONTENT_SECURITY_POLICY
@@ -215,7 +216,12 @@ def test_the_pages_have_no_inline_script_or_style(
 
 def test_the_login_pages_have_no_inline_script_or_style(client: Client, therapist: User) -> None:
     assert_strict_page(client.get(reverse("login")))
+    enrolment_code = enrolment_code_issue(actor=None, user=therapist)
     client.post(reverse("login"), {"username": "therapist", "password": PASSWORD})
+    asked = client.get(reverse("login_enrol"))
+    assert "Enter your enrolment code" in asked.content.decode()
+    assert_strict_page(asked)
+    client.post(reverse("login_enrol"), {"enrolment_code": enrolment_code})
     enrol = client.get(reverse("login_enrol"))
     assert "<svg" in enrol.content.decode()
     assert_strict_page(enrol)

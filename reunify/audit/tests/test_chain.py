@@ -419,7 +419,8 @@ def test_reunify_audit_verify_exits_zero_when_intact_and_names_the_broken_event(
 
     intact = reunify("audit", "verify", env=env)
     assert intact.returncode == 0, intact.stderr
-    assert intact.stdout.startswith("audit chain intact: 2 events, head ")
+    # createuser's account and enrolment code, then the token.
+    assert intact.stdout.startswith("audit chain intact: 3 events, head ")
 
     with sqlite3.connect(database) as db:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):

@@ -33,7 +33,8 @@ DAY = dt.timedelta(days=1)
 SECRET_EMAIL = "laura.hidden@example.invalid"
 SECRET_PHONE = "555-0142-7781"
 SECRET_ADDRESS = "17 Quiet Lane, Hidden Town"
-SECRETS = (SECRET_EMAIL, SECRET_PHONE, "Quiet Lane", "Hidden Town")
+SECRET_WORKPLACE = "Marrowgate Glassworks"
+SECRETS = (SECRET_EMAIL, SECRET_PHONE, "Quiet Lane", "Hidden Town", SECRET_WORKPLACE)
 
 
 def today() -> dt.date:
@@ -71,6 +72,7 @@ def make_portal_family(
         email=SECRET_EMAIL if last == "Rivers" else f"laura.{last.lower()}@example.invalid",
         phone=SECRET_PHONE if last == "Rivers" else "555-0199",
         address=SECRET_ADDRESS if last == "Rivers" else "1 Open Road",
+        workplace=SECRET_WORKPLACE if last == "Rivers" else "Open Road Bakery",
         protected_address=True,
     )
     return Family(case, child, estranged, other)

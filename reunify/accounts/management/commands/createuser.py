@@ -5,14 +5,19 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from reunify.accounts.models import Role, User
-from reunify.accounts.services import user_create
+from reunify.accounts.management.commands.totp import enrolment_code_message
+from reunify.accounts.models import STAFF_ROLES, Role, User
+from reunify.accounts.services import enrolment_code_issue, user_create
 from reunify.audit.chain import audit_source
 
 
 class Command(BaseCommand):
-    help = "Create a staff account (practice admin, therapist, supervisor or visit monitor)."
+    help = (
+        "Create a staff account (practice admin, therapist, supervisor or visit monitor) and print "
+        "the one-time enrolment code its owner needs to set up an authenticator app."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")
@@ -39,8 +44,9 @@ class Command(BaseCommand):
             password = getpass.getpass("Password: ")
             if getpass.getpass("Password (again): ") != password:
                 raise CommandError("The passwords do not match.")
+        code = None
         try:
-            with audit_source("cli"):
+            with audit_source("cli"), transaction.atomic():
                 user = user_create(
                     actor=None,
                     username=options["username"],
@@ -51,6 +57,10 @@ class Command(BaseCommand):
                     email=options["email"],
                     supervisor=supervisor,
                 )
+                if user.role in STAFF_ROLES:
+                    code = enrolment_code_issue(actor=None, user=user)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(f"Created {user.get_role_display().lower()} {user.username}.")
+        if code is not None:
+            self.stdout.write(enrolment_code_message(user, code))
