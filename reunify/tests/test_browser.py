@@ -379,6 +379,55 @@ def test_a_parent_accepts_an_invitation_on_a_phone_and_sees_their_sessions(
     context.close()
 
 
+def test_a_party_turns_on_a_second_factor_on_a_phone_and_then_needs_it(
+    server: str, browser: object
+) -> None:
+    import pyotp
+    from playwright.sync_api import expect
+
+    context = browser.new_context(**PHONE)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(f"{server}/login/")
+    page.fill("#id_username", "orla.quillfeather")
+    page.fill("#id_password", "reunify-demo-practice")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your portal")
+    page.get_by_role("link", name="Sign-in security").click()
+    expect(page.get_by_role("heading", level=2, name="Second factor: off")).to_be_visible()
+    assert_accessible(page)
+
+    # An open session is not enough: the password first.
+    page.get_by_label("Your portal password").fill("a guess at the password")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.locator(".error-summary")).to_contain_text("That is not your password")
+    page.get_by_label("Your portal password").fill("reunify-demo-practice")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up your authenticator app")
+    expect(page.locator("figure.qr svg")).to_be_visible()
+    assert _fits_the_screen(page)
+    assert_accessible(page)
+
+    key = page.locator("code.secret").inner_text().replace(" ", "")
+    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(key).now())
+    page.get_by_role("button", name="Confirm and turn on").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your recovery codes")
+    codes = page.locator("ol.recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    assert _fits_the_screen(page)
+    assert_accessible(page)
+
+    # The next login asks for a code; a recovery code works once.
+    page.get_by_role("button", name="Log out").click()
+    page.fill("#id_username", "orla.quillfeather")
+    page.fill("#id_password", "reunify-demo-practice")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Code").fill(codes[0])
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your portal")
+    expect(page.locator("main")).to_contain_text("9 are left")
+    context.close()
+
+
 def test_an_attorney_sees_a_covered_document_and_report_and_nothing_else(
     server: str, browser: object, tmp_path: Path
 ) -> None:
