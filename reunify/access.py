@@ -127,6 +127,27 @@ def may_see_contact(user: User, case: Case, person: Any) -> bool:
     return can(user, Action.EDIT, case)
 
 
+def _cases_of(person: Any) -> list[Case]:
+    from reunify.cases.models import Case
+
+    return list(Case.objects.filter(parties__person=person).select_related("therapist").distinct())
+
+
+def may_reuse_person(user: User, person: Any) -> bool:
+    """Giving a known person a role in another case shows that case's staff their details: only
+    for someone who may see those details in every case the person already takes part in (a
+    protected person can be brought along by their treating therapist only)."""
+    cases = _cases_of(person)
+    return bool(cases) and all(may_see_contact(user, case, person) for case in cases)
+
+
+def may_change_person(user: User, person: Any) -> bool:
+    """A person's details and protection are theirs in every case they take part in: only
+    someone who may edit each of those cases changes them."""
+    cases = _cases_of(person)
+    return bool(cases) and all(can(user, Action.EDIT, case) for case in cases)
+
+
 def may_see_substitute_address(user: User, case: Case, person: Any) -> bool:
     """An address-confidentiality programme's substitute address exists to be used in place of
     the real one, so whoever may see the case sees it; a portal user sees only their own (through

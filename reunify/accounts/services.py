@@ -241,6 +241,16 @@ def second_factor_confirmed(user: User) -> bool:
     return SecondFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
 
+def totp_factor_being_enrolled(user: User) -> SecondFactor | None:
+    """The factor the user began setting up and has not confirmed, kept for a day: an app that
+    scanned it before a reload (or before a login step timed out) still works."""
+    return SecondFactor.objects.filter(
+        user=user,
+        confirmed_at__isnull=True,
+        created_at__gte=timezone.now() - dt.timedelta(days=1),
+    ).first()
+
+
 @transaction.atomic
 def totp_enrol_start(*, user: User) -> SecondFactor:
     """Begin enrolling an authenticator app with a fresh secret; nothing counts until confirmed."""
@@ -610,12 +620,17 @@ def totp_turn_on_start(*, user: User, password: str) -> SecondFactor:
         raise ValidationError("Your second factor is already on.")
     if not user.check_password(password):
         raise PasswordRefused("wrong password")
-    factor = SecondFactor.objects.filter(
-        user=user,
-        confirmed_at__isnull=True,
-        created_at__gte=timezone.now() - dt.timedelta(days=1),
-    ).first()
-    return factor or totp_enrol_start(user=user)
+    return totp_factor_being_enrolled(user) or totp_enrol_start(user=user)
+
+
+@transaction.atomic
+def totp_turn_on_confirm(*, user: User, factor: SecondFactor, code: str) -> list[str]:
+    """A portal user confirms the app they set up with its first code: the factor is on, the
+    account's other sessions (opened with the password alone) end, and the recovery codes are
+    returned to be shown this once."""
+    codes = totp_enrol_confirm(user=user, factor=factor, code=code)
+    user_sessions_end(actor=user, user=user)
+    return codes
 
 
 @transaction.atomic

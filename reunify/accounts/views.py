@@ -9,7 +9,6 @@ counts towards the lockouts and is audited; the messages never say whether an ac
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import segno
@@ -46,6 +45,7 @@ from reunify.accounts.services import (
     second_factor_confirmed,
     totp_enrol_confirm,
     totp_enrol_start,
+    totp_factor_being_enrolled,
     totp_provisioning,
     totp_verify,
 )
@@ -214,7 +214,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/login_code.html", {"form": form})
 
 
-@sensitive_post_parameters("code")
+@sensitive_post_parameters("code", "enrolment_code")
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -226,15 +226,13 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
         return _start_again(request, "Please log in with your username and password first.")
     if second_factor_confirmed(user):
         return redirect("login_code")
+    if user.role not in STAFF_ROLES:
+        # A party whose second factor was reset mid-login: theirs is optional, set up in the
+        # portal, so the password they just gave is their login.
+        return redirect(_login_pending_complete(request, user, "none"))
     if not _enrolment_code_accepted(request, user):
         return _enrolment_code_step(request, user)
-    # The same secret until it is confirmed (for a day at most), so an app set up before a
-    # reload, or before the password step timed out, still works.
-    factor = SecondFactor.objects.filter(
-        user=user,
-        confirmed_at__isnull=True,
-        created_at__gte=timezone.now() - dt.timedelta(days=1),
-    ).first() or totp_enrol_start(user=user)
+    factor = totp_factor_being_enrolled(user) or totp_enrol_start(user=user)
     form = EnrolCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         address = client_address(request)

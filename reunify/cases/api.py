@@ -207,7 +207,7 @@ def party_create(request: HttpRequest, id: int, payload: PartyIn) -> tuple[int, 
     if payload.person_id is not None:
         person = Person.objects.filter(pk=payload.person_id).first()
         if person is None:
-            raise ValidationError("That person is not in any case you can see.")
+            raise ValidationError(services.PERSON_NOT_REUSABLE)
     party = services.party_add(
         actor=user,
         case=case,

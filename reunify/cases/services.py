@@ -291,6 +291,13 @@ def co_therapist_add(*, actor: User, case: Case, user: User) -> Case:
     return case
 
 
+# The same words whether the person does not exist, is out of sight or is protected elsewhere.
+PERSON_NOT_REUSABLE = (
+    "That person cannot be added from here: they are not in any case you can see, or their "
+    "details are not all yours to see. Add them as a new person, or ask their treating therapist."
+)
+
+
 @transaction.atomic
 def party_add(
     *,
@@ -340,8 +347,8 @@ def party_add(
         if cleaned["substitute_address"] and not protected_address:
             raise ValidationError(SUBSTITUTE_UNPROTECTED)
         person = Person.objects.create(**cleaned, protected_address=protected_address)
-    elif not Party.objects.filter(person=person, case__in=access.cases_for(actor)).exists():
-        raise ValidationError("That person is not in any case you can see.")
+    elif not access.may_reuse_person(actor, person):
+        raise ValidationError(PERSON_NOT_REUSABLE)
     else:
         _require_details_as_on_record(person, {**details, "protected_address": protected_address})
     if Party.objects.filter(case=case, person=person, role=role).exists():
@@ -412,6 +419,7 @@ def person_update(
     case = party.case
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
+    _require_may_change(actor, party)
     given = {
         "first_name": first_name,
         "last_name": last_name,
@@ -436,15 +444,25 @@ def person_update(
     Person.objects.filter(pk=person.pk).update(**changed)
     for field, value in changed.items():
         setattr(party.person, field, value)
-    audit_record(
-        actor=actor,
-        action="person.update",
-        case_id=case.pk,
-        obj=party,
-        # Which details changed, never what they say: staff read the audit log.
-        detail={"fields": list(changed)},
-    )
+    # One row on every case the person takes part in, so each one's timeline shows the change.
+    for each in Party.objects.filter(person=person).order_by("case_id", "pk"):
+        audit_record(
+            actor=actor,
+            action="person.update",
+            case_id=each.case_id,
+            obj=each,
+            # Which details changed, never what they say: staff read the audit log.
+            detail={"fields": list(changed)},
+        )
     return list(changed)
+
+
+def _require_may_change(actor: User, party: Party) -> None:
+    if not access.may_change_person(actor, party.person):
+        raise ValidationError(
+            f"{party.person.full_name}'s details are theirs in every case they take part in: "
+            "only a therapist who treats each of those cases may change them. Nothing was saved."
+        )
 
 
 @transaction.atomic
@@ -456,6 +474,7 @@ def party_protect(
     case = party.case
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
+    _require_may_change(actor, party)
     changes: dict[str, Any] = {"protected_address": protected}
     detail: dict[str, Any] = {}
     if substitute_address is not None:

@@ -158,6 +158,10 @@ def portal_username(first_name: str, last_name: str) -> str:
     return candidate
 
 
+class AccountPasswordRefused(ValidationError):
+    """The invitation names an existing account, and the password given is not its password."""
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, password: str) -> User:
     """Accept an invitation: a new portal account named by the e-mail address, or, when that
@@ -169,7 +173,7 @@ def invitation_accept(*, token: str, password: str) -> User:
     user = User.objects.filter(email__iexact=invitation.email, role=Role.PORTAL).first()
     if user is not None:
         if authenticate(username=user.username, password=password) is None:
-            raise ValidationError(
+            raise AccountPasswordRefused(
                 f"A portal account with this e-mail address exists (username {user.username}): "
                 "enter its password to add this case to it."
             )

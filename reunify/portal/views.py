@@ -9,7 +9,6 @@ staff accounts have no portal of their own.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import forms as django_forms
@@ -19,7 +18,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -39,10 +37,10 @@ from reunify.accounts.services import (
     recovery_codes_remaining,
     recovery_codes_renew,
     second_factor_confirmed,
-    totp_enrol_confirm,
+    totp_factor_being_enrolled,
     totp_turn_off,
+    totp_turn_on_confirm,
     totp_turn_on_start,
-    user_sessions_end,
 )
 from reunify.accounts.views import _enrolment, login_complete
 from reunify.cases.models import FAMILY_ROLES
@@ -76,15 +74,34 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request, "portal/invitation_unusable.html", {"problems": error.messages}, status=410
         )
-    existing = User.objects.filter(email__iexact=invitation.email, role=Role.PORTAL).exists()
+    account = User.objects.filter(email__iexact=invitation.email, role=Role.PORTAL).first()
+    existing = account is not None
     form_class = forms.ExistingAccountForm if existing else forms.AcceptForm
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not _account_paused(request, account, form):
         try:
             user = services.invitation_accept(token=token, password=form.cleaned_data["password"])
+        except services.AccountPasswordRefused as error:
+            # The existing account's password, guessed here, counts as at the login page.
+            assert account is not None
+            _refused(
+                request,
+                account,
+                form,
+                PasswordRefused("wrong password on an invitation"),
+                field="password",
+                message=" ".join(error.messages),
+            )
         except ValidationError as error:
             form.add_error("password", error)
         else:
+            if second_factor_confirmed(user):
+                messages.success(
+                    request,
+                    "The case is added to your portal. Log in with your password and the code "
+                    "from your authenticator app to see it.",
+                )
+                return redirect("login")
             # The link proved the e-mail address and the password was just chosen (or, for an
             # existing account, checked): this is a login like any other, recorded as one.
             login_complete(
@@ -218,22 +235,19 @@ def _paused_message() -> str:
     )
 
 
-def _factor_being_enrolled(user: User) -> SecondFactor | None:
-    """The factor the user began setting up, kept for a day (as at a staff member's first login)
-    so an app that scanned it before a reload still works."""
-    return SecondFactor.objects.filter(
-        user=user,
-        confirmed_at__isnull=True,
-        created_at__gte=timezone.now() - dt.timedelta(days=1),
-    ).first()
+def _account_paused(request: HttpRequest, user: User | None, form: django_forms.Form) -> bool:
+    """An existing account's password is not tried on an invitation while its lockout holds."""
+    return user is not None and _paused(request, user, form, stage=LoginStage.PASSWORD)
 
 
-def _paused(request: HttpRequest, user: User, form: django_forms.Form) -> bool:
+def _paused(
+    request: HttpRequest, user: User, form: django_forms.Form, stage: str = LoginStage.CODE
+) -> bool:
     """True, with the form told why, while a lockout holds: no code is even tried then."""
     address = client_address(request)
     if login_lockout(username=user.username, address=address) is None:
         return False
-    login_refusal_record(username=user.username, address=address, stage=LoginStage.CODE)
+    login_refusal_record(username=user.username, address=address, stage=stage)
     form.add_error(None, _paused_message())
     return True
 
@@ -282,7 +296,7 @@ def _security_page(request: HttpRequest, user: User, form: django_forms.Form) ->
             "factor": factor,
             "remaining": recovery_codes_remaining(user) if factor else 0,
             "total": RECOVERY_CODE_COUNT,
-            "enrolling": factor is None and _factor_being_enrolled(user) is not None,
+            "enrolling": factor is None and totp_factor_being_enrolled(user) is not None,
             "form": form,
         },
         status=400 if form.is_bound else 200,
@@ -321,18 +335,17 @@ def portal_security_turn_on(request: PortalRequest) -> HttpResponse:
 def portal_security_enrol(request: PortalRequest) -> HttpResponse:
     """Scan the QR code, confirm with the app's first code, then see the recovery codes once."""
     user = _portal_user(request)
-    factor = None if second_factor_confirmed(user) else _factor_being_enrolled(user)
+    factor = None if second_factor_confirmed(user) else totp_factor_being_enrolled(user)
     if factor is None or request.session.get(ENROLLING_KEY) != factor.pk:
         return redirect("portal_security")
     form = EnrolCodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and not _paused(request, user, form):
         try:
-            codes = totp_enrol_confirm(user=user, factor=factor, code=form.cleaned_data["code"])
+            codes = totp_turn_on_confirm(user=user, factor=factor, code=form.cleaned_data["code"])
         except CodeRefused as refused:
             _refused(request, user, form, refused, field="code", message=WRONG_CODE)
         else:
-            # Sessions opened elsewhere with the password alone end; this one carries on.
-            user_sessions_end(actor=user, user=user)
+            # Sessions opened elsewhere with the password alone have ended; this one carries on.
             session_mark_verified(request.session, user)
             request.session.pop(ENROLLING_KEY, None)
             # Shown in this answer only: the codes are kept hashed and never shown again.

@@ -591,7 +591,11 @@ def test_give_a_person_from_another_case_a_role(
             400,
             "no party",
         ),
-        ({"role": "child", "person_id": 999999}, 400, "not in any case you can see"),
+        (
+            {"role": "child", "person_id": 999999},
+            400,
+            "not in any case you can see, or their details",
+        ),
     ],
 )
 def test_add_a_party_turns_bad_input_away(

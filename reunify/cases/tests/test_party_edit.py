@@ -452,3 +452,85 @@ def test_adding_a_party_checks_the_e_mail_too(therapist: User, family: Family) -
         )
 
     assert people() == before
+
+
+# One person, several cases ------------------------------------------------------------------
+
+
+def test_a_supervisor_cannot_bring_a_protected_person_into_their_own_case(
+    client: Client, supervisor: User, family: Family
+) -> None:
+    own = make_case(supervisor, title="Supervisor's own case")
+
+    with pytest.raises(ValidationError, match="not all yours to see"):
+        services.party_add(
+            actor=supervisor, case=own, role=PartyRole.OTHER_PARENT, person=family.other.person
+        )
+    response = client.post(
+        f"{API}/cases/{own.pk}/parties",
+        json.dumps({"role": "other_parent", "person_id": family.other.person_id}),
+        content_type="application/json",
+        headers=bearer(supervisor),
+    )
+
+    assert response.status_code == 400
+    assert not Party.objects.filter(case=own).exists()
+    assert "Quiet Lane" not in response.content.decode()
+
+
+def test_a_person_out_of_sight_answers_as_a_protected_one(outsider: User, family: Family) -> None:
+    own = make_case(outsider, title="Okafor family")
+
+    with pytest.raises(ValidationError, match="not all yours to see"):
+        services.party_add(
+            actor=outsider, case=own, role=PartyRole.CHILD, person=family.child.person
+        )
+
+
+def test_the_supervisor_may_bring_along_an_unprotected_person_they_can_see(
+    supervisor: User, family: Family
+) -> None:
+    own = make_case(supervisor, title="Supervisor's own case")
+
+    party = services.party_add(
+        actor=supervisor, case=own, role=PartyRole.CHILD, person=family.child.person
+    )
+
+    assert party.person_id == family.child.person_id
+
+
+def test_only_a_therapist_of_every_case_may_correct_a_shared_person(
+    client: Client, therapist: User, outsider: User, family: Family
+) -> None:
+    shared = family.child.person
+    theirs = make_case(outsider, title="Okafor family")
+    Party.objects.create(case=theirs, person=shared, role=PartyRole.CHILD, added_at=timezone.now())
+    before = people()
+
+    with pytest.raises(ValidationError, match="only a therapist who treats each"):
+        services.person_update(actor=therapist, party=family.child, phone=NEW_PHONE)
+    with pytest.raises(ValidationError, match="only a therapist who treats each"):
+        services.party_protect(actor=therapist, party=family.child, protected=True)
+    response = login(client, therapist).post(
+        edit_url(family, family.child), form_data(family.child, phone=NEW_PHONE)
+    )
+
+    assert response.status_code == 400
+    assert "only a therapist who treats each" in response.content.decode()
+    assert people() == before
+
+
+def test_a_correction_is_written_to_the_timeline_of_every_case(
+    therapist: User, family: Family
+) -> None:
+    second = make_case(therapist, title="Rivers family (half-sibling)")
+    services.party_add(
+        actor=therapist, case=second, role=PartyRole.OTHER_PARENT, person=family.other.person
+    )
+
+    services.person_update(actor=therapist, party=family.other, address=NEW_ADDRESS)
+
+    rows = Event.objects.filter(action="person.update")
+    assert set(rows.values_list("case_id", flat=True)) == {family.case.pk, second.pk}
+    assert rows.count() == 2
+    assert all(NEW_ADDRESS not in json.dumps(row.detail) for row in rows)

@@ -168,7 +168,7 @@ BAD_INPUT: list[tuple[str, Callable[[World], Any], str]] = [
         lambda w: services.party_add(
             actor=w.therapist, case=w.case, role="guardian", person=w.other_family.child.person
         ),
-        "not in any case you can see",
+        "not in any case you can see, or their details",
     ),
     # intakes
     (

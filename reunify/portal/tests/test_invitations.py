@@ -198,3 +198,42 @@ def test_portal_access_can_be_revoked_at_once(therapist: User, rivers: Family) -
     portal_access_revoke(actor=therapist, party=rivers.estranged)
 
     assert list(portal_parties(user)) == []
+
+
+def test_guessing_an_accounts_password_on_an_invitation_counts_towards_the_lockout(
+    client: Client, therapist: User, rivers: Family, okafor: Family, outsider: User
+) -> None:
+    from reunify.accounts.models import Lockout, LoginAttempt
+
+    user = portal_user(therapist, rivers.estranged, email="same@example.invalid")
+    _, token = invite(outsider, okafor.estranged, email="same@example.invalid")
+    for _ in range(settings.REUNIFY_LOGIN_FAILURES_PER_ACCOUNT):
+        response = client.post(accept_url(token), {"password": "a guess at it"})
+        assert response.status_code == 400
+
+    # Locked now: even the right password is not tried, and the invitation stays unused.
+    response = client.post(accept_url(token), {"password": PASSWORD})
+
+    assert response.status_code == 400
+    assert "Too many wrong codes or passwords" in response.content.decode()
+    assert Lockout.objects.filter(scope="account").exists()
+    assert LoginAttempt.objects.filter(username=user.username, succeeded=False).count() == 5
+    assert list(portal_parties(user)) == [rivers.estranged]
+
+
+def test_an_account_with_a_second_factor_joins_a_case_then_logs_in_with_its_code(
+    client: Client, therapist: User, rivers: Family, okafor: Family, outsider: User
+) -> None:
+    from reunify.conftest import enrol_authenticator
+
+    user = portal_user(therapist, rivers.estranged, email="same@example.invalid")
+    enrol_authenticator(user)
+    _, token = invite(outsider, okafor.estranged, email="same@example.invalid")
+
+    response = client.post(accept_url(token), {"password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("login")
+    assert set(portal_parties(user)) == {rivers.estranged, okafor.estranged}
+    # Not logged in by the link: the code is still needed.
+    assert client.get(reverse("portal_home")).status_code == 302

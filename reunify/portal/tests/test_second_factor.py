@@ -441,3 +441,21 @@ def test_every_post_needs_the_csrf_token(daniel: User, clock: Any) -> None:
 
 def test_the_pages_are_never_cached(client: Client, daniel: User) -> None:
     assert "no-store" in client.get(SECURITY)["Cache-Control"]
+
+
+def test_a_party_whose_factor_is_reset_mid_login_is_not_stuck_at_staff_enrolment(
+    client: Client, therapist: User, rivers: Family, clock: Any
+) -> None:
+    from reunify.accounts.services import totp_reset
+
+    user = portal_user(therapist, rivers.estranged)
+    enrol_authenticator(user)
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
+    assert response["Location"] == reverse("login_code")
+    totp_reset(actor=None, user=user)
+
+    assert client.get(reverse("login_code"))["Location"] == reverse("login_enrol")
+    response = client.get(reverse("login_enrol"))
+
+    assert response.status_code == 302
+    assert client.get(reverse("portal_home")).status_code == 200
