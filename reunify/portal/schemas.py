@@ -156,6 +156,10 @@ class ProgressOut(Schema):
 class ReportOut(Schema):
     description: str
     sent_at: dt.datetime
+    pdf: str | None = Field(
+        description="Where to download the report (GET, your token); null when it is not yours "
+        "to download today (a notice of closing, or substance-use information no longer covered)."
+    )
 
 
 class ReleasedOut(Schema):
@@ -237,7 +241,14 @@ def _released(legal: LegalView) -> ReleasedOut:
         substance_use_covered_by=CoveredBy.of(legal.substance_use_release),
         court_reports=None
         if legal.court_reports_release is None
-        else [ReportOut(description=d.description, sent_at=d.at) for d in legal.court_reports],
+        else [
+            ReportOut(
+                description=line.disclosure.description,
+                sent_at=line.disclosure.at,
+                pdf=None if line.report is None else f"/api/v1/portal/reports/{line.report.pk}/pdf",
+            )
+            for line in legal.court_report_lines
+        ],
         court_reports_covered_by=CoveredBy.of(legal.court_reports_release),
     )
 

@@ -306,6 +306,20 @@ def test_the_api_serves_the_same_bytes_and_logs_the_same_disclosure(
     assert Event.objects.filter(action="report.download", actor=priya).exists()
 
 
+def test_the_party_api_links_each_report_to_its_download(
+    client: Client, therapist: User, reporting: Reporting, covered: Release, priya: User
+) -> None:
+    report = issue(therapist, reporting)
+    headers = bearer(priya)
+
+    party = client.get(f"/api/v1/portal/parties/{reporting.attorney.pk}", headers=headers).json()
+    [listed] = party["released"]["court_reports"]
+    response = client.get(listed["pdf"], headers=headers)
+
+    assert listed["pdf"] == f"{API}/{report.pk}/pdf"
+    assert hashlib.sha256(body(response)).hexdigest() == report.sha256
+
+
 def test_the_api_refuses_everyone_else(
     client: Client,
     therapist: User,
