@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from reunify.accounts.management.commands import user_named
 from reunify.accounts.management.commands.totp import enrolment_code_message
-from reunify.accounts.models import STAFF_ROLES, Role, User
+from reunify.accounts.models import STAFF_ROLES, Role
 from reunify.accounts.services import enrolment_code_issue, user_create
 from reunify.audit.chain import audit_source
 
@@ -35,9 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         supervisor = None
         if options["supervisor"]:
-            supervisor = User.objects.filter(username=options["supervisor"]).first()
-            if supervisor is None:
-                raise CommandError(f"No user named {options['supervisor']!r}.")
+            supervisor = user_named(options["supervisor"])
         if options["password_stdin"]:
             password = sys.stdin.readline().rstrip("\n")
         else:

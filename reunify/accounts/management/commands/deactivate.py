@@ -4,7 +4,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from reunify.accounts.models import User
+from reunify.accounts.management.commands import user_named
 from reunify.accounts.services import user_deactivate
 from reunify.audit.chain import audit_source
 
@@ -19,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["username"]).first()
-        if user is None:
-            raise CommandError(f"No user named {options['username']!r}.")
+        user = user_named(options["username"])
         try:
             with audit_source("cli"):
                 revoked = user_deactivate(actor=None, user=user)

@@ -1,9 +1,9 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from reunify.accounts.models import User
+from reunify.accounts.management.commands import user_named
 from reunify.accounts.services import user_sessions_end
 from reunify.audit.chain import audit_source
 
@@ -19,9 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["username"]).first()
-        if user is None:
-            raise CommandError(f"No user named {options['username']!r}.")
+        user = user_named(options["username"])
         with audit_source("cli"):
             user_sessions_end(actor=None, user=user)
         self.stdout.write(

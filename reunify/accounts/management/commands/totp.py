@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from reunify.accounts.management.commands import user_named
 from reunify.accounts.models import STAFF_ROLES, User
 from reunify.accounts.services import enrolment_code_issue, totp_demo_code, totp_reset
 from reunify.audit.chain import audit_source
@@ -36,9 +37,7 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["username"]).first()
-        if user is None:
-            raise CommandError(f"No user named {options['username']!r}.")
+        user = user_named(options["username"])
         try:
             if options["operation"] == "code":
                 self.stdout.write(totp_demo_code(user=user))
