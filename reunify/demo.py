@@ -799,6 +799,7 @@ def _quillfeather(staff: dict[str, User]) -> None:
     _clear_screen(t, fam.case, days_ago=15)
     _ready(t, fam, days_ago=14)
     services.case_advance(actor=t, case=fam.case)
+    _quillfeather_ladder(t, fam, staff["monitor1"])
     services.case_advance(actor=t, case=fam.case, rationale="Regular weekends for six weeks.")
     clinical.arrangement_record(
         actor=t,
@@ -814,6 +815,40 @@ def _quillfeather(staff: dict[str, User]) -> None:
         starts_at=_at(3, hour=11),
         participants=[fam.child, fam.estranged, fam.other],
     )
+
+
+def _quillfeather_ladder(t: User, fam: _Family, monitor: User) -> None:
+    """Bastian and Orla climb the whole ladder in the fortnight before integration: three calm
+    visits on each rung (the supervised ones with the monitor), and Bastian's yes to each next
+    rung, up to regular parenting time, the rung the gate into integration asks for."""
+    rungs = list(ContactRung.objects.filter(ladder__case=fam.case).order_by("position"))
+    count = 0
+    for rung in rungs:
+        for _ in range(3):
+            days_ago = 13 - 0.7 * count
+            count += 1
+            visit = clinical.appointment_schedule(
+                actor=t,
+                case=fam.case,
+                kind="contact_supervised" if rung.supervised else "contact_unsupervised",
+                starts_at=_at(days_ago, hour=9 if count % 2 else 16),
+                duration_minutes=60,
+                participants=[fam.child, fam.estranged],
+                monitor=monitor if rung.supervised else None,
+            )
+            clinical.contact_record(
+                actor=t,
+                appointment=visit,
+                facts=clinical.ContactFacts(
+                    duration_minutes=55,
+                    comfort_before=7,
+                    comfort_after=8,
+                    brought_by=fam.other,
+                    observations="Bastian showed Orla photographs from school; they cooked lunch.",
+                ),
+            )
+        if rung != rungs[-1]:
+            _climb(t, fam, to_position=rung.position + 1, why="Three calm visits; Bastian agrees.")
 
 
 def _bramblecott(staff: dict[str, User]) -> None:

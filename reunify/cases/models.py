@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from reunify.accounts.models import User
@@ -250,6 +252,7 @@ class TermKind(models.TextChoices):
     NO_CONTACT = "no_contact", "No contact"
     SUPERVISED_UNTIL = "supervised_until", "Supervised contact only until a date"
     THERAPEUTIC_ONLY = "therapeutic_only", "Therapeutic contact only"
+    VISITS_ONLY = "visits_only", _("Unsupervised visits only, no regular parenting time")
     REPORTING_DUTY = "reporting_duty", "Reporting duty"
     OTHER = "other", "Other term"
 
@@ -282,6 +285,13 @@ class CourtTerm(models.Model):
                 f"therapeutic contact only until {self.until}"
                 if self.until
                 else "therapeutic contact only"
+            )
+        if self.kind == TermKind.VISITS_ONLY:
+            return (
+                gettext("unsupervised visits only, no regular parenting time, until %(date)s")
+                % {"date": self.until}
+                if self.until
+                else gettext("unsupervised visits only, no regular parenting time")
             )
         if self.kind == TermKind.REPORTING_DUTY:
             return f"report to the court due {self.due_on}" + (
