@@ -226,6 +226,7 @@ def _assess(therapist: User, fam: _Family, *, start: int) -> None:
         none_provided=False,
         description="Custody evaluation (2025) and the minute order appointing the therapist.",
     )
+    _school_releases(therapist, fam, days_ago=start)
     _clear_screen(therapist, case, days_ago=start - 5)
     # Willingness as first assessed: the estranged parent keen, the other parent and the child
     # unsure (ambivalence is where most families start; it does not hold the gate).
@@ -236,6 +237,30 @@ def _assess(therapist: User, fam: _Family, *, start: int) -> None:
     ):
         willingness_record(
             actor=therapist, case=case, party=party, level=level, rated_on=_day(start - 4)
+        )
+
+
+def _school_releases(therapist: User, fam: _Family, *, days_ago: int) -> None:
+    """The child's school counsellor, and a release each parent signs for them at intake
+    (attendance only): the assessment gate asks for a release signed by each adult party."""
+    counsellor = services.party_add(
+        actor=therapist,
+        case=fam.case,
+        role=PartyRole.SCHOOL,
+        first_name="Wren",
+        last_name="Ashdown",
+        organisation="Ashcombe School",
+    )
+    for parent in (fam.estranged, fam.other):
+        release_grant(
+            actor=therapist,
+            case=fam.case,
+            recipient=counsellor,
+            granted_by=parent,
+            categories=[Category.ATTENDANCE],
+            purpose="Arranging sessions around the school day",
+            granted_on=_day(days_ago),
+            expires_on=_day(-365),
         )
 
 
