@@ -117,7 +117,12 @@ def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
         "consents",
         "document_reviews",
         "readiness_ratings",
-        Prefetch("court_orders", queryset=CourtOrder.objects.prefetch_related("terms")),
+        Prefetch(
+            "court_orders",
+            queryset=CourtOrder.objects.select_related("supersedes").prefetch_related(
+                "terms__replaced_by", "superseded_by"
+            ),
+        ),
         Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
         Prefetch("module_assignments", queryset=ModuleAssignment.objects.select_related("module")),
         "willingness_ratings",

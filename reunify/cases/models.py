@@ -228,7 +228,8 @@ class Party(models.Model):
 
 
 class CourtOrder(models.Model):
-    """A court order in force on the case; its terms restrict what the process may do."""
+    """A court order on the case; its terms in force restrict what the process may do. An
+    order that has ended or been superseded stays in the record."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="court_orders")
     number = models.PositiveIntegerField(help_text="Order number within this case: 1, 2, …")
@@ -237,6 +238,18 @@ class CourtOrder(models.Model):
     judge = models.CharField(max_length=120, blank=True)
     issued_on = models.DateField()
     recorded_at = models.DateTimeField()
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="First day the order no longer applies."
+    )
+    end_reason = models.TextField(blank=True)
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        help_text="The earlier order this one replaces (in whole or in part).",
+    )
 
     class Meta:
         ordering = ["number"]
@@ -265,6 +278,23 @@ class CourtTerm(models.Model):
     until = models.DateField(null=True, blank=True, help_text="Last day the term applies.")
     due_on = models.DateField(null=True, blank=True, help_text="For a reporting duty.")
     text = models.TextField(blank=True)
+    starts_on = models.DateField(
+        null=True, blank=True, help_text="First day the term applies (added by an amendment)."
+    )
+    ended_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day the term no longer applies (ended, amended or superseded).",
+    )
+    end_reason = models.TextField(blank=True)
+    replaced_by = models.ForeignKey(
+        CourtOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_terms",
+        help_text="The later order that replaces this term.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -273,7 +303,11 @@ class CourtTerm(models.Model):
         return self.describe()
 
     def in_force(self, today: dt.date) -> bool:
-        return self.until is None or self.until >= today
+        return (
+            (self.until is None or self.until >= today)
+            and (self.starts_on is None or self.starts_on <= today)
+            and (self.ended_on is None or today < self.ended_on)
+        )
 
     def describe(self) -> str:
         if self.kind == TermKind.NO_CONTACT:
