@@ -301,7 +301,14 @@ def court_order_create(
 
 def _terms(given: list[TermIn]) -> list[services.TermInput]:
     return [
-        services.TermInput(kind=t.kind.value, until=t.until, due_on=t.due_on, text=t.text)
+        services.TermInput(
+            kind=t.kind.value,
+            until=t.until,
+            due_on=t.due_on,
+            text=t.text,
+            cadence=t.cadence.value,
+            every=t.every,
+        )
         for t in given
     ]
 

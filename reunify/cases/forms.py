@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reunify.cases.models import (
     CONSENTING_ROLES,
+    Cadence,
     ConsentKind,
     CourtOrder,
     CourtTerm,
@@ -191,11 +192,22 @@ class TermForm(forms.Form):
     )
     until = date_field("Applies until", required=False, today=False)
     due_on = date_field("Report due on", required=False, today=False)
+    cadence = forms.ChoiceField(
+        label=_("A reporting duty recurs"),
+        choices=Cadence.choices,
+        initial=Cadence.ONCE,
+        required=False,
+        help_text=_(
+            "Recurring: the next report is due this many weeks or months after the last one "
+            "issued (the first on the due date above)."
+        ),
+    )
+    every = forms.IntegerField(label=_("Every (weeks or months)"), required=False, min_value=1)
     text = forms.CharField(label="Wording", required=False, widget=text_area(2))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("kind") and any(data.get(f) for f in ("until", "due_on", "text")):
+        if not data.get("kind") and any(data.get(f) for f in ("until", "due_on", "text", "every")):
             self.add_error("kind", "Choose the kind of term, or clear this row.")
         return data
 
@@ -208,6 +220,8 @@ class TermForm(forms.Form):
             until=data.get("until"),
             due_on=data.get("due_on"),
             text=data.get("text", ""),
+            cadence=data.get("cadence") or Cadence.ONCE,
+            every=data.get("every") or 1,
         )
 
 

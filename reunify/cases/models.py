@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -270,6 +270,14 @@ class TermKind(models.TextChoices):
     OTHER = "other", "Other term"
 
 
+class Cadence(models.TextChoices):
+    """How often a reporting duty recurs."""
+
+    ONCE = "once", _("Once")
+    WEEKS = "weeks", _("Every few weeks")
+    MONTHS = "months", _("Every few months")
+
+
 class CourtTerm(models.Model):
     """One term of a court order, e.g. 'supervised contact only until 2027-01-15'."""
 
@@ -277,6 +285,16 @@ class CourtTerm(models.Model):
     kind = models.CharField(max_length=30, choices=TermKind.choices)
     until = models.DateField(null=True, blank=True, help_text="Last day the term applies.")
     due_on = models.DateField(null=True, blank=True, help_text="For a reporting duty.")
+    cadence = models.CharField(
+        max_length=10,
+        choices=Cadence.choices,
+        default=Cadence.ONCE,
+        help_text="A reporting duty: once, or again every `every` weeks or months after each "
+        "report issued.",
+    )
+    every = models.PositiveSmallIntegerField(
+        default=1, help_text="With a recurring cadence: how many weeks or months apart."
+    )
     text = models.TextField(blank=True)
     starts_on = models.DateField(
         null=True, blank=True, help_text="First day the term applies (added by an amendment)."
@@ -309,6 +327,21 @@ class CourtTerm(models.Model):
             and (self.ended_on is None or today < self.ended_on)
         )
 
+    def describe_cadence(self) -> str:
+        if self.cadence == Cadence.WEEKS:
+            return ngettext(
+                ", then every week after each report",
+                ", then every %(n)s weeks after each report",
+                self.every,
+            ) % {"n": self.every}
+        if self.cadence == Cadence.MONTHS:
+            return ngettext(
+                ", then every month after each report",
+                ", then every %(n)s months after each report",
+                self.every,
+            ) % {"n": self.every}
+        return ""
+
     def describe(self) -> str:
         if self.kind == TermKind.NO_CONTACT:
             return f"no contact until {self.until}" if self.until else "no contact"
@@ -328,8 +361,10 @@ class CourtTerm(models.Model):
                 else gettext("unsupervised visits only, no regular parenting time")
             )
         if self.kind == TermKind.REPORTING_DUTY:
-            return f"report to the court due {self.due_on}" + (
-                f": {self.text}" if self.text else ""
+            return (
+                f"report to the court due {self.due_on}"
+                + self.describe_cadence()
+                + (f": {self.text}" if self.text else "")
             )
         return self.text
 

@@ -16,6 +16,7 @@ from pydantic import ConfigDict, model_validator
 from reunify.accounts.models import User
 from reunify.cases.gates import Gate, Reason
 from reunify.cases.models import (
+    Cadence,
     Case,
     Consent,
     ConsentKind,
@@ -292,6 +293,12 @@ class TermIn(Schema):
     until: dt.date | None = Field(default=None, description="Last day the term applies.")
     due_on: dt.date | None = Field(default=None, description="For a reporting duty.")
     text: str = ""
+    cadence: Cadence = Field(
+        default=Cadence.ONCE,
+        description="A reporting duty: once, or again `every` weeks or months after each "
+        "report issued.",
+    )
+    every: int = Field(default=1, description="Weeks or months between reports when recurring.")
 
 
 class TermOut(TermIn):
@@ -317,6 +324,8 @@ class TermOut(TermIn):
             until=term.until,
             due_on=term.due_on,
             text=term.text,
+            cadence=Cadence(term.cadence),
+            every=term.every,
             description=term.describe(),
             in_force=term.in_force(today),
             starts_on=term.starts_on,

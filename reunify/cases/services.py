@@ -26,6 +26,7 @@ from reunify.audit.chain import Entry, audit_record, audit_record_many
 from reunify.cases.gates import Gate, gate_for, with_gate_facts
 from reunify.cases.models import (
     CONSENTING_ROLES,
+    Cadence,
     Case,
     Consent,
     ConsentKind,
@@ -507,6 +508,8 @@ class TermInput:
     until: dt.date | None = None
     due_on: dt.date | None = None
     text: str = ""
+    cadence: str = Cadence.ONCE
+    every: int = 1
 
 
 def _check_terms(terms: list[TermInput]) -> None:
@@ -519,6 +522,19 @@ def _check_terms(terms: list[TermInput]) -> None:
             raise ValidationError("A reporting duty needs its due date.")
         if term.kind == TermKind.OTHER and not term.text.strip():
             raise ValidationError("Describe the term in words.")
+        if term.cadence not in Cadence.values:
+            raise ValidationError(_("Unknown cadence %(cadence)r.") % {"cadence": term.cadence})
+        if term.cadence != Cadence.ONCE and term.kind != TermKind.REPORTING_DUTY:
+            raise ValidationError(_("Only a reporting duty recurs."))
+        limit = 52 if term.cadence == Cadence.WEEKS else 12
+        if term.cadence != Cadence.ONCE and not 1 <= term.every <= limit:
+            raise ValidationError(
+                _("A recurring report is due every 1 to %(limit)s %(unit)s.")
+                % {
+                    "limit": limit,
+                    "unit": _("weeks") if term.cadence == Cadence.WEEKS else _("months"),
+                }
+            )
 
 
 def _add_terms(order: CourtOrder, terms: list[TermInput], starts_on: dt.date | None) -> None:
@@ -529,6 +545,8 @@ def _add_terms(order: CourtOrder, terms: list[TermInput], starts_on: dt.date | N
             until=term.until,
             due_on=term.due_on,
             text=term.text.strip(),
+            cadence=term.cadence,
+            every=term.every if term.cadence != Cadence.ONCE else 1,
             starts_on=starts_on,
         )
 
