@@ -16,6 +16,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reunify.cases.models import (
     CONSENTING_ROLES,
@@ -396,9 +397,12 @@ def _integration_reasons(case: Case, *, today: dt.date) -> list[Reason]:
         reasons.append(
             Reason(
                 "below_integration_threshold",
-                _(
+                ngettext(
                     "the contact ladder stands on '%(current)s'; integration needs "
-                    "'%(threshold)s' reached first, with %(count)s completed visits there"
+                    "'%(threshold)s' reached first, with %(count)s completed visit there",
+                    "the contact ladder stands on '%(current)s'; integration needs "
+                    "'%(threshold)s' reached first, with %(count)s completed visits there",
+                    ladder.min_sessions,
                 )
                 % {
                     "current": current.name,
