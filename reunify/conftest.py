@@ -27,7 +27,12 @@ from reunify.accounts.services import (
 )
 from reunify.audit.models import Event
 from reunify.cases import services
+from reunify.cases.gates import integration_threshold, with_gate_facts
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole
+from reunify.clinical import services as clinical
+from reunify.clinical.models import ContactRung, Ladder
+from reunify.disclosure.models import Category
+from reunify.disclosure.services import release_grant
 from reunify.measures.services import willingness_record
 from reunify.psychoeducation.models import Module
 from reunify.psychoeducation.services import module_assign, module_complete
@@ -137,8 +142,33 @@ def complete_assessment(therapist: User, family: Family) -> None:
     services.document_review_record(
         actor=therapist, case=case, reviewed_on=today, none_provided=True
     )
+    sign_releases(therapist, family)
     screen(therapist, case)
     rate_all_willing(therapist, family)
+
+
+def sign_releases(therapist: User, family: Family) -> Party:
+    """The child's school contact, and a release each parent signs for it (attendance only):
+    the assessment gate asks for a release signed by each adult party."""
+    school = add_party(
+        therapist,
+        family.case,
+        PartyRole.SCHOOL,
+        "Morgan",
+        "Ashdown",
+        organisation="Hillview Middle School",
+    )
+    for parent in (family.estranged, family.other):
+        release_grant(
+            actor=therapist,
+            case=family.case,
+            recipient=school,
+            granted_by=parent,
+            categories=[Category.ATTENDANCE],
+            purpose="Coordinating sessions with the school day",
+            expires_on=timezone.localdate() + dt.timedelta(days=365),
+        )
+    return school
 
 
 def rate_all_willing(therapist: User, family: Family, level: str = "open") -> None:
@@ -172,6 +202,48 @@ def complete_modules(therapist: User, family: Family) -> None:
         module_complete(actor=therapist, assignment=assignment, completed_on=timezone.localdate())
 
 
+def climb_to_integration(therapist: User, family: Family) -> None:
+    """Climb the contact ladder to the case's integration threshold, through each step-up gate:
+    calm recorded visits on every rung (held in the hours just past, so the clock need not
+    move) and the child's yes to each next rung."""
+    ladder = Ladder.objects.get(case=family.case)
+    threshold = integration_threshold(
+        with_gate_facts(Case.objects.filter(pk=family.case.pk)).get(),
+        ladder,
+        today=timezone.localdate(),
+    )
+    assert threshold is not None
+    rungs = list(ContactRung.objects.filter(ladder=ladder).order_by("position"))
+    start = timezone.now() - dt.timedelta(hours=len(rungs) * ladder.min_sessions + 1)
+    for rung in rungs[: threshold.position]:
+        for _ in range(ladder.min_sessions):
+            visit = clinical.appointment_schedule(
+                actor=therapist,
+                case=family.case,
+                kind="contact_supervised" if rung.supervised else "contact_unsupervised",
+                starts_at=start,
+                duration_minutes=50,
+                participants=[family.child, family.estranged],
+                rung=rung,
+            )
+            start += dt.timedelta(hours=1)
+            clinical.contact_record(
+                actor=therapist,
+                appointment=visit,
+                facts=clinical.ContactFacts(duration_minutes=50, comfort_before=8, comfort_after=8),
+            )
+        if rung.position < threshold.position:
+            clinical.assent_record(
+                actor=therapist,
+                case=family.case,
+                child=family.child,
+                rung=rungs[rung.position],
+                given=True,
+                recorded_on=timezone.localdate(),
+            )
+            clinical.ladder_step_up(actor=therapist, case=family.case)
+
+
 def advance_to(therapist: User, family: Family, phase: str) -> None:
     """Walk the case forward, recording what each gate needs, until it is in `phase`."""
     complete_assessment(therapist, family)
@@ -187,6 +259,8 @@ def advance_to(therapist: User, family: Family, phase: str) -> None:
             complete_modules(therapist, family)
         if family.case.phase == "individual_work":
             rate_all_ready(therapist, family)
+        if family.case.phase == "therapeutic_contact":
+            climb_to_integration(therapist, family)
         services.case_advance(actor=therapist, case=family.case)
         assert order.index(family.case.phase) <= order.index(phase)
 

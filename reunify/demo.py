@@ -226,6 +226,7 @@ def _assess(therapist: User, fam: _Family, *, start: int) -> None:
         none_provided=False,
         description="Custody evaluation (2025) and the minute order appointing the therapist.",
     )
+    _school_releases(therapist, fam, days_ago=start)
     _clear_screen(therapist, case, days_ago=start - 5)
     # Willingness as first assessed: the estranged parent keen, the other parent and the child
     # unsure (ambivalence is where most families start; it does not hold the gate).
@@ -236,6 +237,30 @@ def _assess(therapist: User, fam: _Family, *, start: int) -> None:
     ):
         willingness_record(
             actor=therapist, case=case, party=party, level=level, rated_on=_day(start - 4)
+        )
+
+
+def _school_releases(therapist: User, fam: _Family, *, days_ago: int) -> None:
+    """The child's school counsellor, and a release each parent signs for them at intake
+    (attendance only): the assessment gate asks for a release signed by each adult party."""
+    counsellor = services.party_add(
+        actor=therapist,
+        case=fam.case,
+        role=PartyRole.SCHOOL,
+        first_name="Wren",
+        last_name="Ashdown",
+        organisation="Ashcombe School",
+    )
+    for parent in (fam.estranged, fam.other):
+        release_grant(
+            actor=therapist,
+            case=fam.case,
+            recipient=counsellor,
+            granted_by=parent,
+            categories=[Category.ATTENDANCE],
+            purpose="Arranging sessions around the school day",
+            granted_on=_day(days_ago),
+            expires_on=_day(-365),
         )
 
 
@@ -799,6 +824,7 @@ def _quillfeather(staff: dict[str, User]) -> None:
     _clear_screen(t, fam.case, days_ago=15)
     _ready(t, fam, days_ago=14)
     services.case_advance(actor=t, case=fam.case)
+    _quillfeather_ladder(t, fam, staff["monitor1"])
     services.case_advance(actor=t, case=fam.case, rationale="Regular weekends for six weeks.")
     clinical.arrangement_record(
         actor=t,
@@ -814,6 +840,40 @@ def _quillfeather(staff: dict[str, User]) -> None:
         starts_at=_at(3, hour=11),
         participants=[fam.child, fam.estranged, fam.other],
     )
+
+
+def _quillfeather_ladder(t: User, fam: _Family, monitor: User) -> None:
+    """Bastian and Orla climb the whole ladder in the fortnight before integration: three calm
+    visits on each rung (the supervised ones with the monitor), and Bastian's yes to each next
+    rung, up to regular parenting time, the rung the gate into integration asks for."""
+    rungs = list(ContactRung.objects.filter(ladder__case=fam.case).order_by("position"))
+    count = 0
+    for rung in rungs:
+        for _ in range(3):
+            days_ago = 13 - 0.7 * count
+            count += 1
+            visit = clinical.appointment_schedule(
+                actor=t,
+                case=fam.case,
+                kind="contact_supervised" if rung.supervised else "contact_unsupervised",
+                starts_at=_at(days_ago, hour=9 if count % 2 else 16),
+                duration_minutes=60,
+                participants=[fam.child, fam.estranged],
+                monitor=monitor if rung.supervised else None,
+            )
+            clinical.contact_record(
+                actor=t,
+                appointment=visit,
+                facts=clinical.ContactFacts(
+                    duration_minutes=55,
+                    comfort_before=7,
+                    comfort_after=8,
+                    brought_by=fam.other,
+                    observations="Bastian showed Orla photographs from school; they cooked lunch.",
+                ),
+            )
+        if rung != rungs[-1]:
+            _climb(t, fam, to_position=rung.position + 1, why="Three calm visits; Bastian agrees.")
 
 
 def _bramblecott(staff: dict[str, User]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from reunify import access
@@ -19,7 +20,15 @@ from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases import selectors, services
 from reunify.cases.gates import gate_for, next_phase, with_gate_facts
-from reunify.cases.models import Case, OverrideRequest, Party, Person, Phase
+from reunify.cases.models import (
+    Case,
+    CourtOrder,
+    CourtTerm,
+    OverrideRequest,
+    Party,
+    Person,
+    Phase,
+)
 from reunify.cases.schemas import (
     CaseDetailOut,
     CaseOpenIn,
@@ -27,8 +36,11 @@ from reunify.cases.schemas import (
     CloseIn,
     ConsentIn,
     ConsentOut,
+    CourtOrderAmendIn,
+    CourtOrderEndIn,
     CourtOrderIn,
     CourtOrderOut,
+    CourtOrderSupersedeIn,
     DecisionIn,
     DocumentReviewIn,
     DocumentReviewOut,
@@ -49,6 +61,7 @@ from reunify.cases.schemas import (
     ReadinessIn,
     ReadinessOut,
     ResumeIn,
+    TermIn,
     TimelineEntryOut,
     TransitionIn,
     TransitionOut,
@@ -264,7 +277,8 @@ def party_protection(
 @router.get("/cases/{id}/court-orders", response={200: list[CourtOrderOut], **READ_ERRORS})
 def court_order_list(request: HttpRequest, id: int) -> list[CourtOrderOut]:
     _, case = case_to_read(request, id, "court_order_list")
-    return [CourtOrderOut.of(o) for o in case.court_orders.prefetch_related("terms")]
+    orders = case.court_orders.select_related("supersedes").prefetch_related("terms__replaced_by")
+    return [CourtOrderOut.of(o) for o in orders]
 
 
 @router.post("/cases/{id}/court-orders", response={201: CourtOrderOut, **WRITE_ERRORS})
@@ -280,12 +294,104 @@ def court_order_create(
         court_case_number=payload.court_case_number,
         judge=payload.judge,
         issued_on=payload.issued_on,
-        terms=[
-            services.TermInput(kind=t.kind.value, until=t.until, due_on=t.due_on, text=t.text)
-            for t in payload.terms
-        ],
+        terms=_terms(payload.terms),
     )
     return 201, CourtOrderOut.of(order)
+
+
+def _terms(given: list[TermIn]) -> list[services.TermInput]:
+    return [
+        services.TermInput(
+            kind=t.kind.value,
+            until=t.until,
+            due_on=t.due_on,
+            text=t.text,
+            cadence=t.cadence.value,
+            every=t.every,
+        )
+        for t in given
+    ]
+
+
+def _order_of(case: Case, order_id: int) -> CourtOrder:
+    return get_object_or_404(case.court_orders, pk=order_id)
+
+
+def _terms_named(order: CourtOrder, ids: list[int]) -> list[CourtTerm]:
+    terms = list(order.terms.filter(pk__in=ids))
+    if len(terms) != len(set(ids)):
+        raise ValidationError(f"A term named is not a term of court order {order.number}.")
+    return terms
+
+
+def _order_out(order: CourtOrder) -> CourtOrderOut:
+    return CourtOrderOut.of(
+        CourtOrder.objects.select_related("supersedes")
+        .prefetch_related("terms__replaced_by")
+        .get(pk=order.pk)
+    )
+
+
+@router.post(
+    "/cases/{id}/court-orders/{order_id}/end", response={200: CourtOrderOut, **WRITE_ERRORS}
+)
+def court_order_end(
+    request: HttpRequest, id: int, order_id: int, payload: CourtOrderEndIn
+) -> CourtOrderOut:
+    """End an order from a date: none of its terms applies from then on. It stays on record."""
+    user, case = case_to_change(request, id)
+    order = services.court_order_end(
+        actor=user,
+        order=_order_of(case, order_id),
+        ended_on=payload.ended_on,
+        reason=payload.reason,
+    )
+    return _order_out(order)
+
+
+@router.post(
+    "/cases/{id}/court-orders/{order_id}/amend", response={200: CourtOrderOut, **WRITE_ERRORS}
+)
+def court_order_amend(
+    request: HttpRequest, id: int, payload: CourtOrderAmendIn, order_id: int
+) -> CourtOrderOut:
+    """Amend an order from a date: the terms named end, the new terms apply."""
+    user, case = case_to_change(request, id)
+    order = _order_of(case, order_id)
+    services.court_order_amend(
+        actor=user,
+        order=order,
+        effective_on=payload.effective_on,
+        reason=payload.reason,
+        add_terms=_terms(payload.add_terms),
+        end_terms=_terms_named(order, payload.end_terms),
+    )
+    return _order_out(order)
+
+
+@router.post(
+    "/cases/{id}/court-orders/{order_id}/supersede",
+    response={201: CourtOrderOut, **WRITE_ERRORS},
+)
+def court_order_supersede(
+    request: HttpRequest, id: int, order_id: int, payload: CourtOrderSupersedeIn
+) -> tuple[int, CourtOrderOut]:
+    """Record a later order that supersedes this one: the terms it replaces stop on the day
+    given; the old order stays on record, linked to the new one."""
+    user, case = case_to_change(request, id)
+    order = _order_of(case, order_id)
+    new = services.court_order_supersede(
+        actor=user,
+        order=order,
+        court=payload.court,
+        court_case_number=payload.court_case_number,
+        judge=payload.judge,
+        issued_on=payload.issued_on,
+        terms=_terms(payload.terms),
+        replaces=_terms_named(order, payload.replaces),
+        effective_on=payload.effective_on,
+    )
+    return 201, _order_out(new)
 
 
 # Assessment records ------------------------------------------------------------------------

@@ -6,14 +6,18 @@ domain rule lives in the service it calls, whose `ValidationError` the view show
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from reunify.cases.models import (
     CONSENTING_ROLES,
+    Cadence,
     ConsentKind,
+    CourtOrder,
+    CourtTerm,
     Outcome,
     Party,
     PartyRole,
@@ -35,6 +39,9 @@ from reunify.cases.services import (
 )
 from reunify.safety.models import Contraindication, FindingStatus
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 FAMILY_ROLES = (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY)
 
 
@@ -47,7 +54,9 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def date_field(label: str, *, required: bool = True, today: bool = True) -> forms.DateField:
+def date_field(
+    label: StrOrPromise, *, required: bool = True, today: bool = True
+) -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
@@ -183,11 +192,22 @@ class TermForm(forms.Form):
     )
     until = date_field("Applies until", required=False, today=False)
     due_on = date_field("Report due on", required=False, today=False)
+    cadence = forms.ChoiceField(
+        label=_("A reporting duty recurs"),
+        choices=Cadence.choices,
+        initial=Cadence.ONCE,
+        required=False,
+        help_text=_(
+            "Recurring: the next report is due this many weeks or months after the last one "
+            "issued (the first on the due date above)."
+        ),
+    )
+    every = forms.IntegerField(label=_("Every (weeks or months)"), required=False, min_value=1)
     text = forms.CharField(label="Wording", required=False, widget=text_area(2))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not data.get("kind") and any(data.get(f) for f in ("until", "due_on", "text")):
+        if not data.get("kind") and any(data.get(f) for f in ("until", "due_on", "text", "every")):
             self.add_error("kind", "Choose the kind of term, or clear this row.")
         return data
 
@@ -200,17 +220,16 @@ class TermForm(forms.Form):
             until=data.get("until"),
             due_on=data.get("due_on"),
             text=data.get("text", ""),
+            cadence=data.get("cadence") or Cadence.ONCE,
+            every=data.get("every") or 1,
         )
 
 
 TERM_ROWS = 4
 
 
-class CourtOrderForm(forms.Form):
-    court = forms.CharField(label="Court", max_length=160)
-    court_case_number = forms.CharField(label="Court case number", max_length=60)
-    judge = forms.CharField(label="Judge", max_length=120, required=False)
-    issued_on = date_field("Issued on")
+class TermRowsForm(forms.Form):
+    """A form that carries rows of court terms (blank rows are ignored)."""
 
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
@@ -228,6 +247,58 @@ class CourtOrderForm(forms.Form):
 
     def terms(self) -> list[TermInput]:
         return [term for f in self.term_forms if (term := f.term()) is not None]
+
+
+class CourtOrderForm(TermRowsForm):
+    court = forms.CharField(label="Court", max_length=160)
+    court_case_number = forms.CharField(label="Court case number", max_length=60)
+    judge = forms.CharField(label="Judge", max_length=120, required=False)
+    issued_on = date_field("Issued on")
+
+
+class TermsChoiceField(forms.MultipleChoiceField):
+    """Terms of one order still in force or to come, as checkboxes; cleaned to the terms."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def offer(self, terms: list[CourtTerm]) -> None:
+        self.terms = {str(t.pk): t for t in terms}
+        self.choices = [(key, t.describe()) for key, t in self.terms.items()]
+
+    def clean(self, value: Any) -> list[CourtTerm]:
+        return [self.terms[key] for key in super().clean(value)]
+
+
+class CourtOrderEndForm(forms.Form):
+    ended_on = date_field(_("No longer applies from"))
+    reason = forms.CharField(
+        label=_("Why it ended (e.g. the order that ended it)"), widget=text_area(2)
+    )
+
+
+class CourtOrderAmendForm(TermRowsForm):
+    effective_on = date_field(_("The amendment applies from"))
+    reason = forms.CharField(
+        label=_("What the amendment is (e.g. the minute order)"), widget=text_area(2)
+    )
+    end_terms = TermsChoiceField(label=_("Terms the amendment ends"), required=False)
+
+    def __init__(self, data: Any = None, *, order: CourtOrder, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["end_terms"].offer(open_terms(order))  # type: ignore[attr-defined]
+
+
+class CourtOrderSupersedeForm(CourtOrderForm):
+    replaces = TermsChoiceField(label=_("Terms of the earlier order it replaces"))
+    effective_on = date_field(_("Those terms stop applying from"))
+
+    def __init__(self, data: Any = None, *, order: CourtOrder, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.fields["replaces"].offer(open_terms(order))  # type: ignore[attr-defined]
+
+
+def open_terms(order: CourtOrder) -> list[CourtTerm]:
+    return [t for t in order.terms.all() if t.ended_on is None]
 
 
 class IntakeForm(forms.Form):

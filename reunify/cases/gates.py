@@ -12,8 +12,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reunify.cases.models import (
     CONSENTING_ROLES,
@@ -29,6 +32,14 @@ from reunify.cases.models import (
     ReadinessRating,
     TermKind,
 )
+from reunify.clinical.models import (
+    CONTACT_KINDS,
+    Appointment,
+    AppointmentStatus,
+    ContactRung,
+    Ladder,
+)
+from reunify.disclosure.models import Release
 from reunify.measures.models import (
     Alignment,
     AlignmentRating,
@@ -91,13 +102,28 @@ def next_phase(phase: str) -> str | None:
 
 def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Load everything a gate reads in a fixed number of queries, however many cases."""
-    return cases.select_related("therapist").prefetch_related(
+    return cases.select_related("therapist", "ladder__current_rung").prefetch_related(
         Prefetch("parties", queryset=Party.objects.select_related("person")),
+        "ladder__rungs",
+        "ladder__assents",
+        Prefetch("releases", queryset=Release.objects.order_by("id")),
+        Prefetch(
+            "appointments",
+            queryset=Appointment.objects.filter(kind__in=CONTACT_KINDS).select_related(
+                "contact_record"
+            ),
+            to_attr="contact_visits",
+        ),
         "intakes",
         "consents",
         "document_reviews",
         "readiness_ratings",
-        Prefetch("court_orders", queryset=CourtOrder.objects.prefetch_related("terms")),
+        Prefetch(
+            "court_orders",
+            queryset=CourtOrder.objects.select_related("supersedes").prefetch_related(
+                "terms__replaced_by", "superseded_by"
+            ),
+        ),
         Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
         Prefetch("module_assignments", queryset=ModuleAssignment.objects.select_related("module")),
         "willingness_ratings",
@@ -161,12 +187,18 @@ def safety_reasons(case: Case, *, needs_current_screen: bool, today: dt.date) ->
 
 
 def court_reasons(
-    case: Case, *, supervised: bool, in_therapy: bool, today: dt.date
+    case: Case,
+    *,
+    supervised: bool,
+    in_therapy: bool,
+    today: dt.date,
+    parenting_time: bool = False,
 ) -> list[Reason]:
     """Court terms in force that forbid the contact about to begin.
 
-    `supervised` and `in_therapy` describe that contact: a supervised-only term forbids
-    unsupervised contact, a therapeutic-only term forbids contact outside therapy, and a
+    `supervised`, `in_therapy` and `parenting_time` describe that contact: a supervised-only
+    term forbids unsupervised contact, a therapeutic-only term forbids contact outside therapy,
+    a visits-only term forbids regular parenting time (the top of the ladder), and a
     no-contact term forbids all of it.
     """
     reasons = []
@@ -185,9 +217,214 @@ def court_reasons(
             elif term.kind == TermKind.THERAPEUTIC_ONLY and not in_therapy:
                 code = "therapeutic_only"
                 text = f"court order {order.number} allows therapeutic contact only{until}"
+            elif term.kind == TermKind.VISITS_ONLY and parenting_time:
+                code = "visits_only"
+                text = _(
+                    "court order %(number)s allows unsupervised visits, not regular parenting "
+                    "time%(until)s"
+                ) % {"number": order.number, "until": until}
             else:
                 continue
             reasons.append(Reason(f"court_{code}_{term.pk}", text, Kind.COURT))
+    return reasons
+
+
+# The ladder's facts, read by the ladder's step-up gate (clinical.ladder) and by the gate
+# into integration alike: one count of visits, one reading of the child's assent.
+
+
+def streak(ladder: Ladder, appointments: list[Appointment]) -> list[Appointment]:
+    """The contact visits on the current rung since stepping onto it, newest last, cut at the
+    last visit that ended early or raised a safety concern (that visit restarts the count).
+
+    "Since stepping onto it" goes by when a visit was scheduled, so a visit entered after the
+    fact still counts, while visits from an earlier stay on the same rung do not."""
+    current = ladder.current_rung
+    visits = [
+        a
+        for a in appointments
+        if current is not None
+        and a.rung_id == current.pk
+        and a.created_at >= ladder.rung_entered_at
+        and a.status in (AppointmentStatus.COMPLETED, AppointmentStatus.ENDED_EARLY)
+    ]
+    visits.sort(key=lambda a: (a.starts_at, a.pk))
+    run: list[Appointment] = []
+    for visit in visits:
+        record = getattr(visit, "contact_record", None)
+        if visit.status == AppointmentStatus.ENDED_EARLY or (record and record.safety_concern):
+            run = []
+        else:
+            run.append(visit)
+    return run
+
+
+def rung_visit_reasons(ladder: Ladder, appointments: list[Appointment]) -> list[Reason]:
+    """The visits on the current rung: enough of them in a row (`min_sessions`), each recorded
+    with the child's comfort at least `min_comfort`, and no safety concern raised on the rung
+    since stepping onto it."""
+    current = ladder.current_rung
+    reasons: list[Reason] = []
+    run = streak(ladder, appointments)
+    counted = run[-ladder.min_sessions :]
+    if len(run) < ladder.min_sessions:
+        reasons.append(
+            Reason(
+                "too_few_visits",
+                f"{len(run)} of {ladder.min_sessions} consecutive completed contact visits "
+                f"on '{current.name if current else ''}' so far",
+                Kind.READINESS,
+            )
+        )
+    for visit in counted:
+        record = getattr(visit, "contact_record", None)
+        if record is None:
+            reasons.append(
+                Reason(
+                    f"no_record_{visit.pk}",
+                    f"the visit of {timezone.localdate(visit.starts_at)} has no contact record",
+                    Kind.RECORD,
+                )
+            )
+        elif record.lowest_comfort < ladder.min_comfort:
+            reasons.append(
+                Reason(
+                    f"low_comfort_{visit.pk}",
+                    f"the child's comfort was {record.lowest_comfort}/10 at the visit of "
+                    f"{timezone.localdate(visit.starts_at)} (at least {ladder.min_comfort} needed)",
+                    Kind.READINESS,
+                )
+            )
+    concerns = [
+        a
+        for a in appointments
+        if current is not None
+        and a.rung_id == current.pk
+        and a.created_at >= ladder.rung_entered_at
+        and getattr(a, "contact_record", None) is not None
+        and a.contact_record.safety_concern
+    ]
+    if concerns:
+        last = max(concerns, key=lambda a: a.starts_at)
+        reasons.append(
+            Reason(
+                "safety_concern",
+                f"a safety concern was raised at the visit of {timezone.localdate(last.starts_at)}",
+                Kind.SAFETY,
+            )
+        )
+    return reasons
+
+
+def assent_reasons(case: Case, ladder: Ladder, rung: ContactRung) -> list[Reason]:
+    """Each child's latest word on the rung: none is a missing record, a no is a safety
+    reason (the child is not moved on against their word)."""
+    reasons = []
+    assents = sorted(ladder.assents.all(), key=lambda a: (a.recorded_at, a.pk))
+    for child in _parties(case, PartyRole.CHILD):
+        latest = [a for a in assents if a.child_id == child.pk and a.rung_id == rung.pk]
+        if not latest:
+            reasons.append(
+                Reason(
+                    f"no_assent_{child.pk}",
+                    f"{child.label} has not given their assent to '{rung.name}'",
+                    Kind.RECORD,
+                )
+            )
+        elif not latest[-1].given:
+            reasons.append(
+                Reason(
+                    f"assent_withheld_{child.pk}",
+                    f"{child.label} does not agree to '{rung.name}' ({latest[-1].recorded_on})",
+                    Kind.SAFETY,
+                )
+            )
+    return reasons
+
+
+def ladder_of(case: Case) -> Ladder | None:
+    """The case's contact ladder as `with_gate_facts` loaded it (None before contact)."""
+    try:
+        return case.ladder
+    except ObjectDoesNotExist:
+        return None
+
+
+def _visits_only_in_force(case: Case, today: dt.date) -> bool:
+    return any(
+        term.kind == TermKind.VISITS_ONLY and term.in_force(today)
+        for order in case.court_orders.all()
+        for term in order.terms.all()
+    )
+
+
+def integration_threshold(case: Case, ladder: Ladder, *, today: dt.date) -> ContactRung | None:
+    """The rung the ladder must have reached before the case moves into integration.
+
+    The rung the therapist chose for this case (`Ladder.integration_position`) when there is
+    one. Otherwise the ladder's top rung, regular parenting time on the default ladder; but
+    while a court term "unsupervised visits only, no regular parenting time" is in force the
+    court allows no more than the rung below the top (the short unsupervised visit on the
+    default ladder), and that rung is the threshold. The other terms only close the gate: a
+    supervised-only or therapeutic-only term in force forbids the unsupervised contact outside
+    therapy that integration is, whatever the threshold (a court reason, never overridable).
+    """
+    rungs = sorted(ladder.rungs.all(), key=lambda r: r.position)
+    if not rungs:
+        return None
+    chosen = [r for r in rungs if r.position == ladder.integration_position]
+    if chosen:
+        return chosen[0]
+    if len(rungs) > 1 and _visits_only_in_force(case, today):
+        return rungs[-2]
+    return rungs[-1]
+
+
+def _integration_reasons(case: Case, *, today: dt.date) -> list[Reason]:
+    """The ladder has reached the case's threshold (see `integration_threshold`); the recent
+    visits on the rung it stands on are counted as for a step up (`rung_visit_reasons`); each
+    child assents to that rung; and no court term in force forbids it."""
+    ladder = ladder_of(case)
+    threshold = integration_threshold(case, ladder, today=today) if ladder else None
+    if ladder is None or ladder.current_rung is None or threshold is None:
+        return [
+            Reason("no_ladder", _("the contact ladder has not been started"), Kind.RECORD),
+            *court_reasons(case, supervised=False, in_therapy=False, today=today),
+        ]
+    current = ladder.current_rung
+    reasons: list[Reason] = []
+    if current.position < threshold.position:
+        reasons.append(
+            Reason(
+                "below_integration_threshold",
+                ngettext(
+                    "the contact ladder stands on '%(current)s'; integration needs "
+                    "'%(threshold)s' reached first, with %(count)s completed visit there",
+                    "the contact ladder stands on '%(current)s'; integration needs "
+                    "'%(threshold)s' reached first, with %(count)s completed visits there",
+                    ladder.min_sessions,
+                )
+                % {
+                    "current": current.name,
+                    "threshold": threshold.name,
+                    "count": ladder.min_sessions,
+                },
+                Kind.READINESS,
+            )
+        )
+        reached = threshold
+    else:
+        reasons += rung_visit_reasons(ladder, getattr(case, "contact_visits", []))
+        reached = current
+    reasons += assent_reasons(case, ladder, reached)
+    top = max(r.position for r in ladder.rungs.all())
+    reasons += court_reasons(
+        case,
+        supervised=False,
+        in_therapy=False,
+        parenting_time=reached.position == top,
+        today=today,
+    )
     return reasons
 
 
@@ -195,7 +432,30 @@ def _parties(case: Case, *roles: str) -> list[Party]:
     return [p for p in case.parties.all() if p.role in roles]
 
 
-def _assessment_reasons(case: Case) -> list[Reason]:
+def _release_reasons(case: Case, *, today: dt.date) -> list[Reason]:
+    """A release of information signed by each adult party (the parents, guardians and
+    step-parents who sign the consents, and who alone may sign a release), in force today.
+
+    A release a court order compels stands in for every signature: the court has authorised
+    the disclosure, whoever would have signed. The releases record whom they are for, so a
+    family with no professional around it adds the one they are for (the school, an attorney)
+    as a party first."""
+    in_force = [r for r in case.releases.all() if r.in_force(today)]
+    if any(r.court_order_id is not None for r in in_force):
+        return []
+    signed = {r.granted_by_id for r in in_force}
+    return [
+        Reason(
+            f"no_release_{party.pk}",
+            _("no release of information signed by %(party)s") % {"party": party.label},
+            Kind.RECORD,
+        )
+        for party in _parties(case, *CONSENTING_ROLES)
+        if party.pk not in signed
+    ]
+
+
+def _assessment_reasons(case: Case, *, today: dt.date) -> list[Reason]:
     reasons = []
     children = _parties(case, PartyRole.CHILD)
     estranged = _parties(case, PartyRole.ESTRANGED_PARENT)
@@ -247,6 +507,7 @@ def _assessment_reasons(case: Case) -> list[Reason]:
                         Kind.RECORD,
                     )
                 )
+    reasons += _release_reasons(case, today=today)
     if not list(case.document_reviews.all()):
         reasons.append(
             Reason(
@@ -401,7 +662,7 @@ def gate_for(case: Case, *, today: dt.date | None = None) -> Gate:
     in_contact = following in (Phase.THERAPEUTIC_CONTACT, Phase.INTEGRATION)
     reasons += safety_reasons(case, needs_current_screen=in_contact, today=today)
     if following == Phase.PSYCHOEDUCATION:
-        reasons += _assessment_reasons(case)
+        reasons += _assessment_reasons(case, today=today)
     if following == Phase.INDIVIDUAL_WORK:
         reasons += _psychoeducation_reasons(case)
     if following == Phase.THERAPEUTIC_CONTACT:
@@ -411,7 +672,7 @@ def gate_for(case: Case, *, today: dt.date | None = None) -> Gate:
     if following == Phase.THERAPEUTIC_CONTACT:
         reasons += court_reasons(case, supervised=True, in_therapy=True, today=today)
     if following == Phase.INTEGRATION:
-        reasons += court_reasons(case, supervised=False, in_therapy=False, today=today)
+        reasons += _integration_reasons(case, today=today)
     return Gate(case.phase, following, reasons)
 
 

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from reunify.accounts.models import User
@@ -226,7 +228,8 @@ class Party(models.Model):
 
 
 class CourtOrder(models.Model):
-    """A court order in force on the case; its terms restrict what the process may do."""
+    """A court order on the case; its terms in force restrict what the process may do. An
+    order that has ended or been superseded stays in the record."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="court_orders")
     number = models.PositiveIntegerField(help_text="Order number within this case: 1, 2, …")
@@ -235,6 +238,18 @@ class CourtOrder(models.Model):
     judge = models.CharField(max_length=120, blank=True)
     issued_on = models.DateField()
     recorded_at = models.DateTimeField()
+    ended_on = models.DateField(
+        null=True, blank=True, help_text="First day the order no longer applies."
+    )
+    end_reason = models.TextField(blank=True)
+    supersedes = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        help_text="The earlier order this one replaces (in whole or in part).",
+    )
 
     class Meta:
         ordering = ["number"]
@@ -250,8 +265,17 @@ class TermKind(models.TextChoices):
     NO_CONTACT = "no_contact", "No contact"
     SUPERVISED_UNTIL = "supervised_until", "Supervised contact only until a date"
     THERAPEUTIC_ONLY = "therapeutic_only", "Therapeutic contact only"
+    VISITS_ONLY = "visits_only", _("Unsupervised visits only, no regular parenting time")
     REPORTING_DUTY = "reporting_duty", "Reporting duty"
     OTHER = "other", "Other term"
+
+
+class Cadence(models.TextChoices):
+    """How often a reporting duty recurs."""
+
+    ONCE = "once", _("Once")
+    WEEKS = "weeks", _("Every few weeks")
+    MONTHS = "months", _("Every few months")
 
 
 class CourtTerm(models.Model):
@@ -261,7 +285,34 @@ class CourtTerm(models.Model):
     kind = models.CharField(max_length=30, choices=TermKind.choices)
     until = models.DateField(null=True, blank=True, help_text="Last day the term applies.")
     due_on = models.DateField(null=True, blank=True, help_text="For a reporting duty.")
+    cadence = models.CharField(
+        max_length=10,
+        choices=Cadence.choices,
+        default=Cadence.ONCE,
+        help_text="A reporting duty: once, or again every `every` weeks or months after each "
+        "report issued.",
+    )
+    every = models.PositiveSmallIntegerField(
+        default=1, help_text="With a recurring cadence: how many weeks or months apart."
+    )
     text = models.TextField(blank=True)
+    starts_on = models.DateField(
+        null=True, blank=True, help_text="First day the term applies (added by an amendment)."
+    )
+    ended_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="First day the term no longer applies (ended, amended or superseded).",
+    )
+    end_reason = models.TextField(blank=True)
+    replaced_by = models.ForeignKey(
+        CourtOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_terms",
+        help_text="The later order that replaces this term.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -270,7 +321,26 @@ class CourtTerm(models.Model):
         return self.describe()
 
     def in_force(self, today: dt.date) -> bool:
-        return self.until is None or self.until >= today
+        return (
+            (self.until is None or self.until >= today)
+            and (self.starts_on is None or self.starts_on <= today)
+            and (self.ended_on is None or today < self.ended_on)
+        )
+
+    def describe_cadence(self) -> str:
+        if self.cadence == Cadence.WEEKS:
+            return ngettext(
+                ", then every week after each report",
+                ", then every %(n)s weeks after each report",
+                self.every,
+            ) % {"n": self.every}
+        if self.cadence == Cadence.MONTHS:
+            return ngettext(
+                ", then every month after each report",
+                ", then every %(n)s months after each report",
+                self.every,
+            ) % {"n": self.every}
+        return ""
 
     def describe(self) -> str:
         if self.kind == TermKind.NO_CONTACT:
@@ -283,9 +353,18 @@ class CourtTerm(models.Model):
                 if self.until
                 else "therapeutic contact only"
             )
+        if self.kind == TermKind.VISITS_ONLY:
+            return (
+                gettext("unsupervised visits only, no regular parenting time, until %(date)s")
+                % {"date": self.until}
+                if self.until
+                else gettext("unsupervised visits only, no regular parenting time")
+            )
         if self.kind == TermKind.REPORTING_DUTY:
-            return f"report to the court due {self.due_on}" + (
-                f": {self.text}" if self.text else ""
+            return (
+                f"report to the court due {self.due_on}"
+                + self.describe_cadence()
+                + (f": {self.text}" if self.text else "")
             )
         return self.text
 

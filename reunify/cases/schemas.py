@@ -16,6 +16,7 @@ from pydantic import ConfigDict, model_validator
 from reunify.accounts.models import User
 from reunify.cases.gates import Gate, Reason
 from reunify.cases.models import (
+    Cadence,
     Case,
     Consent,
     ConsentKind,
@@ -292,12 +293,28 @@ class TermIn(Schema):
     until: dt.date | None = Field(default=None, description="Last day the term applies.")
     due_on: dt.date | None = Field(default=None, description="For a reporting duty.")
     text: str = ""
+    cadence: Cadence = Field(
+        default=Cadence.ONCE,
+        description="A reporting duty: once, or again `every` weeks or months after each "
+        "report issued.",
+    )
+    every: int = Field(default=1, description="Weeks or months between reports when recurring.")
 
 
 class TermOut(TermIn):
     id: int
     description: str
     in_force: bool
+    starts_on: dt.date | None = Field(
+        default=None, description="First day it applies, when added by an amendment."
+    )
+    ended_on: dt.date | None = Field(
+        default=None, description="First day it no longer applies (ended, amended, replaced)."
+    )
+    end_reason: str = ""
+    replaced_by: int | None = Field(
+        default=None, description="The number of the later order that replaced it."
+    )
 
     @classmethod
     def of(cls, term: CourtTerm, today: dt.date) -> TermOut:
@@ -307,8 +324,14 @@ class TermOut(TermIn):
             until=term.until,
             due_on=term.due_on,
             text=term.text,
+            cadence=Cadence(term.cadence),
+            every=term.every,
             description=term.describe(),
             in_force=term.in_force(today),
+            starts_on=term.starts_on,
+            ended_on=term.ended_on,
+            end_reason=term.end_reason,
+            replaced_by=term.replaced_by.number if term.replaced_by else None,
         )
 
 
@@ -328,6 +351,11 @@ class CourtOrderOut(Schema):
     judge: str
     issued_on: dt.date
     recorded_at: dt.datetime
+    ended_on: dt.date | None = Field(default=None, description="First day it no longer applies.")
+    end_reason: str = ""
+    supersedes: int | None = Field(
+        default=None, description="The number of the earlier order this one supersedes."
+    )
     terms: list[TermOut]
 
     @classmethod
@@ -341,8 +369,28 @@ class CourtOrderOut(Schema):
             judge=order.judge,
             issued_on=order.issued_on,
             recorded_at=order.recorded_at,
+            ended_on=order.ended_on,
+            end_reason=order.end_reason,
+            supersedes=order.supersedes.number if order.supersedes else None,
             terms=[TermOut.of(t, today) for t in order.terms.all()],
         )
+
+
+class CourtOrderEndIn(Schema):
+    ended_on: dt.date = Field(description="First day the order no longer applies.")
+    reason: str
+
+
+class CourtOrderAmendIn(Schema):
+    effective_on: dt.date = Field(description="From this day the changes apply.")
+    reason: str
+    end_terms: list[int] = Field(default_factory=list, description="Ids of the terms that end.")
+    add_terms: list[TermIn] = Field(default_factory=list)
+
+
+class CourtOrderSupersedeIn(CourtOrderIn):
+    replaces: list[int] = Field(description="Ids of the earlier order's terms it replaces.")
+    effective_on: dt.date = Field(description="From this day the replaced terms stop.")
 
 
 # Assessment records -----------------------------------------------------------------------

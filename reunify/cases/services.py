@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
@@ -25,6 +26,7 @@ from reunify.audit.chain import Entry, audit_record, audit_record_many
 from reunify.cases.gates import Gate, gate_for, with_gate_facts
 from reunify.cases.models import (
     CONSENTING_ROLES,
+    Cadence,
     Case,
     Consent,
     ConsentKind,
@@ -506,6 +508,85 @@ class TermInput:
     until: dt.date | None = None
     due_on: dt.date | None = None
     text: str = ""
+    cadence: str = Cadence.ONCE
+    every: int = 1
+
+
+def _check_terms(terms: list[TermInput]) -> None:
+    for term in terms:
+        if term.kind not in TermKind.values:
+            raise ValidationError(f"Unknown court term {term.kind!r}.")
+        if term.kind == TermKind.SUPERVISED_UNTIL and term.until is None:
+            raise ValidationError("A 'supervised contact only until' term needs its end date.")
+        if term.kind == TermKind.REPORTING_DUTY and term.due_on is None:
+            raise ValidationError("A reporting duty needs its due date.")
+        if term.kind == TermKind.OTHER and not term.text.strip():
+            raise ValidationError("Describe the term in words.")
+        if term.cadence not in Cadence.values:
+            raise ValidationError(_("Unknown cadence %(cadence)r.") % {"cadence": term.cadence})
+        if term.cadence != Cadence.ONCE and term.kind != TermKind.REPORTING_DUTY:
+            raise ValidationError(_("Only a reporting duty recurs."))
+        limit = 52 if term.cadence == Cadence.WEEKS else 12
+        if term.cadence != Cadence.ONCE and not 1 <= term.every <= limit:
+            raise ValidationError(
+                _("A recurring report is due every 1 to %(limit)s %(unit)s.")
+                % {
+                    "limit": limit,
+                    "unit": _("weeks") if term.cadence == Cadence.WEEKS else _("months"),
+                }
+            )
+
+
+def _add_terms(order: CourtOrder, terms: list[TermInput], starts_on: dt.date | None) -> None:
+    for term in terms:
+        CourtTerm.objects.create(
+            order=order,
+            kind=term.kind,
+            until=term.until,
+            due_on=term.due_on,
+            text=term.text.strip(),
+            cadence=term.cadence,
+            every=term.every if term.cadence != Cadence.ONCE else 1,
+            starts_on=starts_on,
+        )
+
+
+def _pause_for_bans(*, actor: User, case: Case, order: CourtOrder) -> None:
+    """A no-contact term in force today pauses the case at once."""
+    today = timezone.localdate()
+    bans = [t for t in order.terms.all() if t.kind == TermKind.NO_CONTACT and t.in_force(today)]
+    if bans and not case.is_paused:
+        _pause(actor=actor, case=case, reason=f"court order {order.number}: {bans[0].describe()}")
+
+
+def _create_order(
+    *,
+    actor: User,
+    case: Case,
+    court: str,
+    court_case_number: str,
+    issued_on: dt.date,
+    terms: list[TermInput],
+    judge: str,
+    supersedes: CourtOrder | None = None,
+) -> CourtOrder:
+    _require_not_future(issued_on, "order's issue")
+    _check_terms(terms)
+    number = (
+        case.court_orders.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    order = CourtOrder.objects.create(
+        case=case,
+        number=number,
+        court=require_text(court, "The court"),
+        court_case_number=require_text(court_case_number, "The court case number"),
+        judge=judge.strip(),
+        issued_on=issued_on,
+        recorded_at=timezone.now(),
+        supersedes=supersedes,
+    )
+    _add_terms(order, terms, None)
+    return order
 
 
 @transaction.atomic
@@ -522,49 +603,207 @@ def court_order_record(
     """Record a court order; a no-contact term in force pauses the case at once."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
-    _require_not_future(issued_on, "order's issue")
-    for term in terms:
-        if term.kind not in TermKind.values:
-            raise ValidationError(f"Unknown court term {term.kind!r}.")
-        if term.kind == TermKind.SUPERVISED_UNTIL and term.until is None:
-            raise ValidationError("A 'supervised contact only until' term needs its end date.")
-        if term.kind == TermKind.REPORTING_DUTY and term.due_on is None:
-            raise ValidationError("A reporting duty needs its due date.")
-        if term.kind == TermKind.OTHER and not term.text.strip():
-            raise ValidationError("Describe the term in words.")
     case = case_lock(case)
-    number = (
-        case.court_orders.order_by("-number").values_list("number", flat=True).first() or 0
-    ) + 1
-    order = CourtOrder.objects.create(
+    order = _create_order(
+        actor=actor,
         case=case,
-        number=number,
-        court=require_text(court, "The court"),
-        court_case_number=require_text(court_case_number, "The court case number"),
-        judge=judge.strip(),
+        court=court,
+        court_case_number=court_case_number,
         issued_on=issued_on,
-        recorded_at=timezone.now(),
+        terms=terms,
+        judge=judge,
     )
-    for term in terms:
-        CourtTerm.objects.create(
-            order=order,
-            kind=term.kind,
-            until=term.until,
-            due_on=term.due_on,
-            text=term.text.strip(),
-        )
     audit_record(
         actor=actor,
         action="court_order.record",
         case_id=case.pk,
         obj=order,
-        detail={"number": number, "terms": [t.kind for t in terms]},
+        detail={"number": order.number, "terms": [t.kind for t in terms]},
     )
-    today = timezone.localdate()
-    bans = [t for t in order.terms.all() if t.kind == TermKind.NO_CONTACT and t.in_force(today)]
-    if bans and not case.is_paused:
-        _pause(actor=actor, case=case, reason=f"court order {number}: {bans[0].describe()}")
+    _pause_for_bans(actor=actor, case=case, order=order)
     return order
+
+
+def _order_locked(actor: User, order: CourtOrder) -> tuple[Case, CourtOrder]:
+    access.require(actor, access.Action.EDIT, order.case)
+    require_open(order.case)
+    case = case_lock(order.case)
+    return case, CourtOrder.objects.select_for_update().get(pk=order.pk)
+
+
+def _change_date(order: CourtOrder, day: dt.date, what: str) -> None:
+    """A change to an order is recorded once it has taken effect, and not before the order."""
+    _require_not_future(day, what)
+    if day < order.issued_on:
+        raise ValidationError(
+            _("The %(what)s date %(day)s is before court order %(number)s was issued (%(issued)s).")
+            % {"what": what, "day": day, "number": order.number, "issued": order.issued_on}
+        )
+
+
+def _terms_of(order: CourtOrder, terms: list[CourtTerm]) -> list[CourtTerm]:
+    ids = {t.pk for t in terms}
+    found = list(CourtTerm.objects.select_for_update().filter(order=order, pk__in=ids))
+    if len(found) != len(ids):
+        raise ValidationError(
+            _("A term named is not a term of court order %(number)s.") % {"number": order.number}
+        )
+    ended = [t for t in found if t.ended_on is not None]
+    if ended:
+        raise ValidationError(
+            _("The term '%(term)s' has already ended.") % {"term": ended[0].describe()}
+        )
+    return found
+
+
+def _end_terms(
+    terms: list[CourtTerm], day: dt.date, reason: str, replaced_by: CourtOrder | None = None
+) -> None:
+    CourtTerm.objects.filter(pk__in=[t.pk for t in terms]).update(
+        ended_on=day, end_reason=reason, replaced_by=replaced_by
+    )
+
+
+@transaction.atomic
+def court_order_end(
+    *, actor: User, order: CourtOrder, ended_on: dt.date, reason: str
+) -> CourtOrder:
+    """The court ends an order: from `ended_on` none of its terms applies. The order and its
+    terms stay in the record, shown as ended."""
+    case, order = _order_locked(actor, order)
+    if order.ended_on is not None:
+        raise ValidationError(
+            _("Court order %(number)s already ended on %(day)s.")
+            % {"number": order.number, "day": order.ended_on}
+        )
+    _change_date(order, ended_on, _("end"))
+    reason = require_text(reason, _("The reason the order ended"))
+    CourtOrder.objects.filter(pk=order.pk).update(ended_on=ended_on, end_reason=reason)
+    open_terms = list(order.terms.filter(ended_on__isnull=True))
+    _end_terms(open_terms, ended_on, reason)
+    order.refresh_from_db()
+    audit_record(
+        actor=actor,
+        action="court_order.end",
+        case_id=case.pk,
+        obj=order,
+        detail={"number": order.number, "ended_on": ended_on, "terms": [t.pk for t in open_terms]},
+    )
+    return order
+
+
+def _require_in_effect(order: CourtOrder) -> None:
+    if order.ended_on is not None:
+        raise ValidationError(
+            _("Court order %(number)s ended on %(day)s; it can no longer be changed.")
+            % {"number": order.number, "day": order.ended_on}
+        )
+
+
+@transaction.atomic
+def court_order_amend(
+    *,
+    actor: User,
+    order: CourtOrder,
+    effective_on: dt.date,
+    reason: str,
+    add_terms: list[TermInput] | None = None,
+    end_terms: list[CourtTerm] | None = None,
+) -> CourtOrder:
+    """The court amends an order: from `effective_on` the terms named end and the new terms
+    apply. A new no-contact term in force pauses the case at once."""
+    case, order = _order_locked(actor, order)
+    _require_in_effect(order)
+    _change_date(order, effective_on, _("amendment"))
+    reason = require_text(reason, _("The reason for the amendment"))
+    add_terms, end_terms = add_terms or [], end_terms or []
+    if not add_terms and not end_terms:
+        raise ValidationError(_("Name a term to end or a term to add."))
+    _check_terms(add_terms)
+    ending = _terms_of(order, end_terms)
+    _end_terms(ending, effective_on, reason)
+    _add_terms(order, add_terms, effective_on)
+    audit_record(
+        actor=actor,
+        action="court_order.amend",
+        case_id=case.pk,
+        obj=order,
+        detail={
+            "number": order.number,
+            "effective_on": effective_on,
+            "ended": [t.pk for t in ending],
+            "added": [t.kind for t in add_terms],
+            "reason": reason,
+        },
+    )
+    _pause_for_bans(actor=actor, case=case, order=order)
+    return order
+
+
+@transaction.atomic
+def court_order_supersede(
+    *,
+    actor: User,
+    order: CourtOrder,
+    court: str,
+    court_case_number: str,
+    issued_on: dt.date,
+    terms: list[TermInput],
+    replaces: list[CourtTerm],
+    effective_on: dt.date,
+    judge: str = "",
+) -> CourtOrder:
+    """Record a later order that supersedes `order`: the terms of the old order it `replaces`
+    stop on `effective_on` (on or after the new order's issue), and the new order records which
+    order it supersedes. Terms not replaced stay in force; the old order stays in the record."""
+    case, order = _order_locked(actor, order)
+    _require_in_effect(order)
+    if not replaces:
+        raise ValidationError(_("Name the terms of the earlier order that the new one replaces."))
+    _require_not_future(issued_on, "order's issue")
+    if issued_on < order.issued_on:
+        raise ValidationError(
+            _("A superseding order is issued on or after the order it replaces (%(day)s).")
+            % {"day": order.issued_on}
+        )
+    _change_date(order, effective_on, _("supersession"))
+    if effective_on < issued_on:
+        raise ValidationError(
+            _("The terms are replaced from a day on or after the new order's issue (%(day)s).")
+            % {"day": issued_on}
+        )
+    replaced = _terms_of(order, replaces)
+    new = _create_order(
+        actor=actor,
+        case=case,
+        court=court,
+        court_case_number=court_case_number,
+        issued_on=issued_on,
+        terms=terms,
+        judge=judge,
+        supersedes=order,
+    )
+    _end_terms(
+        replaced,
+        effective_on,
+        _("replaced by court order %(number)s") % {"number": new.number},
+        replaced_by=new,
+    )
+    audit_record(
+        actor=actor,
+        action="court_order.supersede",
+        case_id=case.pk,
+        obj=new,
+        detail={
+            "number": new.number,
+            "supersedes": order.number,
+            "replaced": [t.pk for t in replaced],
+            "effective_on": effective_on,
+            "terms": [t.kind for t in terms],
+        },
+    )
+    _pause_for_bans(actor=actor, case=case, order=new)
+    return new
 
 
 @transaction.atomic

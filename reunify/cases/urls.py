@@ -14,6 +14,21 @@ urlpatterns = [
         name="party_protect",
     ),
     path("cases/<int:case_id>/court-orders/new/", views.court_order_new, name="court_order_new"),
+    path(
+        "cases/<int:case_id>/court-orders/<int:order_id>/end/",
+        views.court_order_end,
+        name="court_order_end",
+    ),
+    path(
+        "cases/<int:case_id>/court-orders/<int:order_id>/amend/",
+        views.court_order_amend,
+        name="court_order_amend",
+    ),
+    path(
+        "cases/<int:case_id>/court-orders/<int:order_id>/supersede/",
+        views.court_order_supersede,
+        name="court_order_supersede",
+    ),
     path("cases/<int:case_id>/intakes/new/", views.intake_new, name="intake_new"),
     path("cases/<int:case_id>/consents/new/", views.consent_new, name="consent_new"),
     path(

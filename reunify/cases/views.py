@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunify import access
@@ -26,7 +27,14 @@ from reunify.access import Action
 from reunify.accounts.models import Role, User
 from reunify.cases import forms, selectors, services
 from reunify.cases.gates import Gate, gate_for, latest_screening, screen_due_on
-from reunify.cases.models import Case, OverrideRequest, OverrideStatus, Party, Phase
+from reunify.cases.models import (
+    Case,
+    CourtOrder,
+    OverrideRequest,
+    OverrideStatus,
+    Party,
+    Phase,
+)
 from reunify.safety.services import screening_record
 
 Form = django_forms.Form
@@ -508,6 +516,74 @@ def court_order_new(request: AuthedRequest, case_id: int) -> HttpResponse:
             actor=request.user, case=case, terms=form.terms(), **data
         ),
         done="Court order recorded.",
+    )
+
+
+def _order_of(case: Case, order_id: int) -> CourtOrder:
+    return get_object_or_404(case.court_orders.prefetch_related("terms"), pk=order_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def court_order_end(request: AuthedRequest, case_id: int, order_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    order = _order_of(case, order_id)
+    form = forms.CourtOrderEndForm(request.POST or None)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading=_("End court order %(number)s") % {"number": order.number},
+        template="cases/court_order_form.html",
+        save=lambda data: services.court_order_end(actor=request.user, order=order, **data),
+        done=_("Court order %(number)s ended.") % {"number": order.number},
+        extra={"order": order},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def court_order_amend(request: AuthedRequest, case_id: int, order_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    order = _order_of(case, order_id)
+    form = forms.CourtOrderAmendForm(request.POST or None, order=order)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading=_("Amend court order %(number)s") % {"number": order.number},
+        template="cases/court_order_form.html",
+        save=lambda data: services.court_order_amend(
+            actor=request.user,
+            order=order,
+            effective_on=data["effective_on"],
+            reason=data["reason"],
+            end_terms=data["end_terms"],
+            add_terms=form.terms(),
+        ),
+        done=_("Court order %(number)s amended.") % {"number": order.number},
+        extra={"order": order},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def court_order_supersede(request: AuthedRequest, case_id: int, order_id: int) -> HttpResponse:
+    case = _editable(request, case_id)
+    order = _order_of(case, order_id)
+    form = forms.CourtOrderSupersedeForm(request.POST or None, order=order)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading=_("Record an order superseding court order %(number)s") % {"number": order.number},
+        template="cases/court_order_form.html",
+        save=lambda data: services.court_order_supersede(
+            actor=request.user, order=order, terms=form.terms(), **data
+        ),
+        done=lambda new: _("Court order %(number)s recorded; it supersedes order %(old)s.")
+        % {"number": new.number, "old": order.number},
+        extra={"order": order},
     )
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils import timezone
 from ninja import Router
 
 from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import Role, User
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read, request_user
-from reunify.cases.gates import with_gate_facts
+from reunify.cases.gates import integration_threshold, streak, with_gate_facts
 from reunify.cases.models import Case, Party
 from reunify.cases.schemas import ErrorOut
-from reunify.cases.services import case_view
+from reunify.cases.services import UNCHANGED, case_view
 from reunify.clinical import ladder as ladder_rules
 from reunify.clinical import selectors, services
 from reunify.clinical.models import (
@@ -383,7 +384,11 @@ def _ladder_out(case: Case) -> LadderOut:
         rung_entered_at=ladder.rung_entered_at,
         min_sessions=ladder.min_sessions,
         min_comfort=ladder.min_comfort,
-        consecutive_visits=len(ladder_rules.streak(ladder, contact)),
+        integration_position=ladder.integration_position,
+        integration_threshold=RungRefOut.maybe(
+            integration_threshold(facts, ladder, today=timezone.localdate())
+        ),
+        consecutive_visits=len(streak(ladder, contact)),
         rungs=[RungOut.of(r, ladder.current_rung) for r in view.rungs],
         steps=[StepOut.of(s) for s in ladder.steps.all()],
         assents=[AssentOut.of(a) for a in assents],
@@ -457,6 +462,9 @@ def ladder_configure(request: HttpRequest, id: int, payload: LadderConfigIn) -> 
         rungs_above=rungs,
         min_sessions=payload.min_sessions,
         min_comfort=payload.min_comfort,
+        integration_position=payload.integration_position
+        if "integration_position" in payload.model_fields_set
+        else UNCHANGED,
     )
     return _ladder_out(case)
 

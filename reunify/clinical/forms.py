@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from reunify.accounts.models import Role, User
 from reunify.cases.forms import PartyChoiceField, date_field, parties_of, text_area
@@ -428,6 +429,22 @@ class LadderThresholdsForm(forms.Form):
     min_comfort = forms.IntegerField(
         label="The child's lowest comfort (0 to 10) allowed at each of those visits"
     )
+    integration_position = forms.ChoiceField(
+        label=_("The rung to reach before integration and maintenance"),
+        required=False,
+        help_text=_(
+            "By default the top rung (regular parenting time), or the rung below it while a "
+            "court order allows unsupervised visits only. Either way the last visits on it "
+            "must be calm and the child must agree."
+        ),
+    )
+
+    def __init__(self, *args: Any, rungs: Iterable[ContactRung] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["integration_position"].choices = [  # type: ignore[attr-defined]
+            ("", _("The default")),
+            *[(str(r.position), rung_name(r)) for r in rungs if not r.supervised],
+        ]
 
 
 class RungRowForm(forms.Form):
@@ -453,10 +470,23 @@ EXTRA_RUNG_ROWS = 2
 class LadderForm(forms.Form):
     """The thresholds, and the rungs above the current one as rows (blank rows are dropped)."""
 
-    def __init__(self, data: Any = None, *, ladder: Ladder, above: list[ContactRung]) -> None:
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        ladder: Ladder,
+        above: list[ContactRung],
+        rungs: Iterable[ContactRung] = (),
+    ) -> None:
         super().__init__(data)
         self.thresholds = LadderThresholdsForm(
-            data, initial={"min_sessions": ladder.min_sessions, "min_comfort": ladder.min_comfort}
+            data,
+            initial={
+                "min_sessions": ladder.min_sessions,
+                "min_comfort": ladder.min_comfort,
+                "integration_position": ladder.integration_position or "",
+            },
+            rungs=rungs,
         )
         self.above = above
         rows = [
@@ -485,6 +515,9 @@ class LadderForm(forms.Form):
             changes["min_sessions"] = data["min_sessions"]
         if data["min_comfort"] != ladder.min_comfort:
             changes["min_comfort"] = data["min_comfort"]
+        position = int(data["integration_position"]) if data["integration_position"] else None
+        if position != ladder.integration_position:
+            changes["integration_position"] = position
         rungs = [rung for row in self.rows if (rung := row.rung()) is not None]
         before = [RungInput(r.name, r.supervised, r.in_therapy) for r in self.above]
         if rungs != before:

@@ -2,7 +2,10 @@
 
 It reads the same safety and court facts as the phase gates (cases.gates) and adds the
 ladder's own: consecutive completed visits on this rung, the child's comfort at each, safety
-concerns raised at them, court terms that forbid the next rung, and the child's assent.
+concerns raised at them, court terms that forbid the next rung, and the child's assent. The
+counting of visits and the reading of assent live in cases.gates (`rung_visit_reasons`,
+`assent_reasons`), because the gate into integration asks the same questions of the rung it
+requires.
 """
 
 from __future__ import annotations
@@ -11,14 +14,17 @@ import datetime as dt
 
 from django.utils import timezone
 
-from reunify.cases.gates import Gate, Kind, Reason, court_reasons, safety_reasons
-from reunify.cases.models import Case, PartyRole
-from reunify.clinical.models import (
-    Appointment,
-    AppointmentStatus,
-    ContactRung,
-    Ladder,
+from reunify.cases.gates import (
+    Gate,
+    Kind,
+    Reason,
+    assent_reasons,
+    court_reasons,
+    rung_visit_reasons,
+    safety_reasons,
 )
+from reunify.cases.models import Case
+from reunify.clinical.models import Appointment, ContactRung, Ladder
 
 DEFAULT_RUNGS: list[tuple[str, bool, bool]] = [
     # name, supervised, within therapy
@@ -41,32 +47,6 @@ def next_rung(ladder: Ladder) -> ContactRung | None:
     return above[0] if above else None
 
 
-def streak(ladder: Ladder, appointments: list[Appointment]) -> list[Appointment]:
-    """The contact visits on the current rung since stepping onto it, newest last, cut at the
-    last visit that ended early or raised a safety concern (that visit restarts the count).
-
-    "Since stepping onto it" goes by when a visit was scheduled, so a visit entered after the
-    fact still counts, while visits from an earlier stay on the same rung do not."""
-    current = ladder.current_rung
-    visits = [
-        a
-        for a in appointments
-        if current is not None
-        and a.rung_id == current.pk
-        and a.created_at >= ladder.rung_entered_at
-        and a.status in (AppointmentStatus.COMPLETED, AppointmentStatus.ENDED_EARLY)
-    ]
-    visits.sort(key=lambda a: (a.starts_at, a.pk))
-    run: list[Appointment] = []
-    for visit in visits:
-        record = getattr(visit, "contact_record", None)
-        if visit.status == AppointmentStatus.ENDED_EARLY or (record and record.safety_concern):
-            run = []
-        else:
-            run.append(visit)
-    return run
-
-
 def ladder_gate(
     case: Case, ladder: Ladder, appointments: list[Appointment], *, today: dt.date | None = None
 ) -> Gate:
@@ -81,76 +61,13 @@ def ladder_gate(
     if case.is_paused:
         reasons.append(Reason("paused", f"the case is paused: {case.pause_reason}", Kind.SAFETY))
     reasons += safety_reasons(case, needs_current_screen=True, today=today)
-    run = streak(ladder, appointments)
-    counted = run[-ladder.min_sessions :]
-    if len(run) < ladder.min_sessions:
-        reasons.append(
-            Reason(
-                "too_few_visits",
-                f"{len(run)} of {ladder.min_sessions} consecutive completed contact visits "
-                f"on '{current.name if current else ''}' so far",
-                Kind.READINESS,
-            )
-        )
-    for visit in counted:
-        record = getattr(visit, "contact_record", None)
-        if record is None:
-            reasons.append(
-                Reason(
-                    f"no_record_{visit.pk}",
-                    f"the visit of {timezone.localdate(visit.starts_at)} has no contact record",
-                    Kind.RECORD,
-                )
-            )
-        elif record.lowest_comfort < ladder.min_comfort:
-            reasons.append(
-                Reason(
-                    f"low_comfort_{visit.pk}",
-                    f"the child's comfort was {record.lowest_comfort}/10 at the visit of "
-                    f"{timezone.localdate(visit.starts_at)} (at least {ladder.min_comfort} needed)",
-                    Kind.READINESS,
-                )
-            )
-    concerns = [
-        a
-        for a in appointments
-        if current is not None
-        and a.rung_id == current.pk
-        and a.created_at >= ladder.rung_entered_at
-        and getattr(a, "contact_record", None) is not None
-        and a.contact_record.safety_concern
-    ]
-    if concerns:
-        last = max(concerns, key=lambda a: a.starts_at)
-        reasons.append(
-            Reason(
-                "safety_concern",
-                f"a safety concern was raised at the visit of {timezone.localdate(last.starts_at)}",
-                Kind.SAFETY,
-            )
-        )
+    reasons += rung_visit_reasons(ladder, appointments)
     reasons += court_reasons(
-        case, supervised=following.supervised, in_therapy=following.in_therapy, today=today
+        case,
+        supervised=following.supervised,
+        in_therapy=following.in_therapy,
+        parenting_time=following == rungs_of(ladder)[-1],
+        today=today,
     )
-    children = [p for p in case.parties.all() if p.role == PartyRole.CHILD]
-    assents = sorted(ladder.assents.all(), key=lambda a: (a.recorded_at, a.pk))
-    for child in children:
-        latest = [a for a in assents if a.child_id == child.pk and a.rung_id == following.pk]
-        if not latest:
-            reasons.append(
-                Reason(
-                    f"no_assent_{child.pk}",
-                    f"{child.label} has not given their assent to '{following.name}'",
-                    Kind.RECORD,
-                )
-            )
-        elif not latest[-1].given:
-            reasons.append(
-                Reason(
-                    f"assent_withheld_{child.pk}",
-                    f"{child.label} does not agree to '{following.name}' "
-                    f"({latest[-1].recorded_on})",
-                    Kind.SAFETY,
-                )
-            )
+    reasons += assent_reasons(case, ladder, following)
     return Gate(phase, following.name, reasons)

@@ -59,6 +59,12 @@ class Ladder(models.Model):
     rung_entered_at = models.DateTimeField()
     min_sessions = models.PositiveSmallIntegerField(default=3)
     min_comfort = models.PositiveSmallIntegerField(default=6)
+    integration_position = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The rung (by position) to reach before integration; empty: the default "
+        "(see cases.gates.integration_threshold).",
+    )
 
     def __str__(self) -> str:
         return f"Ladder of {self.case}"

@@ -356,6 +356,15 @@ class LadderOut(Schema):
     rung_entered_at: dt.datetime | None
     min_sessions: int = Field(description="Consecutive completed visits needed to step up.")
     min_comfort: int = Field(description="The child's lowest comfort (0-10) allowed at each.")
+    integration_position: int | None = Field(
+        default=None,
+        description="The rung the case must reach before integration, as chosen; null: the "
+        "default rule.",
+    )
+    integration_threshold: RungRefOut | None = Field(
+        default=None,
+        description="The rung that rule gives today (what the gate into integration asks).",
+    )
     consecutive_visits: int = Field(
         description="Completed visits on the current rung since it was entered that count."
     )
@@ -395,6 +404,12 @@ class RungIn(Schema):
 class LadderConfigIn(Schema):
     min_sessions: int | None = None
     min_comfort: int | None = None
+    integration_position: int | None = Field(
+        default=None,
+        description="The unsupervised rung (its position) to reach before integration; send "
+        "null to go back to the default (the top rung, or the one below it while a court term "
+        "allows unsupervised visits only). Left out: unchanged.",
+    )
     rungs_above: list[RungIn] | None = Field(
         default=None,
         description="Redraw the rungs above the current one (the current and lower rungs are "

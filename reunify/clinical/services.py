@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
@@ -24,7 +25,9 @@ from reunify.audit.chain import audit_record
 from reunify.cases.gates import active_contact_bans
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Phase
 from reunify.cases.services import (
+    UNCHANGED,
     GateClosed,
+    Unchanged,
     case_lock,
     intake_record,
     pause_for_safety,
@@ -710,9 +713,13 @@ def ladder_configure(
     rungs_above: list[RungInput] | None = None,
     min_sessions: int | None = None,
     min_comfort: int | None = None,
+    integration_position: int | None | Unchanged = UNCHANGED,
 ) -> Ladder:
-    """Edit the case's ladder: the rungs above the current one, and the step-up thresholds.
-    The current rung and those below it are history and stay as they are."""
+    """Edit the case's ladder: the rungs above the current one, the step-up thresholds, and
+    the rung to reach before integration (`integration_position`; None: the default rule of
+    cases.gates.integration_threshold). The current rung and those below it are history and
+    stay as they are. A redrawn ladder whose chosen threshold no longer names an unsupervised
+    rung goes back to the default."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     ladder = _ladder_locked(case)
@@ -752,6 +759,29 @@ def ladder_configure(
                 in_therapy=rung.in_therapy,
             )
         changes["rungs_above"] = [r.name for r in rungs_above]
+    unsupervised = set(
+        ContactRung.objects.filter(ladder=ladder, supervised=False).values_list(
+            "position", flat=True
+        )
+    )
+    if integration_position is not UNCHANGED:
+        if integration_position is not None and integration_position not in unsupervised:
+            raise ValidationError(
+                _(
+                    "Integration is contact without supervision: choose an unsupervised rung "
+                    "of this ladder as its threshold."
+                )
+            )
+        if integration_position != ladder.integration_position:
+            changes["integration_position"] = integration_position
+    elif ladder.integration_position is not None and (
+        ladder.integration_position not in unsupervised
+    ):
+        changes["integration_position"] = None
+    if "integration_position" in changes:
+        Ladder.objects.filter(pk=ladder.pk).update(
+            integration_position=changes["integration_position"]
+        )
     if not changes:
         raise ValidationError("Nothing to change.")
     audit_record(

@@ -741,7 +741,10 @@ def ladder_edit(request: AuthedRequest, case_id: int) -> HttpResponse:
     rungs = list(ContactRung.objects.filter(ladder=ladder))
     position = forms.current_position(ladder)
     form = forms.LadderForm(
-        request.POST or None, ladder=ladder, above=[r for r in rungs if r.position > position]
+        request.POST or None,
+        ladder=ladder,
+        above=[r for r in rungs if r.position > position],
+        rungs=rungs,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema
 
 from reunify import access
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read, request_user
-from reunify.cases.models import Case
+from reunify.cases.models import Cadence, Case
 from reunify.cases.schemas import ErrorOut
 from reunify.cases.services import case_views
 from reunify.portal.api import PORTAL_READ_ERRORS, portal_user
@@ -173,6 +173,8 @@ class ScreenDueOut(Schema):
 
 class ReportDueOut(Schema):
     case: CaseRef
+    term_id: int = Field(description="The reporting duty (a court term) this report is due under.")
+    recurring: bool = Field(description="Due again after each report issued.")
     court_order: int
     court_case_number: str
     due_on: dt.date
@@ -255,6 +257,8 @@ class DashboardOut(Schema):
             reports_due=[
                 ReportDueOut(
                     case=ref(r.case),
+                    term_id=r.term.pk,
+                    recurring=r.term.cadence != Cadence.ONCE,
                     court_order=r.order_number,
                     court_case_number=r.court_case_number,
                     due_on=r.due_on,

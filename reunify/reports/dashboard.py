@@ -8,6 +8,7 @@ cases spend in each phase, and how closed cases ended. Every figure comes from t
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import statistics
 from collections import defaultdict
@@ -21,6 +22,7 @@ from reunify import access
 from reunify.accounts.models import Qualification, Role, User
 from reunify.cases.models import (
     PHASE_ORDER,
+    Cadence,
     Case,
     CourtTerm,
     Outcome,
@@ -70,13 +72,15 @@ class ScreenDue:
 
 @dataclass(frozen=True)
 class ReportDue:
-    """A reporting duty of a court order that no issued report has met yet."""
+    """The next court report a reporting duty asks for: a one-off duty no issued report has
+    met yet, or the next report of a recurring one."""
 
     case: Case
     order_number: int
     court_case_number: str
     due_on: dt.date
     text: str
+    term: CourtTerm
 
     @property
     def overdue(self) -> bool:
@@ -157,16 +161,35 @@ def _screens_due(open_cases: list[Case], today: dt.date) -> list[ScreenDue]:
     return sorted(due, key=lambda d: (d.due_on or dt.date.min, d.case.title))
 
 
-def _reports_due(open_cases: list[Case]) -> list[ReportDue]:
-    """Each reporting duty is met by the first report issued after its order (or after the
-    previous duty's report) that no earlier duty has used; the rest are still due."""
-    by_id = {c.pk: c for c in open_cases}
-    terms = (
-        CourtTerm.objects.filter(order__case_id__in=by_id, kind=TermKind.REPORTING_DUTY)
+def _after(day: dt.date, term: CourtTerm) -> dt.date:
+    """The day one cadence step after `day` (a month after 31 January is 28 or 29 February)."""
+    if term.cadence == Cadence.WEEKS:
+        return day + dt.timedelta(weeks=term.every)
+    month = day.month - 1 + term.every
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def reports_due(cases: list[Case], *, today: dt.date | None = None) -> list[ReportDue]:
+    """The next court report each reporting duty in force asks for, soonest first.
+
+    A one-off duty is met by the first report issued on or after its order (or the start of
+    the amendment that added it) that no earlier duty has used; once met, it is no longer due.
+    A recurring duty is due on its first due date until a report is issued on or after its
+    order, and from then one cadence step after the last report issued for the case (every N
+    weeks, or every N months on the same day of the month). Ended, amended and superseded
+    terms ask for nothing. One query for the terms, one for the reports, however many cases.
+    """
+    today = today or timezone.localdate()
+    by_id = {c.pk: c for c in cases}
+    terms = [
+        term
+        for term in CourtTerm.objects.filter(order__case_id__in=by_id, kind=TermKind.REPORTING_DUTY)
         .exclude(due_on__isnull=True)
         .select_related("order")
         .order_by("due_on", "id")
-    )
+        if term.in_force(today)
+    ]
     issued: dict[int, list[dt.date]] = defaultdict(list)
     for case_id, at in (
         IssuedReport.objects.filter(case_id__in=by_id)
@@ -174,24 +197,32 @@ def _reports_due(open_cases: list[Case]) -> list[ReportDue]:
         .values_list("case_id", "issued_at")
     ):
         issued[case_id].append(timezone.localdate(at))
+    unused = {case_id: list(days) for case_id, days in issued.items()}
     due = []
     for term in terms:
-        reports = issued[term.order.case_id]
-        met = next((day for day in reports if day >= term.order.issued_on), None)
-        if met is not None:
-            reports.remove(met)
-            continue
         assert term.due_on is not None
+        since = term.starts_on or term.order.issued_on
+        if term.cadence == Cadence.ONCE:
+            reports = unused.get(term.order.case_id, [])
+            met = next((day for day in reports if day >= since), None)
+            if met is not None:
+                reports.remove(met)
+                continue
+            due_on = term.due_on
+        else:
+            later = [day for day in issued[term.order.case_id] if day >= since]
+            due_on = _after(later[-1], term) if later else term.due_on
         due.append(
             ReportDue(
                 by_id[term.order.case_id],
                 term.order.number,
                 term.order.court_case_number,
-                term.due_on,
+                due_on,
                 term.text,
+                term,
             )
         )
-    return due
+    return sorted(due, key=lambda d: (d.due_on, d.case.title, d.term.pk))
 
 
 def _releases_expiring(cases: list[Case], today: dt.date) -> list[Expiring]:
@@ -295,7 +326,7 @@ def dashboard_for(user: User) -> Dashboard:
         phases=_phases(cases, now),
         paused=sorted(paused, key=lambda p: p.since),
         screens_due=_screens_due(open_cases, today),
-        reports_due=_reports_due(open_cases),
+        reports_due=reports_due(open_cases, today=today),
         releases_expiring=_releases_expiring(open_cases, today),
         licences_expiring=_licences_expiring(user, today),
         outcomes=_outcomes(closed),

@@ -54,6 +54,8 @@ for party in (f.estranged, f.other):
     for kind in ("informed_consent", "limits_of_confidentiality", "service_agreement"):
         services.consent_record(actor=t, case=f.case, party=party, kind=kind, signed_on=today)
 services.document_review_record(actor=t, case=f.case, reviewed_on=today, none_provided=True)
+from reunify.conftest import sign_releases
+sign_releases(t, f)
 # A second family already in therapeutic contact, on the ladder's first rung since an hour ago.
 import time_machine
 from reunify.conftest import advance_to

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.cases.models import Party, PartyRole
+from reunify.cases.services import TermInput, court_order_record
 from reunify.clinical import services as clinical
 from reunify.clinical.models import AppointmentKind, NoteFormat
 from reunify.conftest import Family, add_party, bearer, login, make_family
@@ -106,6 +107,9 @@ PAGES: dict[str, str] = {
     "party_protect": "staff_case_edit",
     "party_edit": "staff_case_edit",
     "court_order_new": "staff_case_edit",
+    "court_order_end": "staff_case_edit",
+    "court_order_amend": "staff_case_edit",
+    "court_order_supersede": "staff_case_edit",
     "intake_new": "staff_case_edit",
     "consent_new": "staff_case_edit",
     "document_review_new": "staff_case_edit",
@@ -203,6 +207,9 @@ API: dict[str, str] = {
     "PATCH /api/v1/cases/{id}/parties/{party_id}": "staff_case_edit",
     "GET /api/v1/cases/{id}/court-orders": "staff_case_view",
     "POST /api/v1/cases/{id}/court-orders": "staff_case_edit",
+    "POST /api/v1/cases/{id}/court-orders/{order_id}/end": "staff_case_edit",
+    "POST /api/v1/cases/{id}/court-orders/{order_id}/amend": "staff_case_edit",
+    "POST /api/v1/cases/{id}/court-orders/{order_id}/supersede": "staff_case_edit",
     "GET /api/v1/cases/{id}/intakes": "staff_case_view",
     "POST /api/v1/cases/{id}/intakes": "staff_case_edit",
     "GET /api/v1/cases/{id}/consents": "staff_case_view",
@@ -400,8 +407,17 @@ def _furnish(therapist: User, family: Family, clock: Any) -> dict[str, int | str
         end=timezone.localdate(),
         summary=f"{case.title} is working.",
     )
+    order = court_order_record(
+        actor=therapist,
+        case=case,
+        court="Superior Court",
+        court_case_number="FL-1",
+        issued_on=case.referral_date,
+        terms=[TermInput(kind="other", text="Exchanges at school.")],
+    )
     return {
         "case": case.pk,
+        "court_order": order.pk,
         "party": family.estranged.pk,
         "appointment": appointment.pk,
         "note": note.pk,
@@ -490,6 +506,7 @@ def build_world(
 # The object a path parameter names, from the path segment before it.
 SEGMENT_KIND = {
     "cases": "case",
+    "court-orders": "court_order",
     "parties": "party",
     "appointments": "appointment",
     "notes": "note",

@@ -16,10 +16,12 @@ from reunify.conftest import (
     Family,
     add_party,
     advance_to,
+    climb_to_integration,
     complete_modules,
     make_case,
     rate_all_ready,
     screen,
+    sign_releases,
 )
 from reunify.safety.models import Contraindication
 
@@ -73,7 +75,7 @@ def record_assessment(
 ) -> None:
     """Everything the assessment gate asks for, except the items named in `skip`.
 
-    Items: "intake:<who>", "<consent kind>:<who>", "review", "screen".
+    Items: "intake:<who>", "<consent kind>:<who>", "releases", "review", "screen".
     """
     case = family.case
     for days_ago, who in ((6, "estranged"), (5, "other"), (4, "child")):
@@ -83,6 +85,8 @@ def record_assessment(
         kinds = [k for k in ConsentKind.values if f"{k}:{who}" not in skip]
         if kinds:
             sign(therapist, case, getattr(family, who), *kinds)
+    if "releases" not in skip:
+        sign_releases(therapist, family)
     if "review" not in skip:
         review(therapist, case)
     if "screen" not in skip:
@@ -105,8 +109,11 @@ def ready_for_contact(therapist: User, family: Family) -> Family:
 
 
 @pytest.fixture
-def in_contact(therapist: User, family: Family) -> Family:
+def on_threshold(therapist: User, family: Family) -> Family:
+    """A case in therapeutic contact whose ladder stands on its integration threshold, with
+    the visits and the child's assent the gate into integration asks for."""
     advance_to(therapist, family, Phase.THERAPEUTIC_CONTACT)
+    climb_to_integration(therapist, family)
     return family
 
 
@@ -231,10 +238,10 @@ def test_a_screen_stays_current_for_thirty_days_and_no_longer(therapist, ready_f
     )
 
 
-def test_a_stale_screen_closes_the_way_into_integration(therapist, in_contact):
-    assert gate_on(in_contact.case).is_open
+def test_a_stale_screen_closes_the_way_into_integration(therapist, on_threshold):
+    assert gate_on(on_threshold.case).is_open
 
-    assert texts(in_contact.case, today() + 34 * DAY) == [
+    assert texts(on_threshold.case, today() + 34 * DAY) == [
         "safety screen is 34 days old (re-screen at least every 30 days)"
     ]
 
@@ -509,6 +516,8 @@ def test_a_no_contact_term_closes_the_way_into_contact_while_it_is_in_force(
 ):
     advance_to(therapist, family, phase)
     rate_all_ready(therapist, family)
+    if phase == Phase.THERAPEUTIC_CONTACT:
+        climb_to_integration(therapist, family)
     last_day = today() - 3 * DAY
     order(therapist, family.case, TermInput("no_contact", until=last_day))
 
@@ -528,20 +537,22 @@ def test_a_no_contact_term_does_not_hold_up_assessment(therapist, family):
 
 
 def test_a_supervised_only_term_closes_the_way_into_integration_until_its_date(
-    therapist, in_contact
+    therapist, on_threshold
 ):
     until = today() + 5 * DAY
-    order(therapist, in_contact.case, TermInput("supervised_until", until=until))
+    order(therapist, on_threshold.case, TermInput("supervised_until", until=until))
 
-    assert texts(in_contact.case) == [f"court order 1 allows supervised contact only until {until}"]
-    assert texts(in_contact.case, until) != []
-    assert gate_on(in_contact.case, until + DAY).is_open
+    assert texts(on_threshold.case) == [
+        f"court order 1 allows supervised contact only until {until}"
+    ]
+    assert texts(on_threshold.case, until) != []
+    assert gate_on(on_threshold.case, until + DAY).is_open
 
 
-def test_a_supervised_only_term_that_has_ended_closes_nothing(therapist, in_contact):
-    order(therapist, in_contact.case, TermInput("supervised_until", until=today() - DAY))
+def test_a_supervised_only_term_that_has_ended_closes_nothing(therapist, on_threshold):
+    order(therapist, on_threshold.case, TermInput("supervised_until", until=today() - DAY))
 
-    assert services.case_gate(in_contact.case).is_open
+    assert services.case_gate(on_threshold.case).is_open
 
 
 def test_a_supervised_only_term_does_not_hold_up_supervised_contact(therapist, ready_for_contact):
@@ -552,20 +563,20 @@ def test_a_supervised_only_term_does_not_hold_up_supervised_contact(therapist, r
     assert services.case_gate(ready_for_contact.case).is_open
 
 
-def test_a_therapeutic_only_term_closes_the_way_into_integration(therapist, in_contact):
-    order(therapist, in_contact.case, TermInput("therapeutic_only"))
+def test_a_therapeutic_only_term_closes_the_way_into_integration(therapist, on_threshold):
+    order(therapist, on_threshold.case, TermInput("therapeutic_only"))
 
-    assert texts(in_contact.case) == ["court order 1 allows therapeutic contact only"]
+    assert texts(on_threshold.case) == ["court order 1 allows therapeutic contact only"]
 
 
-def test_a_therapeutic_only_term_with_an_end_date_lifts_after_it(therapist, in_contact):
+def test_a_therapeutic_only_term_with_an_end_date_lifts_after_it(therapist, on_threshold):
     until = today() + 5 * DAY
-    order(therapist, in_contact.case, TermInput("therapeutic_only", until=until))
+    order(therapist, on_threshold.case, TermInput("therapeutic_only", until=until))
 
-    assert texts(in_contact.case) == [
+    assert texts(on_threshold.case) == [
         f"court order 1 allows therapeutic contact only until {until}"
     ]
-    assert gate_on(in_contact.case, until + DAY).is_open
+    assert gate_on(on_threshold.case, until + DAY).is_open
 
 
 def test_a_therapeutic_only_term_does_not_hold_up_therapeutic_contact(therapist, ready_for_contact):
@@ -574,22 +585,22 @@ def test_a_therapeutic_only_term_does_not_hold_up_therapeutic_contact(therapist,
     assert services.case_gate(ready_for_contact.case).is_open
 
 
-def test_each_order_is_named_by_its_number(therapist, in_contact):
-    order(therapist, in_contact.case, TermInput("reporting_duty", due_on=today() + 60 * DAY))
-    order(therapist, in_contact.case, TermInput("therapeutic_only"), issued_days_ago=10)
+def test_each_order_is_named_by_its_number(therapist, on_threshold):
+    order(therapist, on_threshold.case, TermInput("reporting_duty", due_on=today() + 60 * DAY))
+    order(therapist, on_threshold.case, TermInput("therapeutic_only"), issued_days_ago=10)
 
-    assert texts(in_contact.case) == ["court order 2 allows therapeutic contact only"]
+    assert texts(on_threshold.case) == ["court order 2 allows therapeutic contact only"]
 
 
-def test_reporting_duties_and_other_terms_close_no_gate(therapist, in_contact):
+def test_reporting_duties_and_other_terms_close_no_gate(therapist, on_threshold):
     order(
         therapist,
-        in_contact.case,
+        on_threshold.case,
         TermInput("reporting_duty", due_on=today() + 30 * DAY, text="progress letter"),
         TermInput("other", text="Exchanges take place at the police station."),
     )
 
-    assert services.case_gate(in_contact.case).is_open
+    assert services.case_gate(on_threshold.case).is_open
 
 
 # --- the last phases -----------------------------------------------------------------------
@@ -605,10 +616,12 @@ def test_integration_has_no_next_phase_only_closing(therapist, family):
     assert gate.reasons == []
 
 
-def test_a_paused_case_in_contact_names_the_pause_and_nothing_is_overridable(therapist, in_contact):
-    services.case_pause(actor=therapist, case=in_contact.case, reason="child asked to slow down")
+def test_a_paused_case_in_contact_names_the_pause_and_nothing_is_overridable(
+    therapist, on_threshold
+):
+    services.case_pause(actor=therapist, case=on_threshold.case, reason="child asked to slow down")
 
-    gate = services.case_gate(in_contact.case)
+    gate = services.case_gate(on_threshold.case)
 
     assert [r.code for r in gate.reasons] == ["paused"]
     assert not gate.overridable

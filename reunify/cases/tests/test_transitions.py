@@ -28,6 +28,7 @@ from reunify.conftest import (
     Family,
     advance_to,
     clear_findings,
+    climb_to_integration,
     complete_assessment,
     complete_modules,
     fresh,
@@ -104,6 +105,7 @@ def test_a_case_moves_through_every_phase_and_each_move_is_recorded(therapist, f
     rate_all_ready(therapist, family)
     services.case_advance(actor=therapist, case=case)
     assert fresh(case).phase == Phase.THERAPEUTIC_CONTACT
+    climb_to_integration(therapist, family)
     services.case_advance(actor=therapist, case=case)
     assert fresh(case).phase == Phase.INTEGRATION
     services.case_close(

@@ -34,7 +34,7 @@ from reunify.clinical.tests.factories import (
     rung,
     stopped_clock,
 )
-from reunify.conftest import Family, advance_to, last_event, screen
+from reunify.conftest import Family, advance_to, climb_to_integration, last_event, screen
 
 
 @pytest.fixture(autouse=True)
@@ -418,7 +418,7 @@ def test_a_refused_step_up_raises_with_the_reasons_changes_nothing_and_is_logged
 
 
 def test_the_ladder_is_climbed_only_in_therapeutic_contact(therapist, contact, clock):
-    ready_to_step_up(therapist, contact, clock)
+    climb_to_integration(therapist, contact)
     case_services.case_advance(actor=therapist, case=contact.case)
     assert contact.case.phase == Phase.INTEGRATION
 

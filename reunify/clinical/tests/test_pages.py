@@ -56,7 +56,15 @@ from reunify.clinical.tests.factories import (
     rung,
     stopped_clock,
 )
-from reunify.conftest import Family, fresh, last_event, login, make_family, screen
+from reunify.conftest import (
+    Family,
+    climb_to_integration,
+    fresh,
+    last_event,
+    login,
+    make_family,
+    screen,
+)
 
 SECRET = "Private hunch: my countertransference flares when the father raises his voice."
 
@@ -1183,6 +1191,7 @@ def test_the_arrangement_is_recorded_in_integration(
     client: Client, therapist: User, family: Family
 ) -> None:
     in_contact(therapist, family)
+    climb_to_integration(therapist, family)
     case_services.case_advance(actor=therapist, case=family.case)
     login(client, therapist)
     url = reverse("arrangement_new", args=[family.case.pk])
@@ -1315,7 +1324,7 @@ def test_the_caseload_shows_held_against_due_and_overdue_checkins(
     client: Client, therapist: User, family: Family, clock: Any
 ) -> None:
     in_contact(therapist, family)
-    make_visit(therapist, family, clock=clock, record=True)
+    climb_to_integration(therapist, family)  # 18 contact visits held on the way up
     case_services.case_advance(actor=therapist, case=family.case)
     clock.move_to(timezone.now() + 3 * 7 * DAY)
     login(client, therapist)
@@ -1323,7 +1332,7 @@ def test_the_caseload_shows_held_against_due_and_overdue_checkins(
     page = text(client.get(reverse("caseload")))
 
     row = page.split(reverse("case_detail", args=[family.case.pk]))[1].split("</tr>")[0]
-    assert "Mia Rivers: 1 of 2 held" in row
+    assert "Mia Rivers: 18 of 19 held" in row
     assert "Laura Rivers: 0 of 1 held" in row
     assert "1 check-in overdue" in row
 
