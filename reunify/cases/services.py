@@ -937,7 +937,8 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
     open_findings = [
         r.text
         for r in gate.reasons
-        if r.kind == Kind.SAFETY and r.code.startswith(("contraindication_", "unknown_"))
+        if r.kind == Kind.SAFETY
+        and r.code.startswith(("contraindication_", "unknown_", "checkin_"))
     ]
     if open_findings:
         raise ValidationError("The fresh screen is not clear: " + "; ".join(open_findings) + ".")

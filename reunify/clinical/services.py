@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
@@ -75,6 +76,14 @@ def _ladder_of(case: Case) -> Ladder | None:
 
 
 def _check_contact_allowed(case: Case, rung: ContactRung | None, kind: str) -> ContactRung:
+    from reunify.cases.gates import checkin_reasons, with_gate_facts
+
+    facts = with_gate_facts(Case.objects.filter(pk=case.pk)).get()
+    concerns = checkin_reasons(facts)
+    if concerns:
+        raise ValidationError(
+            _("Contact visits cannot be scheduled: %(reason)s.") % {"reason": concerns[0].text}
+        )
     if case.is_paused:
         raise ValidationError(
             f"The case is paused ({case.pause_reason}); contact visits cannot be scheduled."
@@ -104,9 +113,7 @@ def _check_contact_allowed(case: Case, rung: ContactRung | None, kind: str) -> C
             f"'{rung.name}' is {'supervised' if rung.supervised else 'unsupervised'} contact; "
             f"schedule it as {AppointmentKind(expected).label.lower()}."
         )
-    from reunify.cases.gates import with_gate_facts
-
-    bans = active_contact_bans(with_gate_facts(Case.objects.filter(pk=case.pk)).get())
+    bans = active_contact_bans(facts)
     if bans:
         raise ValidationError("A court term forbids it: " + "; ".join(bans) + ".")
     return rung
