@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from reunify import access
@@ -19,7 +20,15 @@ from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases import selectors, services
 from reunify.cases.gates import gate_for, next_phase, with_gate_facts
-from reunify.cases.models import Case, OverrideRequest, Party, Person, Phase
+from reunify.cases.models import (
+    Case,
+    OverrideRequest,
+    Party,
+    Person,
+    Phase,
+    Transition,
+    TransitionKind,
+)
 from reunify.cases.schemas import (
     CaseDetailOut,
     CaseOpenIn,
@@ -44,6 +53,7 @@ from reunify.cases.schemas import (
     PartyDetailsIn,
     PartyIn,
     PartyOut,
+    PauseCourtReasonIn,
     PauseIn,
     ProtectionIn,
     ReadinessIn,
@@ -475,8 +485,29 @@ def override_decision(request: HttpRequest, id: int, payload: DecisionIn) -> Ove
 def case_pause(request: HttpRequest, id: int, payload: PauseIn) -> tuple[int, TransitionOut]:
     """Pause the case at once, with the reason."""
     user, case = case_to_change(request, id)
-    transition = services.case_pause(actor=user, case=case, reason=payload.reason)
+    transition = services.case_pause(
+        actor=user, case=case, reason=payload.reason, court_reason=payload.court_reason
+    )
     return 201, TransitionOut.of(transition, case)
+
+
+@router.post(
+    "/cases/{id}/pauses/{transition_id}/court-reason",
+    response={200: TransitionOut, **WRITE_ERRORS},
+)
+def pause_court_reason(
+    request: HttpRequest, id: int, transition_id: int, payload: PauseCourtReasonIn
+) -> TransitionOut:
+    """Write (or clear) what court reports say of a pause, in place of the clinical reason."""
+    user, case = case_to_change(request, id)
+    pause = get_object_or_404(
+        Transition.objects.filter(case=case, kind=TransitionKind.PAUSE), pk=transition_id
+    )
+    pause.case = case
+    saved = services.pause_court_reason_set(
+        actor=user, transition=pause, court_reason=payload.court_reason
+    )
+    return TransitionOut.of(saved, case)
 
 
 @router.post("/cases/{id}/resume", response={201: TransitionOut, **WRITE_ERRORS})

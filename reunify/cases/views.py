@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunify import access
@@ -26,7 +27,15 @@ from reunify.access import Action
 from reunify.accounts.models import Role, User
 from reunify.cases import forms, selectors, services
 from reunify.cases.gates import Gate, gate_for, latest_screening, screen_due_on
-from reunify.cases.models import Case, OverrideRequest, OverrideStatus, Party, Phase
+from reunify.cases.models import (
+    Case,
+    OverrideRequest,
+    OverrideStatus,
+    Party,
+    Phase,
+    Transition,
+    TransitionKind,
+)
 from reunify.safety.services import screening_record
 
 Form = django_forms.Form
@@ -340,9 +349,33 @@ def case_pause(request: AuthedRequest, case_id: int) -> HttpResponse:
         name="pause",
         form_class=forms.PauseForm,
         act=lambda case, data: services.case_pause(
-            actor=request.user, case=case, reason=data["reason"]
+            actor=request.user, case=case, reason=data["reason"], court_reason=data["court_reason"]
         ),
         done="The case is paused.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pause_court_reason(request: AuthedRequest, case_id: int, transition_id: int) -> HttpResponse:
+    """Write what court reports say of a pause, in place of the clinical reason."""
+    case = _editable(request, case_id)
+    pause = get_object_or_404(
+        Transition.objects.filter(case=case, kind=TransitionKind.PAUSE), pk=transition_id
+    )
+    pause.case = case
+    initial = {"court_reason": pause.court_reason}
+    form = forms.PauseCourtReasonForm(request.POST or None, initial=initial)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading=_("The pause of %(date)s: reason for the court")
+        % {"date": timezone.localdate(pause.at)},
+        save=lambda data: services.pause_court_reason_set(
+            actor=request.user, transition=pause, court_reason=data["court_reason"]
+        ),
+        done=_("The reason for the court is saved."),
     )
 
 
