@@ -323,3 +323,21 @@ def test_the_staff_check_in_page_says_what_happened(
 
     assert "raised a safety concern" in response.content.decode()
     assert fresh(family.case).is_paused
+
+
+# The demo ---------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_a_child_whose_check_in_is_urgent(db: Any) -> None:
+    from reunify.demo import demo_load
+
+    demo_load()
+    demo_load()
+
+    therapist = User.objects.get(username="therapist1")
+    [item] = selectors.urgent_items(therapist)
+    case = Case.objects.get(pk=item.case_id)
+    assert case.title == "Thistlewood family" and case.is_paused
+    assert ChildCheckin.objects.filter(case=case, safety_concern=True).count() == 1
+    assert Appointment.objects.filter(case=case, status=AppointmentStatus.HELD).exists()
+    assert selectors.urgent_items(User.objects.get(username="therapist2")) == []
