@@ -137,10 +137,16 @@ def latest_screening(case: Case) -> Screening | None:
 
 
 def screen_due_on(case: Case) -> dt.date | None:
+    """When the next safety screen is due: every so many days, and at once (the day of the
+    check-in) after a child's unsafe check-in that no screen has followed yet."""
     screen = latest_screening(case)
     if screen is None:
         return None
-    return screen.screened_on + dt.timedelta(days=settings.REUNIFY_SCREEN_VALID_DAYS)
+    due = screen.screened_on + dt.timedelta(days=settings.REUNIFY_SCREEN_VALID_DAYS)
+    at = _unsafe_checkin_at(case)
+    if at is not None and checkin_reasons(case):
+        return min(due, timezone.localdate(at))
+    return due
 
 
 def checkin_is_unsafe(*, safe: int, feels_unsafe: bool) -> bool:

@@ -17,6 +17,7 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases.gates import Kind, gate_for, with_gate_facts
 from reunify.cases.models import Case
+from reunify.cases.selectors import caseload
 from reunify.clinical.models import Appointment, AppointmentKind, AppointmentStatus
 from reunify.clinical.services import ladder_gate_for
 from reunify.clinical.tests.factories import in_contact, make_appointment, stopped_clock
@@ -125,6 +126,21 @@ def test_the_step_up_and_phase_gates_close_with_a_safety_reason_naming_the_date(
         assert reason.kind == Kind.SAFETY and not reason.overridable
         assert day in reason.text and "check-in" in reason.text
         assert WORDS not in reason.text
+
+
+def test_the_re_screen_falls_due_on_the_day_of_the_check_in(
+    clock: Any, therapist: User, family: Family, visit: Appointment
+) -> None:
+    [row] = caseload(therapist)
+    assert row.screen_due_on is not None and row.screen_due_on > timezone.localdate()
+
+    check_in(therapist, family)
+    [row] = caseload(therapist)
+    assert row.screen_due_on == timezone.localdate()
+
+    clock.shift(dt.timedelta(days=1))
+    [row] = caseload(therapist)
+    assert row.screen_overdue
 
 
 def test_the_schedule_page_refuses_a_contact_visit_with_that_reason(
@@ -341,3 +357,30 @@ def test_the_demo_has_a_child_whose_check_in_is_urgent(db: Any) -> None:
     assert ChildCheckin.objects.filter(case=case, safety_concern=True).count() == 1
     assert Appointment.objects.filter(case=case, status=AppointmentStatus.HELD).exists()
     assert selectors.urgent_items(User.objects.get(username="therapist2")) == []
+
+
+def test_the_caseload_query_count_stays_flat_with_urgent_items(
+    client: Client, therapist: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reunify.conftest import make_family
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("caseload")).status_code == 200
+        return len(captured)
+
+    def unsafe_family(title: str) -> None:
+        family = make_family(therapist, title=title, last=title.split()[0])
+        screen(therapist, family.case, days_ago=1)
+        check_in(therapist, family)
+
+    login(client, therapist)
+    unsafe_family("Alder family")
+    one = queries()
+    for name in ("Birch", "Cedar", "Damson"):
+        unsafe_family(f"{name} family")
+    assert len(selectors.urgent_items(therapist)) == 4
+    assert queries() == one
