@@ -104,28 +104,23 @@ def _unsafe_checkins() -> QuerySet[ChildCheckin]:
 
 def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Load everything a gate reads in a fixed number of queries, however many cases."""
-    return (
-        with_unsafe_checkin(cases)
-        .select_related("therapist")
-        .prefetch_related(
-            Prefetch("parties", queryset=Party.objects.select_related("person")),
-            "intakes",
-            "consents",
-            "document_reviews",
-            "readiness_ratings",
-            Prefetch("court_orders", queryset=CourtOrder.objects.prefetch_related("terms")),
-            Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
-            Prefetch(
-                "module_assignments", queryset=ModuleAssignment.objects.select_related("module")
+    cases = with_unsafe_checkin(cases)
+    return cases.select_related("therapist").prefetch_related(
+        Prefetch("parties", queryset=Party.objects.select_related("person")),
+        "intakes",
+        "consents",
+        "document_reviews",
+        "readiness_ratings",
+        Prefetch("court_orders", queryset=CourtOrder.objects.prefetch_related("terms")),
+        Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
+        Prefetch("module_assignments", queryset=ModuleAssignment.objects.select_related("module")),
+        "willingness_ratings",
+        Prefetch(
+            "alignment_ratings",
+            queryset=AlignmentRating.objects.select_related(
+                "party__person", "party__represents__person"
             ),
-            "willingness_ratings",
-            Prefetch(
-                "alignment_ratings",
-                queryset=AlignmentRating.objects.select_related(
-                    "party__person", "party__represents__person"
-                ),
-            ),
-        )
+        ),
     )
 
 

@@ -331,7 +331,10 @@ def _checkin_concern_raise(*, actor: User, case: Case, checkin: ChildCheckin) ->
         reason=_("safety concern raised in the child's check-in of %(date)s") % {"date": day},
     )
     therapists = [case.therapist, *case.co_therapists.all()]
-    recipients = sorted({t.email for t in therapists if t.is_active and t.email})
+    # The therapist who recorded it in session knows already; the others are told.
+    recipients = sorted(
+        {t.email for t in therapists if t.is_active and t.email and t.pk != actor.pk}
+    )
     link = settings.REUNIFY_PUBLIC_URL.rstrip("/") + reverse("checkin_list", args=[case.pk])
     # It may be read on a shared screen: the case's reference and a link, no name, no words.
     subject = _("Reunify: a check-in on case %(number)s needs your attention") % {"number": case.pk}

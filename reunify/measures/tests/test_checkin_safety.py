@@ -189,10 +189,13 @@ def test_the_api_refuses_a_contact_visit_with_that_reason(
 
 
 def test_the_therapist_gets_one_e_mail_without_the_childs_words(
-    therapist: User, family: Family, visit: Appointment, django_capture_on_commit_callbacks: Any
+    child_user: User,
+    family: Family,
+    visit: Appointment,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        check_in(therapist, family)
+        check_in(child_user, family)
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -203,12 +206,28 @@ def test_the_therapist_gets_one_e_mail_without_the_childs_words(
 
 
 def test_no_e_mail_before_the_transaction_commits(
-    therapist: User, family: Family, visit: Appointment, django_capture_on_commit_callbacks: Any
+    child_user: User,
+    family: Family,
+    visit: Appointment,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        check_in(therapist, family)
+        check_in(child_user, family)
     assert mail.outbox == []
     assert len(callbacks) == 1
+
+
+def test_a_co_therapist_is_told_of_a_check_in_recorded_in_session(
+    therapist: User, family: Family, visit: Appointment, django_capture_on_commit_callbacks: Any
+) -> None:
+    from reunify.conftest import make_user
+
+    colleague = make_user("colleague", email="cole@practice.invalid")
+    family.case.co_therapists.add(colleague)
+    with django_capture_on_commit_callbacks(execute=True):
+        check_in(therapist, family)
+
+    assert [m.to for m in mail.outbox] == [["cole@practice.invalid"]]
 
 
 def test_the_urgent_item_tops_the_caseload_with_one_click_to_the_check_ins(
