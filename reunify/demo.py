@@ -1033,6 +1033,28 @@ def _portal(staff: dict[str, User]) -> list[DemoLogin]:
     return logins
 
 
+def _thistlewood_checkin(staff: dict[str, User]) -> None:
+    """Rowan tells the therapist in session that he does not feel safe: an unsafe check-in,
+    after the screen, so the caseload shows it as urgent until a fresh screen."""
+    case = Case.objects.filter(title="Thistlewood family").first()
+    if case is None or case.is_closed:
+        return
+    child = case.parties.get(role=PartyRole.CHILD)
+    if ChildCheckin.objects.filter(child=child).exists():
+        return
+    checkin_record(
+        actor=staff["therapist1"],
+        case=case,
+        child=child,
+        ready=3,
+        safe=2,
+        last_visit="hard",
+        slow_down=True,
+        feels_unsafe=True,
+        words="I don't want to go to the next visit. I get in trouble at home after.",
+    )
+
+
 def demo_load() -> list[DemoLogin]:
     """Create whatever part of the demo practice is missing; return the logins."""
     with audit_source("demo"), transaction.atomic():
@@ -1049,6 +1071,7 @@ def demo_load() -> list[DemoLogin]:
         transaction.atomic(),
     ):
         portal = _portal(staff)
+        _thistlewood_checkin(staff)
     staff_logins = [
         DemoLogin(u.username, u.get_role_display(), u.display_name) for u in staff.values()
     ]

@@ -181,6 +181,8 @@ REUNIFY_PROXY_COUNT = int(os.environ.get("REUNIFY_PROXY_COUNT", "0"))
 
 # The number of days a safety screen stays current (PRODUCT.md §3).
 REUNIFY_SCREEN_VALID_DAYS = 30
+# A child's check-in rating how safe they feel (0-10) at or below this is a safety concern.
+REUNIFY_CHECKIN_UNSAFE_AT = int(os.environ.get("REUNIFY_CHECKIN_UNSAFE_AT", "3"))
 
 # Uploaded documents live outside the web root and are served only through `access`
 # (PRODUCT.md §8); never put this folder under STATIC_ROOT.

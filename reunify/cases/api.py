@@ -28,6 +28,8 @@ from reunify.cases.models import (
     Party,
     Person,
     Phase,
+    Transition,
+    TransitionKind,
 )
 from reunify.cases.schemas import (
     CaseDetailOut,
@@ -56,6 +58,7 @@ from reunify.cases.schemas import (
     PartyDetailsIn,
     PartyIn,
     PartyOut,
+    PauseCourtReasonIn,
     PauseIn,
     ProtectionIn,
     ReadinessIn,
@@ -581,8 +584,29 @@ def override_decision(request: HttpRequest, id: int, payload: DecisionIn) -> Ove
 def case_pause(request: HttpRequest, id: int, payload: PauseIn) -> tuple[int, TransitionOut]:
     """Pause the case at once, with the reason."""
     user, case = case_to_change(request, id)
-    transition = services.case_pause(actor=user, case=case, reason=payload.reason)
+    transition = services.case_pause(
+        actor=user, case=case, reason=payload.reason, court_reason=payload.court_reason
+    )
     return 201, TransitionOut.of(transition, case)
+
+
+@router.post(
+    "/cases/{id}/pauses/{transition_id}/court-reason",
+    response={200: TransitionOut, **WRITE_ERRORS},
+)
+def pause_court_reason(
+    request: HttpRequest, id: int, transition_id: int, payload: PauseCourtReasonIn
+) -> TransitionOut:
+    """Write (or clear) what court reports say of a pause, in place of the clinical reason."""
+    user, case = case_to_change(request, id)
+    pause = get_object_or_404(
+        Transition.objects.filter(case=case, kind=TransitionKind.PAUSE), pk=transition_id
+    )
+    pause.case = case
+    saved = services.pause_court_reason_set(
+        actor=user, transition=pause, court_reason=payload.court_reason
+    )
+    return TransitionOut.of(saved, case)
 
 
 @router.post("/cases/{id}/resume", response={201: TransitionOut, **WRITE_ERRORS})

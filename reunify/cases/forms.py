@@ -412,8 +412,26 @@ class OverrideDecideForm(forms.Form):
     )
 
 
+def court_reason_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Reason for the court (optional)"),
+        required=False,
+        max_length=1000,
+        widget=text_area(2),
+        help_text=_(
+            "Court reports print only this, never the clinical reason. Left blank, they say "
+            "that contact was paused for safety, and when."
+        ),
+    )
+
+
 class PauseForm(forms.Form):
     reason = forms.CharField(label="Reason for the pause", widget=text_area(3))
+    court_reason = court_reason_field()
+
+
+class PauseCourtReasonForm(forms.Form):
+    court_reason = court_reason_field()
 
 
 class ResumeForm(forms.Form):

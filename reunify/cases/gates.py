@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -43,6 +43,7 @@ from reunify.disclosure.models import Release
 from reunify.measures.models import (
     Alignment,
     AlignmentRating,
+    ChildCheckin,
     WillingnessLevel,
     WillingnessRating,
 )
@@ -100,8 +101,20 @@ def next_phase(phase: str) -> str | None:
     return None if following == Phase.CLOSED else following
 
 
+def with_unsafe_checkin(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate each case with when its child last gave a check-in that raised a safety
+    concern (`unsafe_checkin_at`, None if never): the date, never what the child said."""
+    latest = _unsafe_checkins().filter(case=OuterRef("pk")).values("recorded_at")[:1]
+    return cases.annotate(unsafe_checkin_at=Subquery(latest))
+
+
+def _unsafe_checkins() -> QuerySet[ChildCheckin]:
+    return ChildCheckin.objects.filter(safety_concern=True).order_by("-recorded_at", "-id")
+
+
 def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Load everything a gate reads in a fixed number of queries, however many cases."""
+    cases = with_unsafe_checkin(cases)
     return cases.select_related("therapist", "ladder__current_rung").prefetch_related(
         Prefetch("parties", queryset=Party.objects.select_related("person")),
         "ladder__rungs",
@@ -144,17 +157,56 @@ def latest_screening(case: Case) -> Screening | None:
 
 
 def screen_due_on(case: Case) -> dt.date | None:
+    """When the next safety screen is due: every so many days, and at once (the day of the
+    check-in) after a child's unsafe check-in that no screen has followed yet."""
     screen = latest_screening(case)
     if screen is None:
         return None
-    return screen.screened_on + dt.timedelta(days=settings.REUNIFY_SCREEN_VALID_DAYS)
+    due = screen.screened_on + dt.timedelta(days=settings.REUNIFY_SCREEN_VALID_DAYS)
+    at = _unsafe_checkin_at(case)
+    if at is not None and checkin_reasons(case):
+        return min(due, timezone.localdate(at))
+    return due
+
+
+def checkin_is_unsafe(*, safe: int, feels_unsafe: bool) -> bool:
+    """A child's check-in is a safety concern when it rates how safe they feel at or below
+    REUNIFY_CHECKIN_UNSAFE_AT (of 10), or says they do not feel safe."""
+    return feels_unsafe or safe <= settings.REUNIFY_CHECKIN_UNSAFE_AT
+
+
+def _unsafe_checkin_at(case: Case) -> dt.datetime | None:
+    if hasattr(case, "unsafe_checkin_at"):
+        return case.unsafe_checkin_at
+    # A case not loaded through `with_gate_facts`: ask, rather than miss the concern.
+    return _unsafe_checkins().filter(case=case).values_list("recorded_at", flat=True).first()
+
+
+def checkin_reasons(case: Case) -> list[Reason]:
+    """The child's unsafe check-in holds contact, the ladder and every gate until a safety
+    screen dated on or after it, and recorded after it, has been made. The reason names the
+    check-in's date only: the child's words stay with the treating therapists."""
+    at = _unsafe_checkin_at(case)
+    if at is None:
+        return []
+    day = timezone.localdate(at)
+    if any(s.recorded_at > at and s.screened_on >= day for s in case.screenings.all()):
+        return []
+    text = _(
+        "the child's check-in of %(date)s raised a safety concern: record a fresh safety "
+        "screen dated after it"
+    ) % {"date": day}
+    return [Reason("checkin_unsafe", text, Kind.SAFETY)]
 
 
 def safety_reasons(case: Case, *, needs_current_screen: bool, today: dt.date) -> list[Reason]:
     screen = latest_screening(case)
     if screen is None:
-        return [Reason("no_screen", "no safety screen recorded yet", Kind.SAFETY)]
-    reasons = []
+        return [
+            Reason("no_screen", "no safety screen recorded yet", Kind.SAFETY),
+            *checkin_reasons(case),
+        ]
+    reasons = checkin_reasons(case)
     for finding in screen.findings.all():
         label = Contraindication(finding.contraindication).label.lower()
         if finding.status == FindingStatus.PRESENT:

@@ -491,6 +491,11 @@ class Transition(models.Model):
     cosigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    court_reason = models.TextField(
+        blank=True,
+        help_text="A pause's reason as written for the court: the only reason a court report "
+        "prints (the clinical rationale never leaves the record).",
+    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -572,6 +572,7 @@ class TransitionOut(Schema):
     actor: str | None
     at: dt.datetime
     rationale: str
+    court_reason: str
     overridden_reasons: list[dict[str, Any]]
     conditions: list[str]
     cosigned_by: str | None
@@ -588,6 +589,7 @@ class TransitionOut(Schema):
             actor=_username(transition.actor),
             at=transition.at,
             rationale=transition.rationale,
+            court_reason=transition.court_reason,
             overridden_reasons=transition.overridden_reasons,
             conditions=transition.conditions,
             cosigned_by=_username(transition.cosigned_by),
@@ -660,6 +662,15 @@ _CONDITION_ITEMS: dict[str, Any] = {"items": {"type": "string", "enum": ResumeCo
 
 class PauseIn(Schema):
     reason: str
+    court_reason: str = Field(
+        default="",
+        max_length=1000,
+        description="What court reports say of the pause; blank: only that it was for safety.",
+    )
+
+
+class PauseCourtReasonIn(Schema):
+    court_reason: str = Field(max_length=1000, description="Blank clears it.")
 
 
 class ResumeIn(Schema):

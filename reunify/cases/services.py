@@ -1110,7 +1110,7 @@ def override_decide(
     return request
 
 
-def _pause(*, actor: User, case: Case, reason: str) -> Transition:
+def _pause(*, actor: User, case: Case, reason: str, court_reason: str = "") -> Transition:
     now = timezone.now()
     Case.objects.filter(pk=case.pk).update(paused_at=now, pause_reason=reason)
     case.paused_at, case.pause_reason = now, reason
@@ -1122,9 +1122,14 @@ def _pause(*, actor: User, case: Case, reason: str) -> Transition:
         actor=actor,
         at=now,
         rationale=reason,
+        court_reason=court_reason,
     )
     audit_record(
-        actor=actor, action="case.pause", case_id=case.pk, obj=transition, detail={"reason": reason}
+        actor=actor,
+        action="case.pause",
+        case_id=case.pk,
+        obj=transition,
+        detail={"reason": reason, **({"court_reason": True} if court_reason else {})},
     )
     from reunify.clinical.services import on_pause
 
@@ -1133,14 +1138,45 @@ def _pause(*, actor: User, case: Case, reason: str) -> Transition:
 
 
 @transaction.atomic
-def case_pause(*, actor: User, case: Case, reason: str) -> Transition:
+def case_pause(*, actor: User, case: Case, reason: str, court_reason: str = "") -> Transition:
+    """Pause at once. `court_reason`, if given, is what court reports say of the pause;
+    without it they say only that contact was paused for safety, and when."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     reason = require_text(reason, "The reason for the pause")
+    court_reason = _court_reason(court_reason)
     case = case_lock(case)
     if case.is_paused:
         raise ValidationError("The case is already paused.")
-    return _pause(actor=actor, case=case, reason=reason)
+    return _pause(actor=actor, case=case, reason=reason, court_reason=court_reason)
+
+
+def _court_reason(text: str) -> str:
+    text = (text or "").strip()
+    if len(text) > 1000:
+        raise ValidationError(_("The reason for the court must be at most 1000 characters."))
+    return text
+
+
+@transaction.atomic
+def pause_court_reason_set(*, actor: User, transition: Transition, court_reason: str) -> Transition:
+    """Write (or change, or clear) the pause's reason for the court, after the fact."""
+    case = transition.case
+    access.require(actor, access.Action.EDIT, case)
+    require_open(case)
+    if transition.kind != TransitionKind.PAUSE:
+        raise ValidationError(_("Only a pause has a reason for the court."))
+    court_reason = _court_reason(court_reason)
+    Transition.objects.filter(pk=transition.pk).update(court_reason=court_reason)
+    transition.court_reason = court_reason
+    audit_record(
+        actor=actor,
+        action="case.pause_court_reason",
+        case_id=case.pk,
+        obj=transition,
+        detail={"court_reason": bool(court_reason)},
+    )
+    return transition
 
 
 def pause_for_safety(*, actor: User, case: Case, reason: str) -> Transition | None:
@@ -1176,7 +1212,8 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
     open_findings = [
         r.text
         for r in gate.reasons
-        if r.kind == Kind.SAFETY and r.code.startswith(("contraindication_", "unknown_"))
+        if r.kind == Kind.SAFETY
+        and r.code.startswith(("contraindication_", "unknown_", "checkin_"))
     ]
     if open_findings:
         raise ValidationError("The fresh screen is not clear: " + "; ".join(open_findings) + ".")

@@ -42,6 +42,11 @@ urlpatterns = [
     path("cases/<int:case_id>/override/", views.override_request, name="override_request"),
     path("cases/<int:case_id>/pause/", views.case_pause, name="case_pause"),
     path("cases/<int:case_id>/resume/", views.case_resume, name="case_resume"),
+    path(
+        "cases/<int:case_id>/pauses/<int:transition_id>/court-reason/",
+        views.pause_court_reason,
+        name="pause_court_reason",
+    ),
     path("cases/<int:case_id>/close/", views.case_close, name="case_close"),
     path("overrides/<int:override_id>/decide/", views.override_decide, name="override_decide"),
 ]

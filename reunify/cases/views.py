@@ -34,6 +34,8 @@ from reunify.cases.models import (
     OverrideStatus,
     Party,
     Phase,
+    Transition,
+    TransitionKind,
 )
 from reunify.safety.services import screening_record
 
@@ -348,9 +350,33 @@ def case_pause(request: AuthedRequest, case_id: int) -> HttpResponse:
         name="pause",
         form_class=forms.PauseForm,
         act=lambda case, data: services.case_pause(
-            actor=request.user, case=case, reason=data["reason"]
+            actor=request.user, case=case, reason=data["reason"], court_reason=data["court_reason"]
         ),
         done="The case is paused.",
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pause_court_reason(request: AuthedRequest, case_id: int, transition_id: int) -> HttpResponse:
+    """Write what court reports say of a pause, in place of the clinical reason."""
+    case = _editable(request, case_id)
+    pause = get_object_or_404(
+        Transition.objects.filter(case=case, kind=TransitionKind.PAUSE), pk=transition_id
+    )
+    pause.case = case
+    initial = {"court_reason": pause.court_reason}
+    form = forms.PauseCourtReasonForm(request.POST or None, initial=initial)
+    return _record_page(
+        request,
+        case,
+        form,
+        heading=_("The pause of %(date)s: reason for the court")
+        % {"date": timezone.localdate(pause.at)},
+        save=lambda data: services.pause_court_reason_set(
+            actor=request.user, transition=pause, court_reason=data["court_reason"]
+        ),
+        done=_("The reason for the court is saved."),
     )
 
 

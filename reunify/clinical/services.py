@@ -78,6 +78,14 @@ def _ladder_of(case: Case) -> Ladder | None:
 
 
 def _check_contact_allowed(case: Case, rung: ContactRung | None, kind: str) -> ContactRung:
+    from reunify.cases.gates import checkin_reasons, with_gate_facts
+
+    facts = with_gate_facts(Case.objects.filter(pk=case.pk)).get()
+    concerns = checkin_reasons(facts)
+    if concerns:
+        raise ValidationError(
+            _("Contact visits cannot be scheduled: %(reason)s.") % {"reason": concerns[0].text}
+        )
     if case.is_paused:
         raise ValidationError(
             f"The case is paused ({case.pause_reason}); contact visits cannot be scheduled."
@@ -107,9 +115,7 @@ def _check_contact_allowed(case: Case, rung: ContactRung | None, kind: str) -> C
             f"'{rung.name}' is {'supervised' if rung.supervised else 'unsupervised'} contact; "
             f"schedule it as {AppointmentKind(expected).label.lower()}."
         )
-    from reunify.cases.gates import with_gate_facts
-
-    bans = active_contact_bans(with_gate_facts(Case.objects.filter(pk=case.pk)).get())
+    bans = active_contact_bans(facts)
     if bans:
         raise ValidationError("A court term forbids it: " + "; ".join(bans) + ".")
     return rung

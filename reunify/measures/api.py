@@ -193,7 +193,8 @@ def checkin_list(request: HttpRequest, id: int) -> list[CheckinOut]:
 
 @router.post("/cases/{id}/checkins", response={201: CheckinOut, **WRITE_ERRORS})
 def checkin_create(request: HttpRequest, id: int, payload: CheckinIn) -> tuple[int, CheckinOut]:
-    """Record the child's check-in given in session; "slow down" raises a task."""
+    """Record the child's check-in given in session; "slow down" raises a task, an unsafe
+    one pauses the case and holds its contact visits."""
     user, case = _checkin_case(request, id, "")
     child = _required_party(case, payload.child_id)
     checkin = services.checkin_record(
@@ -205,6 +206,7 @@ def checkin_create(request: HttpRequest, id: int, payload: CheckinIn) -> tuple[i
         last_visit=payload.last_visit.value,
         slow_down=payload.slow_down,
         words=payload.words,
+        feels_unsafe=payload.feels_unsafe,
     )
     return 201, CheckinOut.of(checkin, child)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from reunify.accounts.models import LicenceType, TrainingArea
 from reunify.cases.forms import PartyChoiceField, date_field, parties_of, text_area
@@ -131,6 +132,11 @@ class CheckinForm(forms.Form):
 
     ready = zero_to_ten("How ready do you feel to see your parent?")
     safe = zero_to_ten("How safe do you feel right now?", low="not safe at all")
+    feels_unsafe = forms.BooleanField(
+        label=_("I don't feel safe"),
+        required=False,
+        help_text=_("Your therapist will see this straight away."),
+    )
     last_visit = forms.ChoiceField(
         label="How did the last visit feel?",
         choices=LastVisit.choices,

@@ -187,6 +187,13 @@ class ChildCheckin(models.Model):
     safe = models.PositiveSmallIntegerField(help_text="0 (not at all) to 10 (completely).")
     last_visit = models.CharField(max_length=10, choices=LastVisit.choices)
     slow_down = models.BooleanField(default=False)
+    feels_unsafe = models.BooleanField(
+        default=False, help_text="The child said: I don't feel safe."
+    )
+    safety_concern = models.BooleanField(
+        default=False,
+        help_text="Rated unsafe or 'I don't feel safe': the case pauses until a fresh screen.",
+    )
     words = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=CheckinSource.choices)
     recorded_by = models.ForeignKey(

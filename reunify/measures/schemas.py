@@ -166,6 +166,7 @@ class CheckinIn(Schema):
     safe: int = Field(ge=0, le=10, description="How safe the child feels, 0 to 10.")
     last_visit: LastVisit
     slow_down: bool = False
+    feels_unsafe: bool = Field(default=False, description="The child said: I don't feel safe.")
     words: str = Field(default="", max_length=4000)
 
 
@@ -176,6 +177,8 @@ class CheckinOut(Schema):
     safe: int
     last_visit: LastVisit
     slow_down: bool
+    feels_unsafe: bool
+    safety_concern: bool
     words: str
     source: str
     recorded_at: dt.datetime
@@ -191,6 +194,8 @@ class CheckinOut(Schema):
             safe=checkin.safe,
             last_visit=LastVisit(checkin.last_visit),
             slow_down=checkin.slow_down,
+            feels_unsafe=checkin.feels_unsafe,
+            safety_concern=checkin.safety_concern,
             words=checkin.words,
             source=checkin.source,
             recorded_at=checkin.recorded_at,

@@ -11,7 +11,9 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import User
@@ -291,3 +293,46 @@ def open_tasks(user: User, cases: list[Case]) -> dict[int, list[Task]]:
     ):
         tasks[task.case_id].append(task)
     return tasks
+
+
+class UrgentKind:
+    UNSAFE_CHECKIN = "unsafe_checkin"
+
+
+@dataclass(frozen=True)
+class UrgentItem:
+    """Something on a case one treats that cannot wait: shown first on the caseload."""
+
+    kind: str
+    case_id: int
+    case_title: str
+    at: dt.datetime
+    text: str
+    url: str
+
+
+def urgent_items(user: User) -> list[UrgentItem]:
+    """The open cases this user treats whose child gave an unsafe check-in not yet resolved by
+    a fresh screen (the rule is `gates.checkin_reasons`), newest first; at most two queries,
+    however many cases. Nothing for anyone but the treating therapists."""
+    from reunify.cases.gates import checkin_reasons, with_unsafe_checkin
+
+    unsafe = ChildCheckin.objects.filter(case=OuterRef("pk"), safety_concern=True)
+    cases = with_unsafe_checkin(
+        Case.objects.open().filter(access.checkin_visibility(user)).filter(Exists(unsafe))
+    ).prefetch_related("screenings")
+    items = []
+    for case in cases:
+        for reason in checkin_reasons(case):
+            items.append(
+                UrgentItem(
+                    kind=UrgentKind.UNSAFE_CHECKIN,
+                    case_id=case.pk,
+                    case_title=case.title,
+                    at=case.unsafe_checkin_at,  # type: ignore[attr-defined]
+                    text=_("%(reason)s; the case is paused and its contact visits are held")
+                    % {"reason": reason.text},
+                    url=reverse("checkin_list", args=[case.pk]),
+                )
+            )
+    return sorted(items, key=lambda item: item.at, reverse=True)

@@ -18,6 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunify import access
@@ -117,6 +119,11 @@ def alignment_new(request: AuthedRequest, case_id: int) -> HttpResponse:
 
 # The child's check-ins: the treating therapists' page -------------------------------------------
 
+_CONCERN_RAISED = gettext_lazy(
+    "This check-in raised a safety concern: the case is paused and its upcoming contact visits "
+    "are held until a fresh safety screen dated after it."
+)
+
 
 def _checkin_case(request: AuthedRequest, case_id: int) -> Case:
     return access.checkin_case_get(request.user, case_id)
@@ -166,6 +173,8 @@ def checkin_new(request: AuthedRequest, case_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, "The child's check-in is recorded; only you see it.")
+            if checkin.safety_concern:
+                messages.warning(request, _CONCERN_RAISED)
             if checkin.slow_down:
                 messages.warning(
                     request,
@@ -250,7 +259,9 @@ def portal_checkin(request: HttpRequest, party_id: int) -> HttpResponse:
             form.add_error(None, "Your family's work with the practice has ended.")
         elif form.is_valid():
             try:
-                services.checkin_record(actor=user, case=case, child=party, **form.cleaned_data)
+                checkin = services.checkin_record(
+                    actor=user, case=case, child=party, **form.cleaned_data
+                )
             except ValidationError as error:
                 form.add_error(None, error)
             except PermissionDenied as error:
@@ -260,6 +271,15 @@ def portal_checkin(request: HttpRequest, party_id: int) -> HttpResponse:
                     request,
                     "Thank you. Your check-in went to your therapist, and only to your therapist.",
                 )
+                if checkin.safety_concern:
+                    messages.warning(
+                        request,
+                        _(
+                            "Thank you for telling us you don't feel safe. Your therapist will "
+                            "see this and will be in touch. If you are in danger right now, "
+                            "tell a trusted adult or call 911."
+                        ),
+                    )
                 return redirect("portal_checkin", party_id=party.pk)
     context = {"party": party, "form": form, "closed": case.is_closed}
     return render(request, "measures/portal_checkin.html", context, status=status)

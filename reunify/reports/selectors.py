@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import User
@@ -150,6 +151,8 @@ class Happening:
 
 @dataclass(frozen=True)
 class Pause:
+    """A pause as the court reads it: when, and the reason written for the court (if any)."""
+
     since: dt.date
     until: dt.date | None
     reason: str
@@ -226,6 +229,14 @@ def _phase_words(code: str) -> str:
     return Phase(code).label if code else ""
 
 
+def _pause_words(pause: Transition) -> str:
+    """What the court reads of a pause: never its clinical rationale (a contraindication, what
+    a child said), only the reason the therapist wrote for the court, if any."""
+    if pause.court_reason:
+        return _("Contact paused: %(reason)s") % {"reason": pause.court_reason}
+    return _("Contact paused for safety.")
+
+
 def _history(
     case: Case, transitions: list[Transition], start: dt.datetime, end: dt.datetime
 ) -> tuple[str, str, list[Happening], list[Pause]]:
@@ -241,9 +252,9 @@ def _history(
         on = timezone.localdate(t.at)
         inside = t.at >= start
         if t.kind == TransitionKind.PAUSE:
-            paused = (on, t.rationale)
+            paused = (on, _pause_words(t))
             if inside:
-                history.append(Happening(on, f"Paused: {t.rationale}"))
+                history.append(Happening(on, _pause_words(t)))
         elif t.kind == TransitionKind.RESUME:
             if paused and inside:
                 pauses.append(Pause(paused[0], on, paused[1]))

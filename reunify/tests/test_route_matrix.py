@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.cases.models import Party, PartyRole
-from reunify.cases.services import TermInput, court_order_record
+from reunify.cases.services import TermInput, case_pause, case_resume, court_order_record
 from reunify.clinical import services as clinical
 from reunify.clinical.models import AppointmentKind, NoteFormat
-from reunify.conftest import Family, add_party, bearer, login, make_family
+from reunify.conftest import Family, add_party, bearer, login, make_family, screen
 from reunify.disclosure.services import document_share, release_grant, restriction_set
 from reunify.measures.models import Instrument, Task
 from reunify.measures.services import checkin_record, goal_add
@@ -119,6 +119,7 @@ PAGES: dict[str, str] = {
     "override_request": "staff_case_edit",
     "case_pause": "staff_case_edit",
     "case_resume": "staff_case_edit",
+    "pause_court_reason": "staff_case_edit",
     "case_close": "staff_case_edit",
     "override_decide": SKIP_OVERRIDE,
     "appointment_new": "staff_case_edit",
@@ -226,6 +227,7 @@ API: dict[str, str] = {
     "GET /api/v1/overrides": "staff_any",
     "POST /api/v1/overrides/{id}/decision": SKIP_OVERRIDE,
     "POST /api/v1/cases/{id}/pause": "staff_case_edit",
+    "POST /api/v1/cases/{id}/pauses/{transition_id}/court-reason": "staff_case_edit",
     "POST /api/v1/cases/{id}/resume": "staff_case_edit",
     "POST /api/v1/cases/{id}/close": "staff_case_edit",
     "GET /api/v1/cases/{id}/timeline": "staff_case_view",
@@ -415,6 +417,9 @@ def _furnish(therapist: User, family: Family, clock: Any) -> dict[str, int | str
         issued_on=case.referral_date,
         terms=[TermInput(kind="other", text="Exchanges at school.")],
     )
+    pause = case_pause(actor=therapist, case=case, reason="A hearing is pending.")
+    screen(therapist, case)
+    case_resume(actor=therapist, case=case, conditions=["legal_intervention"])
     return {
         "case": case.pk,
         "court_order": order.pk,
@@ -431,6 +436,7 @@ def _furnish(therapist: User, family: Family, clock: Any) -> dict[str, int | str
         "task": Task.objects.filter(case=case).latest("pk").pk,
         "assignment": assignment.pk,
         "report": report.pk,
+        "pause": pause.pk,
         "attorney_party": attorney.pk,
         "restricted_party": restricted.pk,
         "gal_party": legal[PartyRole.GAL].pk,
@@ -527,6 +533,7 @@ SEGMENT_KIND = {
     "amendment-requests": "amendment",
     "responses": "response",
     "notices": "notice",
+    "pauses": "pause",
 }
 PARAM = re.compile(r"<(?:\w+:)?(\w+)>|\{(\w+)\}")
 

@@ -97,7 +97,8 @@ def test_it_says_who_cancelled_and_how_late(text: str) -> None:
 
 def test_it_has_the_phase_history_the_pause_and_the_ladder(text: str) -> None:
     assert "Moved from individual work to therapeutic contact." in text
-    assert "Paused: Mia asked to slow down." in text
+    assert "Contact paused for safety." in text
+    assert "slow down" not in text  # the pause's clinical reason stays in the record
     assert "Resumed. Conditions met: Further individual therapy completed." in text
     assert "Started on “Letters and messages”." in text
 
