@@ -17,6 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
@@ -925,17 +926,79 @@ def note_write(
     return note
 
 
+@dataclass(frozen=True)
+class NoteContent:
+    """What a note's author has in front of them: the sections and any safety concern."""
+
+    format: str
+    body: dict[str, str]
+    safety_concern: bool = False
+    safety_concern_note: str = ""
+
+
+# A note is signed for a session that took place: held, ended early, or missed (the note then
+# records the no-show). Never for one still to come, cancelled, or held back.
+SIGNABLE_STATUSES = (
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.ENDED_EARLY,
+    AppointmentStatus.NO_SHOW,
+)
+
+
+def _check_signable(note: ProgressNote, appointment: Appointment) -> None:
+    if appointment.starts_at > timezone.now():
+        raise ValidationError(
+            _("This session has not started yet; its note is signed once the session is held.")
+        )
+    if appointment.status == AppointmentStatus.SCHEDULED:
+        raise ValidationError(
+            _(
+                "This session is still scheduled; record it as held (or a no-show) "
+                "before signing its note."
+            )
+        )
+    if appointment.status not in SIGNABLE_STATUSES:
+        raise ValidationError(
+            _("This session was %(status)s; a note is signed only for a session that took place.")
+            % {"status": appointment.get_status_display().lower()}
+        )
+    sections = NOTE_SECTIONS[note.format]
+    empty = [label for key, label in sections if not (note.body.get(key) or "").strip()]
+    if len(empty) == len(sections):
+        raise ValidationError(_("An empty note cannot be signed."))
+    if empty:
+        raise ValidationError(
+            _("A %(format)s note is signed with every section filled in; still empty: %(empty)s.")
+            % {"format": note.format.upper(), "empty": ", ".join(empty)}
+        )
+
+
 @transaction.atomic
-def note_sign(*, actor: User, note: ProgressNote) -> ProgressNote:
-    """Sign a draft: it is locked from now on, under a hash of its content, signer and time."""
+def note_sign(
+    *, actor: User, note: ProgressNote, content: NoteContent | None = None
+) -> ProgressNote:
+    """Sign a draft: it is locked from now on, under a hash of its content, signer and time.
+
+    With `content` (what is on the author's screen) the draft is saved first and that is what
+    is signed, in one transaction: a refusal saves nothing."""
     note = ProgressNote.objects.select_for_update().select_related("case").get(pk=note.pk)
     access.require(actor, access.Action.EDIT, note.case)
     if note.author_id != actor.pk:
         raise PermissionDenied("Only the author signs a note.")
     if note.is_signed:
         raise ValidationError("This note is already signed.")
-    if not any(note.body.values()):
-        raise ValidationError("An empty note cannot be signed.")
+    appointment = Appointment.objects.get(pk=note.appointment_id)
+    if content is not None:
+        note = note_write(
+            actor=actor,
+            appointment=appointment,
+            format=content.format,
+            body=content.body,
+            safety_concern=content.safety_concern,
+            safety_concern_note=content.safety_concern_note,
+            note=note,
+        )
+    _check_signable(note, appointment)
     note.signed_at = timezone.now()
     note.content_hash = note_hash(note)
     ProgressNote.objects.filter(pk=note.pk).update(
