@@ -146,7 +146,7 @@ class World:
 def make_world(therapist: User, family: Family, monitor: User | None) -> World:
     advance_to(therapist, family, "therapeutic_contact")
     visit = schedule_visit(therapist, family, monitor=monitor)
-    session = schedule_session(therapist, family)
+    session = schedule_session(therapist, family, hours=27)
     held = schedule_session(therapist, family, hours=-3)
     services.appointment_complete(actor=therapist, appointment=held)
     draft = services.note_write(actor=therapist, appointment=held, format="dap", body=DAP)
@@ -602,7 +602,7 @@ def test_the_list_reads_in_a_fixed_number_of_queries(
     one = reads()
     for hours in (30, 40, 50):
         schedule_visit(therapist, world.family, hours=hours)
-        schedule_session(therapist, world.family, hours=hours)
+        schedule_session(therapist, world.family, hours=hours + 2)
     with later(days=3):
         for visit in Appointment.objects.filter(kind="contact_supervised", case=world.case)[:2]:
             services.contact_record(
@@ -699,7 +699,7 @@ def test_complete_a_session_once_it_has_started(
     assert response.status_code == 400
     assert response.json()["detail"] == "This session has not started yet."
     assert snapshot() == before
-    with later(days=1, hours=1):
+    with later(days=1, hours=4):
         response = post(
             client, f"/appointments/{world.session.pk}/complete", {"note": "Good."}, therapist
         )
@@ -721,7 +721,7 @@ def test_a_contact_visit_is_completed_by_its_record(
 
 def test_record_a_no_show(client: Client, therapist: User, world: World) -> None:
     body = {"party_id": world.family.estranged.pk, "note": "No call."}
-    with later(days=1, hours=1):
+    with later(days=1, hours=4):
         response = post(client, f"/appointments/{world.session.pk}/no-show", body, therapist)
     assert response.status_code == 200
     assert response.json()["status"] == "no_show"
@@ -742,7 +742,7 @@ def test_a_no_show_names_an_expected_participant(
 ) -> None:
     party = {"child": world.family.child.pk, "nobody": 999999, "": None}[who]
     before = snapshot()
-    with later(days=1, hours=1):
+    with later(days=1, hours=4):
         response = post(
             client, f"/appointments/{world.session.pk}/no-show", {"party_id": party}, therapist
         )
@@ -961,7 +961,7 @@ def test_a_step_up_refused_answers_409_with_the_reasons(
 
 def climb_ready(therapist: User, family: Family) -> None:
     """Three visits held and recorded on the first rung, and the child's yes to the second."""
-    visits = [schedule_visit(therapist, family, hours=24 * day) for day in (1, 2, 3)]
+    visits = [schedule_visit(therapist, family, hours=24 * day + 1) for day in (1, 2, 3)]
     with later(days=4):
         for visit in visits:
             services.contact_record(

@@ -1410,8 +1410,8 @@ def test_the_caseload_query_count_does_not_grow_with_the_appointments(
 
     for n in range(2, 5):
         family = make_family(therapist, title=f"Family {n}", last=f"N{n}")
-        for _ in range(3):
-            make_appointment(therapist, family, when=timezone.now() - DAY)
+        for hours in range(3):
+            make_appointment(therapist, family, when=timezone.now() - DAY + (3 * n + hours) * HOUR)
     with CaptureQueriesContext(connection) as large:
         client.get(reverse("caseload"))
 
