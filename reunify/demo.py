@@ -330,6 +330,7 @@ def _visit(
     comfort: tuple[int, int],
     observations: str,
     note: str | None = None,
+    hour: int = 16,
 ) -> Appointment:
     """A supervised contact visit on the current rung, recorded by its monitor, with the
     therapist's signed progress note when `note` is given."""
@@ -337,7 +338,7 @@ def _visit(
         actor=therapist,
         case=fam.case,
         kind="contact_supervised",
-        starts_at=_at(days_ago),
+        starts_at=_at(days_ago, hour=hour),
         duration_minutes=60,
         participants=[fam.child, fam.estranged],
         monitor=monitor,
@@ -465,6 +466,7 @@ def _thistlewood(staff: dict[str, User]) -> None:
         t,
         fam,
         days_ago=10,
+        hour=11,  # the Marigolds' visit that day is at 16:00 with the same monitor
         monitor=staff["monitor1"],
         comfort=(6, 7),
         observations="Rowan read Maren's letter aloud and wrote two lines back.",

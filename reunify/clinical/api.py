@@ -60,6 +60,7 @@ from reunify.clinical.schemas import (
     NoShowIn,
     NoteIn,
     NoteOut,
+    NoteSignIn,
     OpinionWarningOut,
     PartyRefOut,
     PsychotherapyNoteIn,
@@ -534,10 +535,20 @@ def note_update(request: HttpRequest, id: int, payload: NoteIn) -> NoteOut:
 
 
 @router.post("/notes/{id}/sign", response={200: NoteOut, **WRITE_ERRORS})
-def note_sign(request: HttpRequest, id: int) -> NoteOut:
-    """Sign your draft: it is locked from now on under a hash of its content."""
+def note_sign(request: HttpRequest, id: int, payload: NoteSignIn) -> NoteOut:
+    """Sign your draft: it is locked from now on under a hash of its content. Send `content`
+    to save and sign what you have in front of you in one step. Refused (400) while the
+    session has not been held, or with a required section empty."""
     user = request_user(request)
-    signed = services.note_sign(actor=user, note=_note_of(user, id, Action.EDIT))
+    content = None
+    if payload.content is not None:
+        content = services.NoteContent(
+            format=payload.content.format.value,
+            body=payload.content.body,
+            safety_concern=payload.content.safety_concern,
+            safety_concern_note=payload.content.safety_concern_note,
+        )
+    signed = services.note_sign(actor=user, note=_note_of(user, id, Action.EDIT), content=content)
     return _note_out(signed)
 
 

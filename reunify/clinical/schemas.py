@@ -429,6 +429,15 @@ class NoteIn(Schema):
     safety_concern_note: str = ""
 
 
+class NoteSignIn(Schema):
+    content: NoteIn | None = Field(
+        default=None,
+        description="What you see on your screen: when given, the draft is saved as this and "
+        "signed in one step (nothing is saved if signing is refused). When absent, the draft "
+        "is signed as last saved.",
+    )
+
+
 class SectionOut(Schema):
     key: str
     label: str

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.chain import audit_record
 from reunify.cases.gates import active_contact_bans
-from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Phase
+from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Person, Phase
 from reunify.cases.services import (
     UNCHANGED,
     GateClosed,
@@ -126,6 +127,104 @@ def _check_monitor(monitor: User | None) -> None:
         raise ValidationError(f"{monitor.username} is not an active visit monitor.")
 
 
+# The longest session there is (the schedule's own limit): how far back a clash can start.
+LONGEST_SESSION = dt.timedelta(minutes=600)
+# Appointments that no longer take the time: cancelled, or held back until rescheduled.
+FREE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.HELD)
+
+
+def _booking_lock(*, staff: list[User], people: list[int], room: str) -> None:
+    """Serialise the bookings that could clash with this one: the rows of its staff, then of
+    its people, each in id order (so two bookings never wait on each other in a circle), and
+    on PostgreSQL its room by name. A second booking of the same slot waits here until the
+    first commits, then sees it."""
+    list(
+        User.objects.select_for_update()
+        .filter(pk__in=sorted({u.pk for u in staff}))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    list(
+        Person.objects.select_for_update()
+        .filter(pk__in=sorted(set(people)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if room and connection.vendor == "postgresql":
+        key = int.from_bytes(
+            hashlib.sha256(f"room:{room}".encode()).digest()[:8], "big", signed=True
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _room(modality: str, location: str) -> str:
+    """The office room a session takes (its location, compared without case or spaces)."""
+    return location.strip().casefold() if modality == Modality.OFFICE else ""
+
+
+def _check_no_clash(
+    *,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    therapist: User,
+    monitor: User | None,
+    participants: list[Party],
+    modality: str,
+    location: str,
+    moving: Appointment | None = None,
+) -> None:
+    """Refuse a time that overlaps another session of the same therapist or monitor, the same
+    office room, or the same person (in any case). The message names who or what is taken
+    and when, never the other session's family: it may be one the reader may not see."""
+    staff = [u for u in (therapist, monitor) if u is not None]
+    people = [p.person_id for p in participants]
+    room = _room(modality, location)
+    _booking_lock(staff=staff, people=people, room=room)
+    ends_at = starts_at + dt.timedelta(minutes=duration_minutes)
+    staff_ids = [u.pk for u in staff]
+    overlapping = Q(therapist_id__in=staff_ids) | Q(monitor_id__in=staff_ids)
+    overlapping |= Q(participants__person_id__in=people)
+    if room:
+        overlapping |= Q(modality=Modality.OFFICE, location__iexact=location.strip())
+    candidates = (
+        Appointment.objects.filter(overlapping)
+        .filter(starts_at__lt=ends_at, starts_at__gt=starts_at - LONGEST_SESSION)
+        .exclude(status__in=FREE_STATUSES)
+        .exclude(pk__in=[moving.pk] if moving else [])
+        .distinct()
+        .select_related("therapist", "monitor")
+        .prefetch_related("participants__person")
+    )
+    clashes: list[str] = []
+    for other in candidates:
+        other_ends = other.starts_at + dt.timedelta(minutes=other.duration_minutes)
+        if not (other.starts_at < ends_at and starts_at < other_ends):
+            continue
+        when = {
+            "start": f"{timezone.localtime(other.starts_at):%H:%M}",
+            "end": f"{timezone.localtime(other_ends):%H:%M}",
+            "day": f"{timezone.localdate(other.starts_at):%Y-%m-%d}",
+        }
+        busy = [u for u in staff if u.pk in (other.therapist_id, other.monitor_id)]
+        busy_people = [p.person for p in other.participants.all() if p.person_id in people]
+        names = [u.display_name for u in busy] + [person.full_name for person in busy_people]
+        for name in dict.fromkeys(names):
+            clashes.append(
+                _("%(name)s already has a session from %(start)s to %(end)s on %(day)s")
+                % {"name": name, **when}
+            )
+        if room and _room(other.modality, other.location) == room:
+            clashes.append(
+                _("the room “%(room)s” is booked from %(start)s to %(end)s on %(day)s")
+                % {"room": location.strip(), **when}
+            )
+    if clashes:
+        raise ValidationError(
+            _("That time is taken: %(clashes)s.") % {"clashes": "; ".join(dict.fromkeys(clashes))}
+        )
+
+
 @transaction.atomic
 def appointment_schedule(
     *,
@@ -172,6 +271,15 @@ def appointment_schedule(
     if kind == AppointmentKind.INTAKE and participants[0].role not in FAMILY_ROLES:
         # Completing it records an intake, which only a family member can have.
         raise ValidationError("Intakes are held with family members, not with professionals.")
+    _check_no_clash(
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        therapist=actor,
+        monitor=monitor,
+        participants=participants,
+        modality=modality,
+        location=location,
+    )
     appointment = Appointment.objects.create(
         case=case,
         kind=kind,
@@ -229,6 +337,16 @@ def appointment_reschedule(
         if not 5 <= duration_minutes <= 600:
             raise ValidationError("A session lasts between 5 and 600 minutes.")
         fields["duration_minutes"] = duration_minutes
+    _check_no_clash(
+        starts_at=starts_at,
+        duration_minutes=fields.get("duration_minutes", appointment.duration_minutes),
+        therapist=appointment.therapist,
+        monitor=appointment.monitor,
+        participants=list(appointment.participants.all()),
+        modality=appointment.modality,
+        location=appointment.location,
+        moving=appointment,
+    )
     Appointment.objects.filter(pk=appointment.pk).update(**fields)
     appointment.refresh_from_db()
     audit_record(
@@ -961,17 +1079,79 @@ def note_write(
     return note
 
 
+@dataclass(frozen=True)
+class NoteContent:
+    """What a note's author has in front of them: the sections and any safety concern."""
+
+    format: str
+    body: dict[str, str]
+    safety_concern: bool = False
+    safety_concern_note: str = ""
+
+
+# A note is signed for a session that took place: held, ended early, or missed (the note then
+# records the no-show). Never for one still to come, cancelled, or held back.
+SIGNABLE_STATUSES = (
+    AppointmentStatus.COMPLETED,
+    AppointmentStatus.ENDED_EARLY,
+    AppointmentStatus.NO_SHOW,
+)
+
+
+def _check_signable(note: ProgressNote, appointment: Appointment) -> None:
+    if appointment.starts_at > timezone.now():
+        raise ValidationError(
+            _("This session has not started yet; its note is signed once the session is held.")
+        )
+    if appointment.status == AppointmentStatus.SCHEDULED:
+        raise ValidationError(
+            _(
+                "This session is still scheduled; record it as held (or a no-show) "
+                "before signing its note."
+            )
+        )
+    if appointment.status not in SIGNABLE_STATUSES:
+        raise ValidationError(
+            _("This session was %(status)s; a note is signed only for a session that took place.")
+            % {"status": appointment.get_status_display().lower()}
+        )
+    sections = NOTE_SECTIONS[note.format]
+    empty = [label for key, label in sections if not (note.body.get(key) or "").strip()]
+    if len(empty) == len(sections):
+        raise ValidationError(_("An empty note cannot be signed."))
+    if empty:
+        raise ValidationError(
+            _("A %(format)s note is signed with every section filled in; still empty: %(empty)s.")
+            % {"format": note.format.upper(), "empty": ", ".join(empty)}
+        )
+
+
 @transaction.atomic
-def note_sign(*, actor: User, note: ProgressNote) -> ProgressNote:
-    """Sign a draft: it is locked from now on, under a hash of its content, signer and time."""
+def note_sign(
+    *, actor: User, note: ProgressNote, content: NoteContent | None = None
+) -> ProgressNote:
+    """Sign a draft: it is locked from now on, under a hash of its content, signer and time.
+
+    With `content` (what is on the author's screen) the draft is saved first and that is what
+    is signed, in one transaction: a refusal saves nothing."""
     note = ProgressNote.objects.select_for_update().select_related("case").get(pk=note.pk)
     access.require(actor, access.Action.EDIT, note.case)
     if note.author_id != actor.pk:
         raise PermissionDenied("Only the author signs a note.")
     if note.is_signed:
         raise ValidationError("This note is already signed.")
-    if not any(note.body.values()):
-        raise ValidationError("An empty note cannot be signed.")
+    appointment = Appointment.objects.get(pk=note.appointment_id)
+    if content is not None:
+        note = note_write(
+            actor=actor,
+            appointment=appointment,
+            format=content.format,
+            body=content.body,
+            safety_concern=content.safety_concern,
+            safety_concern_note=content.safety_concern_note,
+            note=note,
+        )
+    _check_signable(note, appointment)
     note.signed_at = timezone.now()
     note.content_hash = note_hash(note)
     ProgressNote.objects.filter(pk=note.pk).update(

@@ -24,6 +24,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunify import access
@@ -574,12 +575,34 @@ def note_edit(request: AuthedRequest, note_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def note_sign(request: AuthedRequest, note_id: int) -> HttpResponse:
+    """Sign what is on the screen: the draft's fields come with the button, and the service
+    saves and signs them in one transaction (a refusal shows them again, unsaved)."""
     note = _note_get(request.user, note_id)
-    try:
-        signed = services.note_sign(actor=request.user, note=note)
-    except ValidationError as error:
-        return _appointment_page(request, note.appointment_id, status=400, problems=error.messages)
-    messages.success(request, f"The note is signed and locked (SHA-256 {signed.content_hash}).")
+    if request.POST.get("note-format") is None:
+        # No fields sent (not the page's own form): sign the draft as it was last saved.
+        try:
+            signed = services.note_sign(actor=request.user, note=note)
+        except ValidationError as error:
+            return _appointment_page(
+                request, note.appointment_id, status=400, problems=error.messages
+            )
+    else:
+        form = forms.NoteForm(request.POST, prefix="note", format=note.format)
+        if not form.is_valid():
+            return _appointment_page(request, note.appointment_id, status=400, bound={"note": form})
+        was_paused = note.case.is_paused
+        try:
+            signed = services.note_sign(
+                actor=request.user, note=note, content=services.NoteContent(**_note_fields(form))
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return _appointment_page(request, note.appointment_id, status=400, bound={"note": form})
+        _warn_paused(request, note.case, was_paused)
+    messages.success(
+        request,
+        _("The note is signed and locked (SHA-256 %(hash)s).") % {"hash": signed.content_hash},
+    )
     return _to_appointment(note.appointment, f"note-{note.pk}")
 
 

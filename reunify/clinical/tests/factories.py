@@ -95,6 +95,20 @@ def default_participants(family: Family, kind: str) -> list[Party]:
     return [family.child, family.estranged, family.other]
 
 
+def free_slot(start: dt.datetime, minutes: int) -> dt.datetime:
+    """`start`, or the first hour after it when no session is booked: a therapist cannot be
+    booked twice at once."""
+    taken = [
+        (a.starts_at, a.starts_at + dt.timedelta(minutes=a.duration_minutes))
+        for a in Appointment.objects.exclude(status__in=services.FREE_STATUSES)
+    ]
+    while any(
+        begin < start + dt.timedelta(minutes=minutes) and start < end for begin, end in taken
+    ):
+        start += HOUR
+    return start
+
+
 def make_appointment(
     therapist: User,
     family: Family,
@@ -104,12 +118,13 @@ def make_appointment(
     participants: list[Party] | None = None,
     **extra: Any,
 ) -> Appointment:
-    """A session of any kind, by default a day ahead of the clock."""
+    """A session of any kind, by default a day ahead of the clock (or the first free hour
+    after that)."""
     return services.appointment_schedule(
         actor=therapist,
         case=family.case,
         kind=kind,
-        starts_at=when or now() + DAY,
+        starts_at=when or free_slot(now() + DAY, extra.get("duration_minutes", 50)),
         participants=participants
         if participants is not None
         else default_participants(family, kind),

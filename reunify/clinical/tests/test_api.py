@@ -120,6 +120,7 @@ class World:
     family: Family
     visit: Appointment  # a contact visit assigned to the monitor (if any)
     session: Appointment  # an individual session with the estranged parent
+    held: Appointment  # an individual session held three hours ago: its notes
     draft: ProgressNote
     signed: ProgressNote
     amendment: AmendmentRequest
@@ -134,6 +135,7 @@ class World:
             case=self.case.pk,
             visit=self.visit.pk,
             session=self.session.pk,
+            held=self.held.pk,
             draft=self.draft.pk,
             signed=self.signed.pk,
             amendment=self.amendment.pk,
@@ -144,9 +146,11 @@ class World:
 def make_world(therapist: User, family: Family, monitor: User | None) -> World:
     advance_to(therapist, family, "therapeutic_contact")
     visit = schedule_visit(therapist, family, monitor=monitor)
-    session = schedule_session(therapist, family)
-    draft = services.note_write(actor=therapist, appointment=session, format="dap", body=DAP)
-    signed = services.note_write(actor=therapist, appointment=session, format="dap", body=DAP)
+    session = schedule_session(therapist, family, hours=27)
+    held = schedule_session(therapist, family, hours=-3)
+    services.appointment_complete(actor=therapist, appointment=held)
+    draft = services.note_write(actor=therapist, appointment=held, format="dap", body=DAP)
+    signed = services.note_write(actor=therapist, appointment=held, format="dap", body=DAP)
     signed = services.note_sign(actor=therapist, note=signed)
     amendment = services.amendment_request_record(
         actor=therapist,
@@ -159,7 +163,7 @@ def make_world(therapist: User, family: Family, monitor: User | None) -> World:
         actor=therapist, case=family.case, text=SECRET, share_with_supervisor=True
     )
     family.case.refresh_from_db()
-    return World(family, visit, session, draft, signed, amendment, pnote)
+    return World(family, visit, session, held, draft, signed, amendment, pnote)
 
 
 @pytest.fixture
@@ -180,7 +184,7 @@ READS: dict[str, str] = {
     "/cases/{case}/appointments": "appointment_list",
     "/appointments/{session}": "appointment_get",
     "/cases/{case}/ladder": "ladder",
-    "/appointments/{session}/notes": "note_list",
+    "/appointments/{held}/notes": "note_list",
     "/notes/{signed}/addenda": "addendum_list",
     "/cases/{case}/psychotherapy-notes": "psychotherapy_note_list",
     "/cases/{case}/attendance": "attendance",
@@ -567,7 +571,7 @@ def test_the_list_shows_every_session_with_its_outcome(
     )
     response = get(client, f"/cases/{world.case.pk}/appointments", therapist)
     rows = {row["id"]: row for row in response.json()}
-    assert set(rows) == {world.visit.pk, world.session.pk, soon.pk}
+    assert set(rows) == {world.visit.pk, world.session.pk, world.held.pk, soon.pk}
     cancelled = rows[soon.pk]
     assert cancelled["status"] == "cancelled"
     assert cancelled["cancellation"]["by"] == "party"
@@ -598,7 +602,7 @@ def test_the_list_reads_in_a_fixed_number_of_queries(
     one = reads()
     for hours in (30, 40, 50):
         schedule_visit(therapist, world.family, hours=hours)
-        schedule_session(therapist, world.family, hours=hours)
+        schedule_session(therapist, world.family, hours=hours + 2)
     with later(days=3):
         for visit in Appointment.objects.filter(kind="contact_supervised", case=world.case)[:2]:
             services.contact_record(
@@ -695,7 +699,7 @@ def test_complete_a_session_once_it_has_started(
     assert response.status_code == 400
     assert response.json()["detail"] == "This session has not started yet."
     assert snapshot() == before
-    with later(days=1, hours=1):
+    with later(days=1, hours=4):
         response = post(
             client, f"/appointments/{world.session.pk}/complete", {"note": "Good."}, therapist
         )
@@ -717,7 +721,7 @@ def test_a_contact_visit_is_completed_by_its_record(
 
 def test_record_a_no_show(client: Client, therapist: User, world: World) -> None:
     body = {"party_id": world.family.estranged.pk, "note": "No call."}
-    with later(days=1, hours=1):
+    with later(days=1, hours=4):
         response = post(client, f"/appointments/{world.session.pk}/no-show", body, therapist)
     assert response.status_code == 200
     assert response.json()["status"] == "no_show"
@@ -738,7 +742,7 @@ def test_a_no_show_names_an_expected_participant(
 ) -> None:
     party = {"child": world.family.child.pk, "nobody": 999999, "": None}[who]
     before = snapshot()
-    with later(days=1, hours=1):
+    with later(days=1, hours=4):
         response = post(
             client, f"/appointments/{world.session.pk}/no-show", {"party_id": party}, therapist
         )
@@ -957,7 +961,7 @@ def test_a_step_up_refused_answers_409_with_the_reasons(
 
 def climb_ready(therapist: User, family: Family) -> None:
     """Three visits held and recorded on the first rung, and the child's yes to the second."""
-    visits = [schedule_visit(therapist, family, hours=24 * day) for day in (1, 2, 3)]
+    visits = [schedule_visit(therapist, family, hours=24 * day + 1) for day in (1, 2, 3)]
     with later(days=4):
         for visit in visits:
             services.contact_record(
@@ -1155,7 +1159,7 @@ def test_write_a_draft_note(client: Client, therapist: User, world: World) -> No
 
 def test_the_notes_of_a_session(client: Client, therapist: User, world: World) -> None:
     services.addendum_add(actor=therapist, note=world.signed, text="Called the school.")
-    response = get(client, f"/appointments/{world.session.pk}/notes", therapist)
+    response = get(client, f"/appointments/{world.held.pk}/notes", therapist)
     notes = {n["id"]: n for n in response.json()}
     assert set(notes) == {world.draft.pk, world.signed.pk}
     signed = notes[world.signed.pk]
@@ -1203,6 +1207,42 @@ def test_change_a_draft_then_sign_it(client: Client, therapist: User, world: Wor
     assert response.json()["signed"] is True
     assert len(response.json()["content_hash"]) == 64
     assert last_event().action == "note.sign"
+
+
+def test_sign_what_is_on_the_screen(client: Client, therapist: User, world: World) -> None:
+    content = {"format": "dap", "body": DAP | {"plan": "Typed, then signed at once."}}
+    response = post(client, f"/notes/{world.draft.pk}/sign", {"content": content}, therapist)
+    assert response.status_code == 200
+    assert response.json()["sections"][2]["text"] == "Typed, then signed at once."
+    note = ProgressNote.objects.get(pk=world.draft.pk)
+    assert note.content_hash == services.note_hash(note) == response.json()["content_hash"]
+    assert last_event().action == "note.sign"
+
+
+@pytest.mark.parametrize(
+    ("where", "content", "words"),
+    [
+        ("session", None, "This session has not started yet"),
+        ("held", {"format": "dap", "body": DAP | {"plan": ""}}, "still empty: Plan"),
+        ("held", {"format": "soap", "body": {"subjective": "x"}}, "still empty: Objective"),
+    ],
+)
+def test_a_note_that_may_not_be_signed_is_refused(
+    client: Client,
+    therapist: User,
+    world: World,
+    where: str,
+    content: dict[str, Any] | None,
+    words: str,
+) -> None:
+    appointment = getattr(world, where)
+    draft = services.note_write(actor=therapist, appointment=appointment, format="dap", body=DAP)
+    before = snapshot()
+    body = {"content": content or {"format": "dap", "body": DAP | {"data": "Ahead."}}}
+    response = post(client, f"/notes/{draft.pk}/sign", body, therapist)
+    assert response.status_code == 400
+    assert words in response.json()["detail"]
+    assert snapshot() == before
 
 
 def test_a_signed_note_cannot_be_changed(client: Client, therapist: User, world: World) -> None:
@@ -1449,9 +1489,10 @@ def test_attendance_counts_held_against_due_per_party(
     rows = {r["party"]["role"]: r for r in response.json()}
     assert set(rows) == {"child", "estranged_parent", "other_parent"}
     father = rows["estranged_parent"]
-    # Due so far: the session, the missed one and the contact visit (still scheduled).
-    assert (father["held"], father["due"], father["no_shows"]) == (1, 3, 1)
-    assert father["summary"] == "1 of 3 held"
+    # Due so far: the held one, the session, the missed one and the contact visit (still
+    # scheduled).
+    assert (father["held"], father["due"], father["no_shows"]) == (2, 4, 1)
+    assert father["summary"] == "2 of 4 held"
     assert viewed(therapist, world.case, "attendance")
 
 

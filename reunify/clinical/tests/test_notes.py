@@ -222,6 +222,66 @@ def test_an_empty_note_is_not_signed(therapist, session):
         services.note_sign(actor=therapist, note=note)
 
 
+def test_signing_with_the_content_on_screen_saves_and_signs_it(therapist, session):
+    note = make_note(therapist, session)
+    on_screen = services.NoteContent(format="dap", body={**DAP, "plan": "Edited, not saved."})
+
+    services.note_sign(actor=therapist, note=note, content=on_screen)
+
+    note = row(note)
+    assert note.is_signed and note.body["plan"] == "Edited, not saved."
+    assert note.content_hash == note_hash(note)
+    assert [e.action for e in Event.objects.order_by("-id")[:2]] == ["note.sign", "note.update"]
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (None, "has not started yet"),
+        (AppointmentStatus.SCHEDULED, "still scheduled; record it as held"),
+        (AppointmentStatus.HELD, "a note is signed only for a session that took place"),
+        (AppointmentStatus.CANCELLED, "was cancelled"),
+    ],
+)
+def test_a_note_is_signed_only_for_a_session_that_took_place(
+    therapist, family, clock, status, message
+):
+    appointment = make_appointment(therapist, family)
+    note = make_note(therapist, appointment)
+    if status is not None:
+        clock.move_to(appointment.starts_at + dt.timedelta(hours=1))
+        Appointment.objects.filter(pk=appointment.pk).update(status=status)
+    on_screen = services.NoteContent(format="dap", body={**DAP, "data": "Never happened."})
+    events_before = Event.objects.count()
+
+    with pytest.raises(ValidationError, match=message):
+        services.note_sign(actor=therapist, note=note, content=on_screen)
+
+    assert not row(note).is_signed and row(note).body == DAP
+    assert Event.objects.count() == events_before
+
+
+def test_a_missed_session_takes_a_signed_note(therapist, family, clock):
+    appointment = make_appointment(therapist, family)
+    clock.move_to(appointment.starts_at + dt.timedelta(hours=1))
+    services.appointment_no_show(actor=therapist, appointment=appointment, party=family.estranged)
+    assert row(make_note(therapist, appointment, sign=True)).is_signed
+
+
+@pytest.mark.parametrize(
+    ("format", "body", "empty"),
+    [
+        (NoteFormat.DAP, {**DAP, "assessment": " "}, "Assessment"),
+        (NoteFormat.SOAP, {**SOAP, "objective": "", "plan": ""}, "Objective, Plan"),
+    ],
+)
+def test_every_section_is_filled_in_before_signing(therapist, session, format, body, empty):
+    note = make_note(therapist, session, format=format, body=body)
+    with pytest.raises(ValidationError, match=f"still empty: {empty}"):
+        services.note_sign(actor=therapist, note=note)
+    assert not row(note).is_signed
+
+
 def test_a_signed_note_is_not_changed_through_the_service(therapist, session, signed):
     with pytest.raises(ValidationError, match="signed and locked; add an addendum"):
         services.note_write(

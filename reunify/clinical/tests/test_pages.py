@@ -53,6 +53,7 @@ from reunify.clinical.tests.factories import (
     make_appointment,
     make_note,
     make_visit,
+    now,
     rung,
     stopped_clock,
 )
@@ -129,7 +130,8 @@ class World:
     family: Family
     visit: Appointment  # a supervised contact visit tomorrow
     session: Appointment  # an individual session tomorrow
-    note: ProgressNote  # signed, on the session
+    held: Appointment  # an individual session held this morning
+    note: ProgressNote  # signed, on the held session
     request: AmendmentRequest  # pending
     pnote: PsychotherapyNote
 
@@ -142,7 +144,9 @@ def make_world(therapist: User, family: Family, monitor: User | None = None) -> 
     in_contact(therapist, family)
     visit = make_visit(therapist, family, monitor=monitor)
     session = make_appointment(therapist, family)
-    note = make_note(therapist, session, sign=True)
+    held = make_appointment(therapist, family, when=now() - 3 * HOUR)
+    services.appointment_complete(actor=therapist, appointment=held)
+    note = make_note(therapist, held, sign=True)
     request = services.amendment_request_record(
         actor=therapist,
         note=note,
@@ -151,7 +155,7 @@ def make_world(therapist: User, family: Family, monitor: User | None = None) -> 
         request_text="I did not say I was angry.",
     )
     pnote = services.psychotherapy_note_write(actor=therapist, case=family.case, text=SECRET)
-    return World(family, visit, session, note, request, pnote)
+    return World(family, visit, session, held, note, request, pnote)
 
 
 @pytest.fixture
@@ -256,7 +260,7 @@ def test_the_supervisor_reads_the_appointment_page_without_write_forms(
 ) -> None:
     login(client, supervisor)
 
-    page = text(client.get(reverse("appointment_detail", args=[world.session.pk])))
+    page = text(client.get(reverse("appointment_detail", args=[world.held.pk])))
 
     assert world.note.content_hash in page
     assert "I did not say I was angry." in page
@@ -743,6 +747,7 @@ def test_it_writes_signs_and_locks_a_note(
     client: Client, therapist: User, world: World, clock: Any
 ) -> None:
     go_past(clock, client, therapist, world.visit)
+    services.contact_record(actor=therapist, appointment=world.visit, facts=facts())
     page_url = reverse("appointment_detail", args=[world.visit.pk])
     signed_before = events("note.sign", world.case)
 
@@ -784,7 +789,7 @@ def test_a_signed_note_cannot_be_changed(client: Client, therapist: User, world:
     login(client, therapist)
     before = ProgressNote.objects.get(pk=world.note.pk)
 
-    page = text(client.get(reverse("appointment_detail", args=[world.session.pk])))
+    page = text(client.get(reverse("appointment_detail", args=[world.held.pk])))
     assert reverse("note_edit", args=[world.note.pk]) not in page
     assert "can never be edited" in page
 
@@ -801,13 +806,78 @@ def test_a_signed_note_cannot_be_changed(client: Client, therapist: User, world:
 
 def test_an_empty_note_cannot_be_signed(client: Client, therapist: User, world: World) -> None:
     login(client, therapist)
-    note = make_note(therapist, world.visit, body={})
+    note = make_note(therapist, world.held, body={})
 
     response = client.post(reverse("note_sign", args=[note.pk]))
 
     assert response.status_code == 400
     assert "An empty note cannot be signed." in text(response)
     assert not ProgressNote.objects.get(pk=note.pk).is_signed
+
+
+def test_signing_signs_what_is_on_the_screen(client: Client, therapist: User, world: World) -> None:
+    """The sign button sends the boxes as they are: an edit never saved is what is signed."""
+    login(client, therapist)
+    draft = make_note(therapist, world.held)
+    typed = {**DAP_DATA, "note-plan": "Typed, never saved: a letter to Mia next week."}
+
+    response = client.post(reverse("note_sign", args=[draft.pk]), typed, follow=True)
+
+    note = ProgressNote.objects.get(pk=draft.pk)
+    assert note.is_signed
+    assert note.body["plan"] == "Typed, never saved: a letter to Mia next week."
+    assert note.content_hash == services.note_hash(note)
+    assert "Typed, never saved" in text(response)
+    assert [e.action for e in Event.objects.filter(case_id=world.case.pk)].count("note.sign") == 2
+
+
+def test_a_note_of_a_session_still_to_come_is_not_signed(
+    client: Client, therapist: User, world: World
+) -> None:
+    login(client, therapist)
+    draft = make_note(therapist, world.session)
+    before = writes()
+
+    response = client.post(
+        reverse("note_sign", args=[draft.pk]), {**DAP_DATA, "note-data": "Written ahead."}
+    )
+
+    assert response.status_code == 400
+    page = text(response)
+    assert "This session has not started yet" in page
+    assert "Written ahead." in page  # the words typed stay on the screen, unsaved
+    note = ProgressNote.objects.get(pk=draft.pk)
+    assert not note.is_signed and note.body["data"] != "Written ahead."
+    assert writes() == before
+
+
+def test_a_note_of_a_session_still_scheduled_is_not_signed(
+    client: Client, therapist: User, world: World, clock: Any
+) -> None:
+    draft = make_note(therapist, world.session)
+    go_past(clock, client, therapist, world.session)
+
+    response = client.post(reverse("note_sign", args=[draft.pk]), DAP_DATA)
+
+    assert response.status_code == 400
+    assert "This session is still scheduled; record it as held" in text(response)
+    assert not ProgressNote.objects.get(pk=draft.pk).is_signed
+
+
+def test_a_note_with_an_empty_section_is_not_signed(
+    client: Client, therapist: User, world: World
+) -> None:
+    login(client, therapist)
+    draft = make_note(therapist, world.held)
+    before = writes()
+
+    response = client.post(reverse("note_sign", args=[draft.pk]), {**DAP_DATA, "note-plan": " "})
+
+    assert response.status_code == 400
+    assert "still empty: Plan" in text(response)
+    note = ProgressNote.objects.get(pk=draft.pk)
+    assert not note.is_signed and note.body["plan"]
+    assert writes() == before
 
 
 def test_a_safety_concern_in_a_note_pauses_the_case(
@@ -1349,8 +1419,8 @@ def test_the_caseload_query_count_does_not_grow_with_the_appointments(
 
     for n in range(2, 5):
         family = make_family(therapist, title=f"Family {n}", last=f"N{n}")
-        for _ in range(3):
-            make_appointment(therapist, family, when=timezone.now() - DAY)
+        for hours in range(3):
+            make_appointment(therapist, family, when=timezone.now() - DAY + (3 * n + hours) * HOUR)
     with CaptureQueriesContext(connection) as large:
         client.get(reverse("caseload"))
 
@@ -1399,7 +1469,8 @@ def test_the_appointment_page_is_for_the_case_phase_it_is_in(
     client: Client, therapist: User, family: Family
 ) -> None:
     """A closed case keeps its sessions readable and offers no write form."""
-    session = make_appointment(therapist, family)
+    session = make_appointment(therapist, family, when=now() - 3 * HOUR)
+    services.appointment_complete(actor=therapist, appointment=session)
     make_note(therapist, session, sign=True)
     case_services.case_close(
         actor=therapist, case=family.case, outcome="withdrawn", reason="Moved away."
