@@ -99,8 +99,10 @@ class Family:
     other: Party
 
 
-def make_family(therapist: User, title: str = "Rivers family", last: str = "Rivers") -> Family:
-    case = make_case(therapist, title=title)
+def make_family(
+    therapist: User, title: str = "Rivers family", last: str = "Rivers", **case_fields: Any
+) -> Family:
+    case = make_case(therapist, title=title, **case_fields)
     child = add_party(therapist, case, PartyRole.CHILD, "Mia", last)
     estranged = add_party(therapist, case, PartyRole.ESTRANGED_PARENT, "Daniel", last)
     other = add_party(

@@ -380,7 +380,10 @@ def test_a_case_can_be_paused_from_any_open_phase(therapist, family, phase):
     assert case.phase == phase
     assert (pause.kind, pause.from_phase, pause.to_phase) == ("pause", phase, phase)
     assert last_event().action == "case.pause"
-    assert last_event().detail == {"reason": "father arrested"}
+    assert last_event().detail == {
+        "reason": "father arrested",
+        "effective_on": str(timezone.localdate()),
+    }
 
 
 def test_a_pause_needs_a_reason_and_happens_once(therapist, family):
