@@ -625,7 +625,7 @@ def test_a_closed_case_is_read_only(therapist, supervisor, family, outcome):
     assert case.outcome == outcome
     assert case.outcome_reason == "Ended."
     closed = Event.objects.filter(action="case.close").latest("seq")  # the notices follow it
-    assert closed.detail == {"outcome": outcome}
+    assert closed.detail == {"outcome": outcome, "effective_on": str(timezone.localdate())}
     events = Event.objects.count()
 
     for name, write in every_write(therapist, supervisor, family).items():
