@@ -39,7 +39,7 @@ def case_page(client: Client, family: Family) -> str:
 
 def post(client: Client, family: Family, **overrides: Any) -> Any:
     today = dt.date(2030, 6, 3)
-    data = {
+    data: dict[str, Any] = {
         "report-start": today.isoformat(),
         "report-end": today.isoformat(),
         "report-summary": "Everyone came to every session.",
