@@ -1,4 +1,4 @@
-"""The report tests' therapist holds a current licence: a court report is signed with it."""
+"""The report tests' therapists hold a current licence: a court report is signed with it."""
 
 from __future__ import annotations
 
@@ -11,5 +11,6 @@ from reunify.conftest import licensed
 
 @pytest.fixture(autouse=True)
 def _therapist_licensed(request: Any) -> None:
-    if "therapist" in request.fixturenames:
-        licensed(request.getfixturevalue("therapist"))
+    for name in ("therapist", "outsider"):
+        if name in request.fixturenames:
+            licensed(request.getfixturevalue(name))

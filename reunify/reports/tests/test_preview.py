@@ -13,11 +13,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from reunify.accounts.models import User
+from reunify.accounts.models import Role, User
 from reunify.accounts.qualifications import qualification_record
 from reunify.audit.models import Event
 from reunify.clinical.tests.factories import stopped_clock
-from reunify.conftest import Family, bearer, login, make_family
+from reunify.conftest import Family, bearer, login, make_family, make_user
 from reunify.disclosure.models import Disclosure
 from reunify.reports.models import IssuedReport, report_filename
 from reunify.reports.services import report_issue, report_preview
@@ -86,11 +86,12 @@ def test_an_issued_report_is_signed_with_the_licence(therapist: User, reporting:
     assert "PREVIEW" not in text
 
 
-def test_issuing_is_refused_without_a_licence_on_file(outsider: User) -> None:
-    family = make_family(outsider, title="Okafor family", last="Okafor")
+def test_issuing_is_refused_without_a_licence_on_file(db: Any) -> None:
+    newcomer = make_user("newcomer", Role.THERAPIST)
+    family = make_family(newcomer, title="Okafor family", last="Okafor")
 
     with pytest.raises(Exception, match="has no licence on file"):
-        report_issue(actor=outsider, case=family.case, start=today(), end=today(), summary=SUMMARY)
+        report_issue(actor=newcomer, case=family.case, start=today(), end=today(), summary=SUMMARY)
     assert not IssuedReport.objects.exists()
 
 
