@@ -46,7 +46,7 @@ def test_the_demo_history_reads_true(db: Any) -> None:
     assert [s.effective_on for s in steps] == [day(22), day(14), day(4)]
 
     bramblecott = Case.objects.get(title="Bramblecott family")
-    notice = pdftotext(stored_bytes(TerminationNotice.objects.filter(case=bramblecott).first()))
+    notice = pdftotext(stored_bytes(TerminationNotice.objects.filter(case=bramblecott)[0]))
     assert f"from {day(298)} to {day(250)} (48 days)" in notice
 
     rows = {row.case.title: row for row in caseload(User.objects.get(username="therapist1"))}
