@@ -426,3 +426,39 @@ def test_the_api_opens_a_case_on_the_day_given(client: Client, therapist: User) 
     assert response.status_code == 201
     case = Case.objects.get(title="Brook family")
     assert case.transitions.get().effective_on == today() - 7 * DAY
+
+
+def test_the_api_refuses_a_ladder_step_dated_before_the_ladder_started(
+    client: Client, therapist: User, family: Family
+) -> None:
+    into_contact(therapist, family, days_ago=6)
+    body = {
+        "direction": "down",
+        "on_word_of": "child",
+        "reason": "Mia asked.",
+        "effective_on": (today() - 7 * DAY).isoformat(),
+    }
+
+    response = post(client, f"/cases/{family.case.pk}/ladder/step", body, therapist)
+
+    assert response.status_code == 400
+    assert "the ladder's last step" in response.json()["detail"]
+    assert LadderStep.objects.filter(ladder__case=family.case).count() == 1
+
+
+def test_the_step_forms_offer_the_day_it_happened(
+    client: Client, therapist: User, family: Family
+) -> None:
+    into_contact(therapist, family, days_ago=6)
+    login(client, therapist)
+
+    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    assert 'name="step_up-effective_on"' in page
+
+    response = client.post(
+        reverse("ladder_step_up", args=[family.case.pk]),
+        {"step_up-effective_on": (today() + DAY).isoformat()},
+    )
+    assert response.status_code == 400
+    assert "is in the future" in text(response)
+    assert LadderStep.objects.filter(ladder__case=family.case).count() == 1
