@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from reunify.accounts.middleware import session_mark_verified
 from reunify.accounts.models import Role, User
+from reunify.accounts.qualifications import qualification_record
 from reunify.accounts.services import (
     CodeRefused,
     token_create,
@@ -56,6 +57,21 @@ def make_user(username: str, role: str = Role.THERAPIST, **extra: Any) -> User:
     return user_create(
         actor=None, username=username, password=PASSWORD, role=role, check_password=False, **extra
     )
+
+
+def licensed(user: User) -> User:
+    """Give a clinician a licence current past every test's clock: a court report is signed
+    with the issuing therapist's licence."""
+    qualification_record(
+        actor=None,
+        user=user,
+        licence_type="lmft",
+        licence_number=f"LMFT {10000 + user.pk}",
+        licence_state="CA",
+        licence_expires_on=dt.date(2099, 12, 31),
+        training_areas=[],
+    )
+    return user
 
 
 def make_case(therapist: User, **overrides: Any) -> Case:
@@ -104,8 +120,10 @@ class Family:
     other: Party
 
 
-def make_family(therapist: User, title: str = "Rivers family", last: str = "Rivers") -> Family:
-    case = make_case(therapist, title=title)
+def make_family(
+    therapist: User, title: str = "Rivers family", last: str = "Rivers", **case_fields: Any
+) -> Family:
+    case = make_case(therapist, title=title, **case_fields)
     child = add_party(therapist, case, PartyRole.CHILD, "Mia", last)
     estranged = add_party(therapist, case, PartyRole.ESTRANGED_PARENT, "Daniel", last)
     other = add_party(

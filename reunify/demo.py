@@ -167,6 +167,8 @@ def _family(
         referral_reason=reason,
         court_ordered=court_ordered,
         scenarios=scenarios,
+        # Opened two days after the referral: the demo's history has real past dates.
+        opened_on=_day(max(referral_days_ago - 2, 0)),
     )
 
     def add(role: str, first: str, **extra: Any) -> Party:
@@ -369,8 +371,8 @@ def _visit(
     return visit
 
 
-def _climb(therapist: User, fam: _Family, *, to_position: int, why: str) -> None:
-    """Record the child's assent to the next rung and step up through its gate."""
+def _climb(therapist: User, fam: _Family, *, to_position: int, why: str, days_ago: int = 0) -> None:
+    """Record the child's assent to the next rung and step up through its gate, `days_ago`."""
     rung = ContactRung.objects.get(ladder__case=fam.case, position=to_position)
     clinical.assent_record(
         actor=therapist,
@@ -378,10 +380,12 @@ def _climb(therapist: User, fam: _Family, *, to_position: int, why: str) -> None
         child=fam.child,
         rung=rung,
         given=True,
-        recorded_on=_day(0),
+        recorded_on=_day(days_ago),
         note="Said yes in individual session, in their own words.",
     )
-    clinical.ladder_step_up(actor=therapist, case=fam.case, rationale=why)
+    clinical.ladder_step_up(
+        actor=therapist, case=fam.case, rationale=why, effective_on=_day(days_ago)
+    )
 
 
 def _larkspur(staff: dict[str, User]) -> None:
@@ -456,12 +460,21 @@ def _thistlewood(staff: dict[str, User]) -> None:
         ],
     )
     _assess(t, fam, start=60)
-    services.case_advance(actor=t, case=fam.case, rationale="Assessment complete.")
+    services.case_advance(
+        actor=t, case=fam.case, rationale="Assessment complete.", effective_on=_day(55)
+    )
     _prepare(t, fam, days_ago=50)
-    services.case_advance(actor=t, case=fam.case, rationale="Modules completed by both parents.")
+    services.case_advance(
+        actor=t,
+        case=fam.case,
+        rationale="Modules completed by both parents.",
+        effective_on=_day(50),
+    )
     _clear_screen(t, fam.case, days_ago=20)
     _ready(t, fam, days_ago=18)
-    services.case_advance(actor=t, case=fam.case, rationale="Ready for letters.")
+    services.case_advance(
+        actor=t, case=fam.case, rationale="Ready for letters.", effective_on=_day(18)
+    )
     _visit(
         t,
         fam,
@@ -528,12 +541,17 @@ def _marigold(staff: dict[str, User]) -> None:
         ],
     )
     _assess(t, fam, start=100)
-    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(95))
     _prepare(t, fam, days_ago=90)
-    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(90))
     _clear_screen(t, fam.case, days_ago=24)
     _ready(t, fam, days_ago=22)
-    services.case_advance(actor=t, case=fam.case, rationale="All three ready; first letters.")
+    services.case_advance(
+        actor=t,
+        case=fam.case,
+        rationale="All three ready; first letters.",
+        effective_on=_day(22),
+    )
     monitor = staff["monitor1"]
     letters = [
         ("Tamsin read the letter twice and asked to keep it.", (6, 7)),
@@ -550,7 +568,13 @@ def _marigold(staff: dict[str, User]) -> None:
             observations=facts,
             note="Engaged and curious; no distress observed.",
         )
-    _climb(t, fam, to_position=2, why="Three calm letter exchanges; Tamsin asked to meet.")
+    _climb(
+        t,
+        fam,
+        to_position=2,
+        why="Three calm letter exchanges; Tamsin asked to meet.",
+        days_ago=14,
+    )
     visits = [
         ("Tamsin stayed near the door for ten minutes, then joined the card game.", (6, 7)),
         ("Tamsin showed Ansel photos on her phone; laughed twice.", (7, 8)),
@@ -589,7 +613,13 @@ def _marigold(staff: dict[str, User]) -> None:
         reason="The monitor recorded a comfort rating of 6 before the visit; the note reports it.",
         disagreement_statement="Clemency: Tamsin cried in the car on the way there.",
     )
-    _climb(t, fam, to_position=3, why="Comfort 7-8 at three visits; Tamsin asked for longer.")
+    _climb(
+        t,
+        fam,
+        to_position=3,
+        why="Comfort 7-8 at three visits; Tamsin asked for longer.",
+        days_ago=4,
+    )
     _visit(
         t,
         fam,
@@ -742,9 +772,9 @@ def _fernhollow(staff: dict[str, User]) -> None:
         referral_days_ago=90,
     )
     _assess(t, fam, start=80)
-    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(75))
     _prepare(t, fam, days_ago=70)
-    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(70))
     _clear_screen(t, fam.case, days_ago=10)
     session = clinical.appointment_schedule(
         actor=t,
@@ -820,14 +850,18 @@ def _quillfeather(staff: dict[str, User]) -> None:
         court_ordered=False,
     )
     _assess(t, fam, start=190)
-    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(185))
     _prepare(t, fam, days_ago=180)
-    services.case_advance(actor=t, case=fam.case)
-    _clear_screen(t, fam.case, days_ago=15)
-    _ready(t, fam, days_ago=14)
-    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(180))
+    _clear_screen(t, fam.case, days_ago=125)
+    _ready(t, fam, days_ago=122)
+    # The gates read today's record, so the latest monthly re-screen goes in first.
+    _clear_screen(t, fam.case, days_ago=12)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(120))
     _quillfeather_ladder(t, fam, staff["monitor1"])
-    services.case_advance(actor=t, case=fam.case, rationale="Regular weekends for six weeks.")
+    services.case_advance(
+        actor=t, case=fam.case, rationale="Regular weekends for six weeks.", effective_on=_day(8)
+    )
     clinical.arrangement_record(
         actor=t,
         case=fam.case,
@@ -845,15 +879,18 @@ def _quillfeather(staff: dict[str, User]) -> None:
 
 
 def _quillfeather_ladder(t: User, fam: _Family, monitor: User) -> None:
-    """Bastian and Orla climb the whole ladder in the fortnight before integration: three calm
-    visits on each rung (the supervised ones with the monitor), and Bastian's yes to each next
-    rung, up to regular parenting time, the rung the gate into integration asks for."""
+    """Bastian and Orla climb the whole ladder over the four months before integration: three
+    calm visits on each rung, about a week apart (the supervised ones with the monitor), a
+    re-screen every month, and Bastian's yes to each next rung, up to regular parenting time,
+    the rung the gate into integration asks for."""
     rungs = list(ContactRung.objects.filter(ladder__case=fam.case).order_by("position"))
     count = 0
     for rung in rungs:
         for _ in range(3):
-            days_ago = 13 - 0.7 * count
+            days_ago = 118 - 6 * count
             count += 1
+            if days_ago in (94, 64, 34):
+                _clear_screen(t, fam.case, days_ago=days_ago + 1)
             visit = clinical.appointment_schedule(
                 actor=t,
                 case=fam.case,
@@ -875,7 +912,13 @@ def _quillfeather_ladder(t: User, fam: _Family, monitor: User) -> None:
                 ),
             )
         if rung != rungs[-1]:
-            _climb(t, fam, to_position=rung.position + 1, why="Three calm visits; Bastian agrees.")
+            _climb(
+                t,
+                fam,
+                to_position=rung.position + 1,
+                why="Three calm visits; Bastian agrees.",
+                days_ago=days_ago - 2,
+            )
 
 
 def _bramblecott(staff: dict[str, User]) -> None:
@@ -893,7 +936,7 @@ def _bramblecott(staff: dict[str, User]) -> None:
         referral_days_ago=300,
     )
     _assess(t, fam, start=290)
-    services.case_advance(actor=t, case=fam.case)
+    services.case_advance(actor=t, case=fam.case, effective_on=_day(285))
     # Rupert never finished his module; the case closed before individual work.
     _prepare(t, fam, days_ago=280, unfinished=fam.other)
     services.case_close(
@@ -902,6 +945,7 @@ def _bramblecott(staff: dict[str, User]) -> None:
         outcome="partial",
         reason="Less conflict at exchanges and monthly lunches agreed; Ivo declined further "
         "sessions and the court accepted the arrangement.",
+        effective_on=_day(250),
     )
 
 

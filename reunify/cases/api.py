@@ -184,6 +184,7 @@ def case_create(request: HttpRequest, payload: CaseOpenIn) -> tuple[int, CaseDet
         scenarios=[s.value for s in payload.scenarios],
         therapist=_staff(payload.therapist, "therapist"),
         evaluator=_staff(payload.evaluator, "evaluator"),
+        opened_on=payload.opened_on,
     )
     # Loaded without the visibility filter: a case opened for a colleague is theirs to see,
     # but the caller is owed the record of what they just wrote.
@@ -525,7 +526,9 @@ def transition_create(
             f"{Phase(expected).label.lower()} ({expected}), not to {payload.to_phase.value}. "
             "Phases are taken one at a time."
         )
-    transition = services.case_advance(actor=user, case=case, rationale=payload.rationale)
+    transition = services.case_advance(
+        actor=user, case=case, rationale=payload.rationale, effective_on=payload.effective_on
+    )
     return 201, TransitionOut.of(transition, case)
 
 
@@ -585,7 +588,11 @@ def case_pause(request: HttpRequest, id: int, payload: PauseIn) -> tuple[int, Tr
     """Pause the case at once, with the reason."""
     user, case = case_to_change(request, id)
     transition = services.case_pause(
-        actor=user, case=case, reason=payload.reason, court_reason=payload.court_reason
+        actor=user,
+        case=case,
+        reason=payload.reason,
+        court_reason=payload.court_reason,
+        effective_on=payload.effective_on,
     )
     return 201, TransitionOut.of(transition, case)
 
@@ -614,7 +621,11 @@ def case_resume(request: HttpRequest, id: int, payload: ResumeIn) -> tuple[int, 
     """Resume a paused case: name the conditions met; a fresh, clear screen must exist."""
     user, case = case_to_change(request, id)
     transition = services.case_resume(
-        actor=user, case=case, conditions=payload.conditions, note=payload.note
+        actor=user,
+        case=case,
+        conditions=payload.conditions,
+        note=payload.note,
+        effective_on=payload.effective_on,
     )
     return 201, TransitionOut.of(transition, case)
 
@@ -624,7 +635,11 @@ def case_close(request: HttpRequest, id: int, payload: CloseIn) -> tuple[int, Tr
     """Close the case with its outcome and reason; the record becomes read-only."""
     user, case = case_to_change(request, id)
     transition = services.case_close(
-        actor=user, case=case, outcome=payload.outcome.value, reason=payload.reason
+        actor=user,
+        case=case,
+        outcome=payload.outcome.value,
+        reason=payload.reason,
+        effective_on=payload.effective_on,
     )
     return 201, TransitionOut.of(transition, case)
 

@@ -65,6 +65,18 @@ def date_field(
     )
 
 
+def effective_date_field(label: str | Any = None) -> forms.DateField:
+    """The day a change took effect: today unless it is recorded afterwards (the service
+    refuses a day in the future, before the referral or before the change it follows)."""
+    return forms.DateField(
+        label=label or _("Took effect on"),
+        required=False,
+        widget=DateInput(),
+        initial=timezone.localdate,
+        help_text=_("The day it happened: today, or an earlier day when you record it afterwards."),
+    )
+
+
 def text_area(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
@@ -105,6 +117,7 @@ class CaseOpenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Tick every one that applies.",
     )
+    opened_on = effective_date_field(_("Opened on"))
 
 
 class PersonDetailsForm(forms.Form):
@@ -425,9 +438,14 @@ def court_reason_field() -> forms.CharField:
     )
 
 
+class AdvanceForm(forms.Form):
+    effective_on = effective_date_field(_("Moved on"))
+
+
 class PauseForm(forms.Form):
     reason = forms.CharField(label="Reason for the pause", widget=text_area(3))
     court_reason = court_reason_field()
+    effective_on = effective_date_field(_("Paused on"))
 
 
 class PauseCourtReasonForm(forms.Form):
@@ -447,6 +465,7 @@ class ResumeForm(forms.Form):
         widget=text_area(3),
         help_text="Required for “Other”. Resuming also needs a fresh, clear safety screen.",
     )
+    effective_on = effective_date_field(_("Resumed on"))
 
 
 class CloseForm(forms.Form):
@@ -456,3 +475,4 @@ class CloseForm(forms.Form):
         widget=text_area(3),
         help_text="Written into the case file with the outcome.",
     )
+    effective_on = effective_date_field(_("Closed on"))

@@ -91,6 +91,8 @@ class Case(models.Model):
         related_name="evaluated_cases",
     )
     phase = models.CharField(max_length=30, choices=Phase.choices, default=Phase.ASSESSMENT)
+    # When the current phase, the pause, the opening and the closing took effect (the start of
+    # that day when it was recorded afterwards); the transitions keep when each was recorded.
     phase_entered_at = models.DateTimeField()
     paused_at = models.DateTimeField(null=True, blank=True)
     pause_reason = models.TextField(blank=True)
@@ -484,7 +486,10 @@ class Transition(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    at = models.DateTimeField()
+    at = models.DateTimeField(help_text="When the change was recorded.")
+    effective_on = models.DateField(
+        help_text="The day the change took effect: today, or an earlier day recorded afterwards."
+    )
     rationale = models.TextField(blank=True)
     overridden_reasons = models.JSONField(default=list, blank=True)
     conditions = models.JSONField(default=list, blank=True)

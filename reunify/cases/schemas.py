@@ -163,6 +163,11 @@ class CaseOpenIn(Schema):
         default=None, description="Username of the therapist of record; the caller when absent."
     )
     evaluator: str | None = Field(default=None, description="Username of the evaluator, if any.")
+    opened_on: dt.date | None = Field(
+        default=None,
+        description="The day the case opened: today when absent; never in the future or before "
+        "the referral.",
+    )
 
 
 # Parties ----------------------------------------------------------------------------------
@@ -562,6 +567,11 @@ class TransitionIn(Schema):
         description="Optional: the phase you mean to enter. It must be the next one.",
     )
     rationale: str = ""
+    effective_on: dt.date | None = Field(
+        default=None,
+        description="The day it took effect: today when absent; never in the future, before the "
+        "referral or before the case's previous change.",
+    )
 
 
 class TransitionOut(Schema):
@@ -570,7 +580,8 @@ class TransitionOut(Schema):
     from_phase: Phase | None
     to_phase: Phase
     actor: str | None
-    at: dt.datetime
+    at: dt.datetime = Field(description="When the change was recorded.")
+    effective_on: dt.date = Field(description="The day the change took effect.")
     rationale: str
     court_reason: str
     overridden_reasons: list[dict[str, Any]]
@@ -588,6 +599,7 @@ class TransitionOut(Schema):
             to_phase=Phase(transition.to_phase),
             actor=_username(transition.actor),
             at=transition.at,
+            effective_on=transition.effective_on,
             rationale=transition.rationale,
             court_reason=transition.court_reason,
             overridden_reasons=transition.overridden_reasons,
@@ -667,6 +679,11 @@ class PauseIn(Schema):
         max_length=1000,
         description="What court reports say of the pause; blank: only that it was for safety.",
     )
+    effective_on: dt.date | None = Field(
+        default=None,
+        description="The day it took effect: today when absent; never in the future, before the "
+        "referral or before the case's previous change.",
+    )
 
 
 class PauseCourtReasonIn(Schema):
@@ -679,11 +696,21 @@ class ResumeIn(Schema):
         json_schema_extra=_CONDITION_ITEMS,
     )
     note: str = ""
+    effective_on: dt.date | None = Field(
+        default=None,
+        description="The day it took effect: today when absent; never in the future, before the "
+        "referral or before the case's previous change.",
+    )
 
 
 class CloseIn(Schema):
     outcome: Outcome
     reason: str
+    effective_on: dt.date | None = Field(
+        default=None,
+        description="The day it took effect: today when absent; never in the future, before the "
+        "referral or before the case's previous change.",
+    )
 
 
 # Reading the record -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
@@ -186,6 +187,10 @@ def case_timeline(case: Case, *, limit: int = 500) -> list[TimelineEntry]:
         elif action in ("case.pause", "case.transition_refused"):
             extra = detail.get("reason") or "; ".join(detail.get("reasons", []))
             words = f"{words}: {extra}" if extra else words
+        effective = detail.get("effective_on")
+        if effective and effective != timezone.localdate(at).isoformat():
+            # Recorded afterwards: the entry says when it happened, not only when it was written.
+            words += _(" (took effect on %(day)s)") % {"day": effective}
         entries.append(TimelineEntry(at, who, action, words))
     return entries
 

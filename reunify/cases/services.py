@@ -99,6 +99,66 @@ def _require_not_future(day: dt.date, what: str) -> None:
         raise ValidationError(f"The {what} date {day} is in the future.")
 
 
+def effective_moment(day: dt.date) -> dt.datetime:
+    """When a change dated `day` took effect: now when that is today, otherwise the first moment
+    of that day (so it comes before anything else recorded on it)."""
+    if day == timezone.localdate():
+        return timezone.now()
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def effective_check(
+    day: dt.date | None,
+    *,
+    referral_date: dt.date,
+    previous: dt.date | None = None,
+    previous_words: str = "",
+) -> dt.date:
+    """The day a change takes effect (today when not given), or a clear error: never in the
+    future, never before the referral, never before the change it follows (`previous`)."""
+    today = timezone.localdate()
+    day = day or today
+    if day > today:
+        raise ValidationError(
+            _(
+                "The date it took effect, %(day)s, is in the future: give the day it happened, "
+                "today (%(today)s) at the latest."
+            )
+            % {"day": day, "today": today}
+        )
+    if day < referral_date:
+        raise ValidationError(
+            _(
+                "The date it took effect, %(day)s, is before the referral on %(referral)s: "
+                "nothing happens on a case before it is referred."
+            )
+            % {"day": day, "referral": referral_date}
+        )
+    if previous is not None and day < previous:
+        raise ValidationError(
+            _(
+                "The date it took effect, %(day)s, is before %(previous_words)s, which took "
+                "effect on %(previous)s: changes are recorded in the order they happened."
+            )
+            % {"day": day, "previous_words": previous_words, "previous": previous}
+        )
+    return day
+
+
+def _effective_on(case: Case, day: dt.date | None) -> dt.date:
+    """The day a move of this case takes effect, checked against the case's previous move."""
+    last = case.transitions.order_by("-effective_on", "-at", "-id").first()
+    return effective_check(
+        day,
+        referral_date=case.referral_date,
+        previous=last.effective_on if last else None,
+        previous_words=_("the case's last change (%(what)s)")
+        % {"what": last.get_kind_display().lower()}
+        if last
+        else "",
+    )
+
+
 def require_text(value: str, what: str) -> str:
     """The stripped text, or a clear error naming what is missing."""
     value = (value or "").strip()
@@ -224,7 +284,9 @@ def case_open(
     scenarios: list[str],
     therapist: User | None = None,
     evaluator: User | None = None,
+    opened_on: dt.date | None = None,
 ) -> Case:
+    """Open a case in assessment; `opened_on` is the day it opened (today when not given)."""
     if not access.may_create_case(actor):
         raise PermissionDenied("Only therapists and supervisors open cases.")
     therapist = therapist or actor
@@ -241,7 +303,8 @@ def case_open(
     if unknown:
         raise ValidationError(f"Unknown presenting scenario: {', '.join(unknown)}.")
     _require_not_future(referral_date, "referral")
-    now = timezone.now()
+    opened_on = effective_check(opened_on, referral_date=referral_date)
+    now = effective_moment(opened_on)
     case = Case.objects.create(
         title=require_text(title, "A name for the case"),
         referral_source=referral_source,
@@ -256,14 +319,23 @@ def case_open(
         opened_at=now,
     )
     Transition.objects.create(
-        case=case, kind=TransitionKind.OPEN, to_phase=Phase.ASSESSMENT, actor=actor, at=now
+        case=case,
+        kind=TransitionKind.OPEN,
+        to_phase=Phase.ASSESSMENT,
+        actor=actor,
+        at=timezone.now(),
+        effective_on=opened_on,
     )
     audit_record(
         actor=actor,
         action="case.open",
         case_id=case.pk,
         obj=case,
-        detail={"referral_source": referral_source, "court_ordered": court_ordered},
+        detail={
+            "referral_source": referral_source,
+            "court_ordered": court_ordered,
+            "effective_on": opened_on,
+        },
     )
     return case
 
@@ -948,17 +1020,19 @@ def _move(
     to_phase: str,
     kind: str,
     rationale: str,
+    effective_on: dt.date,
     overridden: list[dict[str, Any]] | None = None,
     cosigned_by: User | None = None,
 ) -> Transition:
-    now = timezone.now()
+    now = effective_moment(effective_on)
     transition = Transition.objects.create(
         case=case,
         kind=kind,
         from_phase=case.phase,
         to_phase=to_phase,
         actor=actor,
-        at=now,
+        at=timezone.now(),
+        effective_on=effective_on,
         rationale=rationale,
         overridden_reasons=overridden or [],
         cosigned_by=cosigned_by,
@@ -975,21 +1049,25 @@ def _move(
             "to": to_phase,
             "kind": kind,
             "overridden": [r["text"] for r in overridden or []],
+            "effective_on": effective_on,
         },
     )
     from reunify.clinical.services import on_phase_entered
 
-    on_phase_entered(actor=actor, case=case, phase=to_phase)
+    on_phase_entered(actor=actor, case=case, phase=to_phase, effective_on=effective_on)
     return transition
 
 
-def case_advance(*, actor: User, case: Case, rationale: str = "") -> Transition:
+def case_advance(
+    *, actor: User, case: Case, rationale: str = "", effective_on: dt.date | None = None
+) -> Transition:
     """Move the case into its next phase; refused with the reasons while the gate is closed.
+    `effective_on` is the day the move took effect (today when not given).
 
     A refusal is itself written to the audit log, with the reasons, after the move rolls back.
     """
     try:
-        return _advance(actor=actor, case=case, rationale=rationale)
+        return _advance(actor=actor, case=case, rationale=rationale, effective_on=effective_on)
     except GateClosed as refused:
         audit_record(
             actor=actor,
@@ -1002,10 +1080,13 @@ def case_advance(*, actor: User, case: Case, rationale: str = "") -> Transition:
 
 
 @transaction.atomic
-def _advance(*, actor: User, case: Case, rationale: str) -> Transition:
+def _advance(
+    *, actor: User, case: Case, rationale: str, effective_on: dt.date | None
+) -> Transition:
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     case = case_lock(case)
+    day = _effective_on(case, effective_on)
     gate = case_gate(case)
     if gate.next_phase is None:
         raise ValidationError("There is no next phase; close the case with its outcome instead.")
@@ -1017,6 +1098,7 @@ def _advance(*, actor: User, case: Case, rationale: str) -> Transition:
         to_phase=gate.next_phase,
         kind=TransitionKind.ADVANCE,
         rationale=rationale.strip(),
+        effective_on=day,
     )
 
 
@@ -1089,6 +1171,7 @@ def override_decide(
             to_phase=request.to_phase,
             kind=TransitionKind.OVERRIDE,
             rationale=request.rationale,
+            effective_on=_effective_on(case, None),
             overridden=[r.as_dict() for r in gate.reasons],
             cosigned_by=actor,
         )
@@ -1110,8 +1193,16 @@ def override_decide(
     return request
 
 
-def _pause(*, actor: User, case: Case, reason: str, court_reason: str = "") -> Transition:
-    now = timezone.now()
+def _pause(
+    *,
+    actor: User,
+    case: Case,
+    reason: str,
+    court_reason: str = "",
+    effective_on: dt.date | None = None,
+) -> Transition:
+    day = _effective_on(case, effective_on)
+    now = effective_moment(day)
     Case.objects.filter(pk=case.pk).update(paused_at=now, pause_reason=reason)
     case.paused_at, case.pause_reason = now, reason
     transition = Transition.objects.create(
@@ -1120,7 +1211,8 @@ def _pause(*, actor: User, case: Case, reason: str, court_reason: str = "") -> T
         from_phase=case.phase,
         to_phase=case.phase,
         actor=actor,
-        at=now,
+        at=timezone.now(),
+        effective_on=day,
         rationale=reason,
         court_reason=court_reason,
     )
@@ -1129,7 +1221,11 @@ def _pause(*, actor: User, case: Case, reason: str, court_reason: str = "") -> T
         action="case.pause",
         case_id=case.pk,
         obj=transition,
-        detail={"reason": reason, **({"court_reason": True} if court_reason else {})},
+        detail={
+            "reason": reason,
+            "effective_on": day,
+            **({"court_reason": True} if court_reason else {}),
+        },
     )
     from reunify.clinical.services import on_pause
 
@@ -1138,9 +1234,17 @@ def _pause(*, actor: User, case: Case, reason: str, court_reason: str = "") -> T
 
 
 @transaction.atomic
-def case_pause(*, actor: User, case: Case, reason: str, court_reason: str = "") -> Transition:
-    """Pause at once. `court_reason`, if given, is what court reports say of the pause;
-    without it they say only that contact was paused for safety, and when."""
+def case_pause(
+    *,
+    actor: User,
+    case: Case,
+    reason: str,
+    court_reason: str = "",
+    effective_on: dt.date | None = None,
+) -> Transition:
+    """Pause the case from `effective_on` (today when not given); contact visits are held.
+    `court_reason`, if given, is what court reports say of the pause; without it they say only
+    that contact was paused for safety, and when."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     reason = require_text(reason, "The reason for the pause")
@@ -1148,7 +1252,13 @@ def case_pause(*, actor: User, case: Case, reason: str, court_reason: str = "") 
     case = case_lock(case)
     if case.is_paused:
         raise ValidationError("The case is already paused.")
-    return _pause(actor=actor, case=case, reason=reason, court_reason=court_reason)
+    return _pause(
+        actor=actor,
+        case=case,
+        reason=reason,
+        court_reason=court_reason,
+        effective_on=effective_on,
+    )
 
 
 def _court_reason(text: str) -> str:
@@ -1187,13 +1297,22 @@ def pause_for_safety(*, actor: User, case: Case, reason: str) -> Transition | No
 
 
 @transaction.atomic
-def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "") -> Transition:
-    """Resume a paused case once the conditions are named and a fresh, clear screen exists."""
+def case_resume(
+    *,
+    actor: User,
+    case: Case,
+    conditions: list[str],
+    note: str = "",
+    effective_on: dt.date | None = None,
+) -> Transition:
+    """Resume a paused case once the conditions are named and a fresh, clear screen exists;
+    `effective_on` is the day it resumed (today when not given)."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     case = case_lock(case)
     if not case.is_paused:
         raise ValidationError("The case is not paused.")
+    day = _effective_on(case, effective_on)
     if not conditions:
         raise ValidationError("Name the conditions that have been met before resuming.")
     unknown = [c for c in conditions if c not in ResumeConditions.values]
@@ -1220,7 +1339,6 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
     bans = active_contact_bans(facts)
     if bans:
         raise ValidationError("A court term still applies: " + "; ".join(bans) + ".")
-    now = timezone.now()
     Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="")
     transition = Transition.objects.create(
         case=case,
@@ -1228,7 +1346,8 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
         from_phase=case.phase,
         to_phase=case.phase,
         actor=actor,
-        at=now,
+        at=timezone.now(),
+        effective_on=day,
         rationale=note.strip(),
         conditions=sorted(set(conditions)),
     )
@@ -1238,28 +1357,33 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
         action="case.resume",
         case_id=case.pk,
         obj=transition,
-        detail={"conditions": sorted(set(conditions))},
+        detail={"conditions": sorted(set(conditions)), "effective_on": day},
     )
     return transition
 
 
 @transaction.atomic
-def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transition:
-    """Close with an outcome and a reason; after this the case is read-only."""
+def case_close(
+    *, actor: User, case: Case, outcome: str, reason: str, effective_on: dt.date | None = None
+) -> Transition:
+    """Close with an outcome and a reason, on `effective_on` (today when not given); after
+    this the case is read-only."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     if outcome not in Outcome.values:
         raise ValidationError(f"Unknown outcome {outcome!r}.")
     reason = require_text(reason, "The reason for closing")
     case = case_lock(case)
-    now = timezone.now()
+    day = _effective_on(case, effective_on)
+    now = effective_moment(day)
     transition = Transition.objects.create(
         case=case,
         kind=TransitionKind.CLOSE,
         from_phase=case.phase,
         to_phase=Phase.CLOSED,
         actor=actor,
-        at=now,
+        at=timezone.now(),
+        effective_on=day,
         rationale=reason,
     )
     Case.objects.filter(pk=case.pk).update(
@@ -1272,14 +1396,14 @@ def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transit
     )
     case.refresh_from_db()
     OverrideRequest.objects.filter(case=case, status=OverrideStatus.PENDING).update(
-        status=OverrideStatus.DECLINED, decided_at=now, decision_note="Case closed."
+        status=OverrideStatus.DECLINED, decided_at=timezone.now(), decision_note="Case closed."
     )
     audit_record(
         actor=actor,
         action="case.close",
         case_id=case.pk,
         obj=transition,
-        detail={"outcome": outcome},
+        detail={"outcome": outcome, "effective_on": day},
     )
     from reunify.reports.services import termination_notices_issue
 

@@ -260,6 +260,7 @@ def _case_page(
         "refused_message": refused_message or (str(refused) if refused else ""),
         "problems": problems or [],
         "override_form": bound.get("override") or forms.OverrideRequestForm(prefix="override"),
+        "advance_form": bound.get("advance") or forms.AdvanceForm(prefix="advance"),
         "pause_form": bound.get("pause") or forms.PauseForm(prefix="pause"),
         "resume_form": bound.get("resume") or forms.ResumeForm(prefix="resume"),
         "close_form": bound.get("close") or forms.CloseForm(prefix="close"),
@@ -284,8 +285,13 @@ def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_advance(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
+    form = forms.AdvanceForm(request.POST, prefix="advance")
+    if not form.is_valid():
+        return _case_page(request, case_id, status=400, bound={"advance": form})
     try:
-        transition = services.case_advance(actor=request.user, case=case)
+        transition = services.case_advance(
+            actor=request.user, case=case, effective_on=form.cleaned_data["effective_on"]
+        )
     except services.GateClosed as refused:
         label = _phase_label(refused.gate.next_phase)
         return _case_page(
@@ -296,7 +302,8 @@ def case_advance(request: AuthedRequest, case_id: int) -> HttpResponse:
             refused_message=f"The way to {label} is closed for these reasons:",
         )
     except ValidationError as error:
-        return _case_page(request, case_id, status=400, problems=error.messages)
+        form.add_error(None, error)
+        return _case_page(request, case_id, status=400, bound={"advance": form})
     messages.success(request, f"The case moved to {transition.get_to_phase_display()}.")
     return _to_case(case)
 
@@ -349,9 +356,7 @@ def case_pause(request: AuthedRequest, case_id: int) -> HttpResponse:
         case_id,
         name="pause",
         form_class=forms.PauseForm,
-        act=lambda case, data: services.case_pause(
-            actor=request.user, case=case, reason=data["reason"], court_reason=data["court_reason"]
-        ),
+        act=lambda case, data: services.case_pause(actor=request.user, case=case, **data),
         done="The case is paused.",
     )
 

@@ -419,7 +419,9 @@ def ladder_step(request: HttpRequest, id: int, payload: StepIn) -> tuple[int, St
             )
         if payload.to_rung is not None:
             _check_next_rung(case, payload.to_rung)
-        step = services.ladder_step_up(actor=user, case=case, rationale=payload.reason)
+        step = services.ladder_step_up(
+            actor=user, case=case, rationale=payload.reason, effective_on=payload.effective_on
+        )
     else:
         step, notify = services.ladder_step_down(
             actor=user,
@@ -427,6 +429,7 @@ def ladder_step(request: HttpRequest, id: int, payload: StepIn) -> tuple[int, St
             on_word_of=payload.on_word_of or "",
             reason=payload.reason,
             to=_rung(case, payload.to_rung),
+            effective_on=payload.effective_on,
         )
     loaded = LadderStep.objects.select_related("from_rung", "to_rung", "actor").get(pk=step.pk)
     return 201, StepResultOut(step=StepOut.of(loaded), notify=[PartyRefOut.of(p) for p in notify])

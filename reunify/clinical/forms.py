@@ -16,7 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reunify.accounts.models import Role, User
-from reunify.cases.forms import PartyChoiceField, date_field, parties_of, text_area
+from reunify.cases.forms import (
+    PartyChoiceField,
+    date_field,
+    effective_date_field,
+    parties_of,
+    text_area,
+)
 from reunify.cases.models import FAMILY_ROLES, Party
 from reunify.clinical.models import (
     NOTE_SECTIONS,
@@ -380,6 +386,7 @@ class PsychotherapyNoteForm(forms.Form):
 
 class StepUpForm(forms.Form):
     rationale = forms.CharField(label="Note on the step up", required=False, widget=text_area(2))
+    effective_on = effective_date_field(_("Stepped up on"))
 
 
 class StepDownForm(forms.Form):
@@ -391,6 +398,7 @@ class StepDownForm(forms.Form):
     )
     reason = forms.CharField(label="Why", widget=text_area(2))
     to = ObjectChoiceField(label="Down to", empty="— one rung down —", required=False)
+    effective_on = effective_date_field(_("Stepped down on"))
 
     def __init__(self, *args: Any, rungs_below: Iterable[ContactRung] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -56,7 +56,7 @@ class Ladder(models.Model):
     current_rung = models.ForeignKey(
         "ContactRung", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    rung_entered_at = models.DateTimeField()
+    rung_entered_at = models.DateTimeField(help_text="When the current rung took effect.")
     min_sessions = models.PositiveSmallIntegerField(default=3)
     min_comfort = models.PositiveSmallIntegerField(default=6)
     integration_position = models.PositiveSmallIntegerField(
@@ -107,7 +107,10 @@ class LadderStep(models.Model):
     )
     reason = models.TextField(blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
+    at = models.DateTimeField(help_text="When the step was recorded.")
+    effective_on = models.DateField(
+        help_text="The day the step took effect: today, or an earlier day recorded afterwards."
+    )
 
     class Meta:
         ordering = ["at", "id"]

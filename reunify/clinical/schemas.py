@@ -278,7 +278,8 @@ class StepOut(Schema):
     on_word_of: Literal["therapist", "child"]
     reason: str
     actor: str
-    at: dt.datetime
+    at: dt.datetime = Field(description="When the step was recorded.")
+    effective_on: dt.date = Field(description="The day the step took effect.")
 
     @classmethod
     def of(cls, step: LadderStep) -> StepOut:
@@ -293,6 +294,7 @@ class StepOut(Schema):
             reason=step.reason,
             actor=step.actor.username,
             at=step.at,
+            effective_on=step.effective_on,
         )
 
 
@@ -384,6 +386,11 @@ class StepIn(Schema):
         default=None,
         description="The position to move to. Down: any rung below (one below when absent); "
         "up: only the next one.",
+    )
+    effective_on: dt.date | None = Field(
+        default=None,
+        description="The day the step took effect: today when absent; never in the future, "
+        "before the referral or before the ladder's previous step.",
     )
 
 

@@ -30,6 +30,8 @@ from reunify.cases.services import (
     GateClosed,
     Unchanged,
     case_lock,
+    effective_check,
+    effective_moment,
     intake_record,
     pause_for_safety,
     require_open,
@@ -626,13 +628,14 @@ def contact_record(
 # The ladder ------------------------------------------------------------------------------------
 
 
-def ladder_start(*, actor: User, case: Case) -> Ladder:
-    """Give the case its ladder (the default rungs) on entering therapeutic contact."""
+def ladder_start(*, actor: User, case: Case, effective_on: dt.date | None = None) -> Ladder:
+    """Give the case its ladder (the default rungs) on entering therapeutic contact; the first
+    rung starts on `effective_on`, the day the case entered it (today when not given)."""
     existing = _ladder_of(case)
     if existing is not None:
         return existing
-    now = timezone.now()
-    ladder = Ladder.objects.create(case=case, rung_entered_at=now)
+    day = effective_check(effective_on, referral_date=case.referral_date)
+    ladder = Ladder.objects.create(case=case, rung_entered_at=effective_moment(day))
     rungs = [
         ContactRung.objects.create(
             ladder=ladder, position=i, name=name, supervised=supervised, in_therapy=in_therapy
@@ -647,10 +650,28 @@ def ladder_start(*, actor: User, case: Case) -> Ladder:
         direction="start",
         on_word_of="therapist",
         actor=actor,
-        at=now,
+        at=timezone.now(),
+        effective_on=day,
     )
-    audit_record(actor=actor, action="ladder.start", case_id=case.pk, obj=ladder)
+    audit_record(
+        actor=actor,
+        action="ladder.start",
+        case_id=case.pk,
+        obj=ladder,
+        detail={"effective_on": day},
+    )
     return ladder
+
+
+def _step_effective_on(case: Case, ladder: Ladder, day: dt.date | None) -> dt.date:
+    """The day a step takes effect, checked against the ladder's previous step."""
+    last = ladder.steps.order_by("-effective_on", "-at", "-id").first()
+    return effective_check(
+        day,
+        referral_date=case.referral_date,
+        previous=last.effective_on if last else None,
+        previous_words=_("the ladder's last step"),
+    )
 
 
 def _ladder_locked(case: Case) -> Ladder:
@@ -683,10 +704,13 @@ def ladder_gate_for(case: Case) -> Any:
     return ladder_rules.ladder_gate(facts, ladder, appointments)
 
 
-def ladder_step_up(*, actor: User, case: Case, rationale: str = "") -> LadderStep:
-    """Move up one rung; refused with the reasons while the ladder's gate is closed."""
+def ladder_step_up(
+    *, actor: User, case: Case, rationale: str = "", effective_on: dt.date | None = None
+) -> LadderStep:
+    """Move up one rung, from `effective_on` (today when not given); refused with the reasons
+    while the ladder's gate is closed."""
     try:
-        return _step_up(actor=actor, case=case, rationale=rationale)
+        return _step_up(actor=actor, case=case, rationale=rationale, effective_on=effective_on)
     except GateClosed as refused:
         audit_record(
             actor=actor,
@@ -698,13 +722,16 @@ def ladder_step_up(*, actor: User, case: Case, rationale: str = "") -> LadderSte
 
 
 @transaction.atomic
-def _step_up(*, actor: User, case: Case, rationale: str) -> LadderStep:
+def _step_up(
+    *, actor: User, case: Case, rationale: str, effective_on: dt.date | None
+) -> LadderStep:
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     case = case_lock(case)
     if case.phase != Phase.THERAPEUTIC_CONTACT:
         raise ValidationError("The ladder is climbed during therapeutic contact.")
     ladder = _ladder_locked(case)
+    day = _step_effective_on(case, ladder, effective_on)
     gate = ladder_gate_for(case)
     if gate.next_phase is None:
         raise ValidationError("The ladder is at its top rung.")
@@ -724,6 +751,7 @@ def _step_up(*, actor: User, case: Case, rationale: str) -> LadderStep:
         direction="up",
         on_word_of="therapist",
         reason=rationale.strip(),
+        effective_on=day,
     )
 
 
@@ -736,8 +764,8 @@ def _move_to(
     direction: str,
     on_word_of: str,
     reason: str,
+    effective_on: dt.date,
 ) -> LadderStep:
-    now = timezone.now()
     step = LadderStep.objects.create(
         ladder=ladder,
         from_rung=ladder.current_rung,
@@ -746,9 +774,12 @@ def _move_to(
         on_word_of=on_word_of,
         reason=reason,
         actor=actor,
-        at=now,
+        at=timezone.now(),
+        effective_on=effective_on,
     )
-    Ladder.objects.filter(pk=ladder.pk).update(current_rung=to, rung_entered_at=now)
+    Ladder.objects.filter(pk=ladder.pk).update(
+        current_rung=to, rung_entered_at=effective_moment(effective_on)
+    )
     audit_record(
         actor=actor,
         action=f"ladder.step_{direction}",
@@ -759,6 +790,7 @@ def _move_to(
             "to": to.position,
             "on_word_of": on_word_of,
             "reason": reason,
+            "effective_on": effective_on,
         },
     )
     return step
@@ -766,10 +798,17 @@ def _move_to(
 
 @transaction.atomic
 def ladder_step_down(
-    *, actor: User, case: Case, on_word_of: str, reason: str, to: ContactRung | None = None
+    *,
+    actor: User,
+    case: Case,
+    on_word_of: str,
+    reason: str,
+    to: ContactRung | None = None,
+    effective_on: dt.date | None = None,
 ) -> tuple[LadderStep, list[Party]]:
-    """Step down at once, on the child's or the therapist's word. Visits scheduled above the
-    new rung are held; the parties to tell are returned."""
+    """Step down at once, on the child's or the therapist's word (from `effective_on`, today
+    when not given). Visits scheduled above the new rung are held; the parties to tell are
+    returned."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     if on_word_of not in ("child", "therapist"):
@@ -777,6 +816,7 @@ def ladder_step_down(
     reason = require_text(reason, "The reason for stepping down")
     case = case_lock(case)
     ladder = _ladder_locked(case)
+    day = _step_effective_on(case, ladder, effective_on)
     current = ladder.current_rung
     assert current is not None
     rungs = ladder_rules.rungs_of(Ladder.objects.prefetch_related("rungs").get(pk=ladder.pk))
@@ -795,6 +835,7 @@ def ladder_step_down(
         direction="down",
         on_word_of=on_word_of,
         reason=reason,
+        effective_on=day,
     )
     above = list(
         Appointment.objects.filter(
@@ -1407,10 +1448,13 @@ def checkins_schedule(*, actor: User, case: Case) -> list[Appointment]:
     return appointments
 
 
-def on_phase_entered(*, actor: User, case: Case, phase: str) -> None:
-    """Called by cases.services after a move: start the ladder, or schedule the check-ins."""
+def on_phase_entered(
+    *, actor: User, case: Case, phase: str, effective_on: dt.date | None = None
+) -> None:
+    """Called by cases.services after a move: start the ladder (on the day the move took
+    effect), or schedule the check-ins (from today: a check-in is never booked in the past)."""
     if phase == Phase.THERAPEUTIC_CONTACT:
-        ladder_start(actor=actor, case=case)
+        ladder_start(actor=actor, case=case, effective_on=effective_on)
     elif phase == Phase.INTEGRATION:
         checkins_schedule(actor=actor, case=case)
 

@@ -686,7 +686,10 @@ def ladder_step_up(request: AuthedRequest, case_id: int) -> HttpResponse:
         return case_views._case_page(request, case_id, status=400, bound={"step_up": form})
     try:
         step = services.ladder_step_up(
-            actor=request.user, case=case, rationale=form.cleaned_data["rationale"]
+            actor=request.user,
+            case=case,
+            rationale=form.cleaned_data["rationale"],
+            effective_on=form.cleaned_data["effective_on"],
         )
     except GateClosed as refused:
         return case_views._case_page(request, case_id, status=409, ladder_refused=refused)
@@ -712,6 +715,7 @@ def ladder_step_down(request: AuthedRequest, case_id: int) -> HttpResponse:
                 on_word_of=form.cleaned_data["on_word_of"],
                 reason=form.cleaned_data["reason"],
                 to=form.cleaned_data["to"],
+                effective_on=form.cleaned_data["effective_on"],
             )
         except ValidationError as error:
             form.add_error(None, error)

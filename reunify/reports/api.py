@@ -5,21 +5,23 @@ same services as the pages."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from reunify import access
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read, request_user
-from reunify.cases.models import Cadence, Case
+from reunify.cases.models import Cadence, Case, Party
 from reunify.cases.schemas import ErrorOut
 from reunify.cases.services import case_views
 from reunify.portal.api import PORTAL_READ_ERRORS, portal_user
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import Dashboard, Expiring, dashboard_for
 from reunify.reports.models import IssuedReport
-from reunify.reports.views import pdf_response, portal_pdf_response
+from reunify.reports.views import pdf_response, portal_pdf_response, preview_response
 
 router = Router(tags=["reports"])
 
@@ -33,6 +35,32 @@ class ReportIn(Schema):
         description="The summary mentions substance use: only recipients whose release covers "
         "that category receive it, with the redisclosure notice.",
     )
+    recipients: list[int] | None = Field(
+        None,
+        description="Ids of the legal parties to provide it to, each covered by a release or "
+        "court order for court reports; absent: every party so covered; empty: no one.",
+    )
+
+
+def _asked(case: Case, payload: ReportIn) -> dict[str, Any]:
+    """The payload as the report services take it; a recipient not of this case is refused."""
+    recipients = None
+    if payload.recipients is not None:
+        found = {p.pk: p for p in Party.objects.filter(case=case, pk__in=payload.recipients)}
+        missing = [i for i in payload.recipients if i not in found]
+        if missing:
+            raise ValidationError(
+                _("No party of this case has the id %(ids)s.")
+                % {"ids": ", ".join(str(i) for i in missing)}
+            )
+        recipients = list(found.values())
+    return {
+        "start": payload.start,
+        "end": payload.end,
+        "summary": payload.summary,
+        "substance_use": payload.substance_use,
+        "recipients": recipients,
+    }
 
 
 class ReportOut(Schema):
@@ -80,19 +108,35 @@ def report_list(request: HttpRequest, id: int) -> list[ReportOut]:
 
 @router.post("/cases/{id}/reports", response={201: ReportOut, **WRITE_ERRORS})
 def report_create(request: HttpRequest, id: int, payload: ReportIn) -> tuple[int, ReportOut]:
-    """Issue a court progress report for a date range: signed, kept with its SHA-256, and
-    logged as a disclosure to each recipient a release or court order covers."""
+    """Issue a court progress report for a date range: signed with your current licence, kept
+    with its SHA-256, and logged as a disclosure to each recipient (those chosen, or each one
+    a release or court order covers). Preview it first with `reports/preview`."""
     user, case = case_to_change(request, id)
-    report = services.report_issue(
-        actor=user,
-        case=case,
-        start=payload.start,
-        end=payload.end,
-        summary=payload.summary,
-        substance_use=payload.substance_use,
-    )
+    report = services.report_issue(actor=user, case=case, **_asked(case, payload))
     issued = next(r for r in selectors.case_reports(case) if r.item.pk == report.pk)
     return 201, ReportOut.of(issued)
+
+
+@router.post(
+    "/cases/{id}/reports/preview",
+    response={200: None, **WRITE_ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The report as it would be issued now, marked PREVIEW — NOT "
+                "ISSUED on every page, as an attachment.",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def report_preview(request: HttpRequest, id: int, payload: ReportIn) -> HttpResponseBase:
+    """Preview a court progress report: the same PDF, watermarked, not signed, hashed, kept
+    or disclosed; the preview is audited."""
+    user, case = case_to_change(request, id)
+    asked = _asked(case, payload)
+    rendered = services.report_preview(actor=user, case=case, **asked)
+    return preview_response(case, asked, rendered.pdf)
 
 
 @router.get(

@@ -6,9 +6,19 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from reunify.cases.forms import DateInput, text_area
+from reunify.cases.models import Party
 from reunify.documents.services import size_words
+
+
+class RecipientsField(forms.ModelMultipleChoiceField):
+    """The legal parties a release or court order lets the report go to, by name and role."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        organisation = f", {obj.organisation}" if obj.organisation else ""
+        return f"{obj.person.full_name} ({obj.get_role_display().lower()}{organisation})"
 
 
 class ReportIssueForm(forms.Form):
@@ -26,6 +36,25 @@ class ReportIssueForm(forms.Form):
         help_text="The report then goes only to recipients whose release also covers "
         "substance-use information, and carries the redisclosure notice.",
     )
+    recipients = RecipientsField(
+        label=_("Provide it to"),
+        queryset=Party.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The legal parties whose release of information or court order covers court "
+            "reports today. Untick one to leave them out; with none ticked the report is kept "
+            "in the case record only."
+        ),
+    )
+
+    def __init__(self, *args: Any, covered: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ids = [party.pk for party in covered]
+        field = self.fields["recipients"]
+        field.queryset = Party.objects.filter(pk__in=ids).select_related("person")  # type: ignore[attr-defined]
+        if not self.is_bound:
+            self.initial.setdefault("recipients", ids)
 
 
 class VerifyForm(forms.Form):

@@ -1,7 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils.text import slugify
+
+
+def report_filename(title: str, start: dt.date, end: dt.date, *, preview: bool = False) -> str:
+    """What a report's file is called: the family (the case's own title, nothing more) and the
+    period, e.g. court-report-rivers-family-2026-09-01-to-2026-11-30.pdf."""
+    family = slugify(title)[:60].strip("-") or "case"
+    return f"court-report-{family}-{start}-to-{end}{'-preview' if preview else ''}.pdf"
 
 
 class IssuedReport(models.Model):
@@ -41,7 +51,7 @@ class IssuedReport(models.Model):
 
     @property
     def filename(self) -> str:
-        return f"court-progress-report-{self.case_id}-{self.number}.pdf"
+        return report_filename(self.case.title, self.period_start, self.period_end)
 
 
 class NoticeKind(models.TextChoices):

@@ -205,6 +205,7 @@ class ReportFacts:
     case: Case
     start: dt.date
     end: dt.date
+    opened_on: dt.date
     court_orders: list[CourtOrder]
     family: list[Party]
     phase_at_start: str
@@ -238,19 +239,20 @@ def _pause_words(pause: Transition) -> str:
 
 
 def _history(
-    case: Case, transitions: list[Transition], start: dt.datetime, end: dt.datetime
+    case: Case, transitions: list[Transition], start: dt.date, end: dt.date
 ) -> tuple[str, str, list[Happening], list[Pause]]:
-    """The phase at each end of the period, the moves inside it, and the pauses touching it."""
+    """The phase at each end of the period (first and last day), the moves inside it, and the
+    pauses touching it, each on the day it took effect."""
     phase_at_start = ""
     phase = ""
     history = []
     pauses = []
     paused: tuple[dt.date, str] | None = None
     for t in transitions:
-        if t.at >= end:
+        on = t.effective_on
+        if on > end:
             break
-        on = timezone.localdate(t.at)
-        inside = t.at >= start
+        inside = on >= start
         if t.kind == TransitionKind.PAUSE:
             paused = (on, _pause_words(t))
             if inside:
@@ -366,19 +368,21 @@ def _canceller(appointment: Appointment) -> str:
     return "Not recorded"
 
 
-def _ladder(case: Case, start: dt.datetime, end: dt.datetime) -> tuple[str, str, list[Happening]]:
+def _ladder(case: Case, start: dt.date, end: dt.date) -> tuple[str, str, list[Happening]]:
+    """The rung at each end of the period and the steps inside it, on the days they took
+    effect."""
     steps = (
-        LadderStep.objects.filter(ladder__case=case, at__lt=end)
+        LadderStep.objects.filter(ladder__case=case, effective_on__lte=end)
         .select_related("from_rung", "to_rung")
-        .order_by("at", "id")
+        .order_by("effective_on", "at", "id")
     )
     at_start, current, history = "", "", []
     for step in steps:
         current = step.to_rung.name
-        if step.at < start:
+        on = step.effective_on
+        if on < start:
             at_start = current
             continue
-        on = timezone.localdate(step.at)
         word = {"start": "Started on", "up": "Stepped up to", "down": "Stepped down to"}
         whose = "the child's" if step.on_word_of == "child" else "the therapist's"
         line = f"{word.get(step.direction, 'Moved to')} “{current}”"
@@ -429,15 +433,19 @@ def report_facts(case: Case, start: dt.date, end: dt.date) -> ReportFacts:
     parties = list(Party.objects.filter(case=case).select_related("person"))
     family = [p for p in parties if p.role in FAMILY_ROLES]
     orders = list(CourtOrder.objects.filter(case=case).prefetch_related("terms"))
-    transitions = list(Transition.objects.filter(case=case).order_by("at", "id"))
-    phase_at_start, phase_at_end, history, pauses = _history(case, transitions, begin, finish)
+    transitions = list(Transition.objects.filter(case=case).order_by("effective_on", "at", "id"))
+    phase_at_start, phase_at_end, history, pauses = _history(case, transitions, start, end)
     attendance, cancellations, visits, held_back = _sessions(case, family, begin, finish)
-    rung_at_start, rung_at_end, steps = _ladder(case, begin, finish)
+    rung_at_start, rung_at_end, steps = _ladder(case, start, end)
     summaries = goal_summaries(case, start=start, end=end)
     return ReportFacts(
         case=case,
         start=start,
         end=end,
+        opened_on=next(
+            (t.effective_on for t in transitions if t.kind == TransitionKind.OPEN),
+            timezone.localdate(case.opened_at),
+        ),
         court_orders=orders,
         family=family,
         phase_at_start=_phase_words(phase_at_start),

@@ -23,9 +23,11 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import User
+from reunify.accounts.qualifications import qualification_of
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case, Outcome, Party, PartyRole, Phase, ReferralSource
 from reunify.cases.services import case_lock
@@ -114,8 +116,68 @@ def _check_period(case: Case, start: dt.date | None, end: dt.date | None) -> Non
         )
 
 
-@transaction.atomic
-def report_issue(
+@dataclass(frozen=True)
+class Signature:
+    """Who signs a report: the therapist's name and licence (type, number, state), or why
+    they cannot sign one (`problem`)."""
+
+    name: str
+    licence: str = ""
+    number: str = ""
+    state: str = ""
+    problem: str = ""
+
+
+def report_signature(actor: User) -> Signature:
+    """The signature a report issued by `actor` carries, from their qualifications."""
+    qualification = qualification_of(actor)
+    name = actor.display_name
+    if qualification is None:
+        return Signature(
+            name,
+            problem=_(
+                "%(name)s has no licence on file: a court report is signed with the therapist's "
+                "licence type, number and state. Ask the practice administrator to record it "
+                "under Qualifications, then issue the report."
+            )
+            % {"name": name},
+        )
+    if qualification.is_expired(timezone.localdate()):
+        return Signature(
+            name,
+            problem=_(
+                "%(name)s's licence (%(licence)s) expired on %(expired)s: a court report is "
+                "signed with a current licence. Record the renewal under Qualifications, then "
+                "issue the report."
+            )
+            % {
+                "name": name,
+                "licence": str(qualification),
+                "expired": qualification.licence_expires_on,
+            },
+        )
+    return Signature(
+        name,
+        licence=qualification.licence_label,
+        number=qualification.licence_number,
+        state=qualification.licence_state,
+    )
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """A report as the therapist asked for it, checked: the period, the summary and the
+    recipients it goes to, each with the release or court order that covers them."""
+
+    case: Case
+    start: dt.date
+    end: dt.date
+    summary: str
+    substance_use: bool
+    recipients: list[tuple[Party, Release]]
+
+
+def report_request_check(
     *,
     actor: User,
     case: Case,
@@ -123,10 +185,10 @@ def report_issue(
     end: dt.date | None,
     summary: str,
     substance_use: bool = False,
-) -> IssuedReport:
-    """Issue a court progress report for a period: built from signed records, rendered to PDF,
-    signed by the issuing therapist, kept byte for byte with its SHA-256, and logged as a
-    disclosure to each recipient a release or court order covers."""
+    recipients: list[Party] | None = None,
+) -> ReportRequest:
+    """The report asked for, or a clear error; `recipients` None means everyone a release or
+    court order covers (a recipient chosen must be one of them)."""
     access.require(actor, access.Action.EDIT, case)
     if case.is_closed:
         raise ValidationError(
@@ -142,28 +204,125 @@ def report_issue(
     _refuse_opinion(summary, "The summary")
     _check_period(case, start, end)
     assert start is not None and end is not None
-    case = case_lock(case)
-    latest = IssuedReport.objects.filter(case=case).aggregate(n=Max("number"))["n"]
-    number_next = (latest or 0) + 1
-    recipients = report_recipients(case, substance_use=substance_use)
-    facts = selectors.report_facts(case, start, end)
-    now = timezone.now()
-    rendered = pdf_render(
+    covered = report_recipients(case, substance_use=substance_use)
+    if recipients is not None:
+        chosen = {party.pk for party in recipients}
+        unknown = [p for p in recipients if p.pk not in {party.pk for party, _r in covered}]
+        if unknown:
+            names = ", ".join(p.person.full_name for p in unknown)
+            raise ValidationError(
+                _(
+                    "A report goes only to a legal party whose release of information or court "
+                    "order covers court reports today%(substance)s; not to %(names)s."
+                )
+                % {
+                    "names": names,
+                    "substance": _(" and substance-use information") if substance_use else "",
+                }
+            )
+        covered = [(party, release) for party, release in covered if party.pk in chosen]
+    return ReportRequest(case, start, end, summary, substance_use, covered)
+
+
+def _report_render(
+    actor: User, asked: ReportRequest, number: int, now: dt.datetime, *, preview: bool
+) -> Rendered:
+    return pdf_render(
         "reports/pdf/report.html",
         {
-            "facts": facts,
-            "number": number_next,
-            "summary": summary,
+            "facts": selectors.report_facts(asked.case, asked.start, asked.end),
+            "number": number,
+            "summary": asked.summary,
+            "signature": report_signature(actor),
             "therapist": actor.display_name,
             "therapist_role": actor.get_role_display(),
             "practice": _practice(),
             "issued_at": timezone.localtime(now),
             "issued_on": timezone.localdate(now),
-            "recipients": recipients,
+            "recipients": asked.recipients,
             "verify_url": _verify_url(),
-            "substance_notice": REDISCLOSURE_NOTICE if substance_use else "",
+            "substance_notice": REDISCLOSURE_NOTICE if asked.substance_use else "",
+            "preview": preview,
         },
     )
+
+
+def _next_number(case: Case) -> int:
+    latest = IssuedReport.objects.filter(case=case).aggregate(n=Max("number"))["n"]
+    return (latest or 0) + 1
+
+
+@transaction.atomic
+def report_preview(
+    *,
+    actor: User,
+    case: Case,
+    start: dt.date | None,
+    end: dt.date | None,
+    summary: str,
+    substance_use: bool = False,
+    recipients: list[Party] | None = None,
+) -> Rendered:
+    """The report as it would be issued now, marked PREVIEW — NOT ISSUED on every page: not
+    signed, hashed, kept or disclosed to anyone; only the look at it is audited."""
+    asked = report_request_check(
+        actor=actor,
+        case=case,
+        start=start,
+        end=end,
+        summary=summary,
+        substance_use=substance_use,
+        recipients=recipients,
+    )
+    rendered = _report_render(actor, asked, _next_number(case), timezone.now(), preview=True)
+    audit_record(
+        actor=actor,
+        action="report.preview",
+        case_id=case.pk,
+        obj=case,
+        detail={
+            "start": asked.start,
+            "end": asked.end,
+            "pages": rendered.pages,
+            "recipients": [party.pk for party, _r in asked.recipients],
+        },
+    )
+    return rendered
+
+
+@transaction.atomic
+def report_issue(
+    *,
+    actor: User,
+    case: Case,
+    start: dt.date | None,
+    end: dt.date | None,
+    summary: str,
+    substance_use: bool = False,
+    recipients: list[Party] | None = None,
+) -> IssuedReport:
+    """Issue a court progress report for a period: built from signed records, rendered to PDF,
+    signed by the issuing therapist with their current licence, kept byte for byte with its
+    SHA-256, and logged as a disclosure to each recipient chosen (`recipients`; None: each
+    one a release or court order covers)."""
+    asked = report_request_check(
+        actor=actor,
+        case=case,
+        start=start,
+        end=end,
+        summary=summary,
+        substance_use=substance_use,
+        recipients=recipients,
+    )
+    signature = report_signature(actor)
+    if signature.problem:
+        raise ValidationError(signature.problem)
+    start, end, summary = asked.start, asked.end, asked.summary
+    case = case_lock(case)
+    number_next = _next_number(case)
+    recipients_covered = asked.recipients
+    now = timezone.now()
+    rendered = _report_render(actor, asked, number_next, now, preview=False)
 
     def save(written: storage.Written) -> IssuedReport:
         return IssuedReport.objects.create(
@@ -194,10 +353,10 @@ def report_issue(
                 "end": end,
                 "sha256": report.sha256,
                 "pages": report.pages,
-                "recipients": [party.pk for party, _ in recipients],
+                "recipients": [party.pk for party, _release in recipients_covered],
             },
         )
-        for party, release in recipients:
+        for party, release in recipients_covered:
             disclosure_record(
                 actor=actor,
                 recipient=party,

@@ -4,6 +4,7 @@ from reunify.reports import views
 
 urlpatterns = [
     path("cases/<int:case_id>/reports/new/", views.report_new, name="report_new"),
+    path("cases/<int:case_id>/reports/preview/", views.report_preview, name="report_preview"),
     path("reports/<int:report_id>/pdf/", views.report_download, name="report_download"),
     path("notices/<int:notice_id>/pdf/", views.notice_download, name="notice_download"),
     path(

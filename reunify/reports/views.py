@@ -11,7 +11,8 @@ PRACTICE" or "not issued here".
 from __future__ import annotations
 
 import datetime as dt
-from typing import BinaryIO
+import json
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +22,9 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunify import access
 from reunify.access import Action
@@ -31,7 +34,7 @@ from reunify.cases.services import case_view, case_views
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import dashboard_for
 from reunify.reports.forms import ReportIssueForm, VerifyForm
-from reunify.reports.models import IssuedReport, TerminationNotice
+from reunify.reports.models import IssuedReport, TerminationNotice, report_filename
 
 
 class AuthedRequest(HttpRequest):
@@ -51,49 +54,143 @@ def pdf_response(item: IssuedReport | TerminationNotice, handle: BinaryIO) -> Fi
     return response
 
 
-def issue_form(case: Case, data: dict[str, str] | None = None) -> ReportIssueForm:
-    """The issue form, starting the day after the last report's period (or the referral)."""
+def issue_form(case: Case, data: Any = None) -> ReportIssueForm:
+    """The issue form, starting the day after the last report's period (or the referral),
+    offering each legal party a release or court order lets the report go to."""
     last = IssuedReport.objects.filter(case=case).order_by("-number").first()
     start = last.period_end + dt.timedelta(days=1) if last else case.referral_date
     end = timezone.localdate()
-    return ReportIssueForm(data, prefix="report", initial={"start": min(start, end), "end": end})
+    covered = [party for party, _release in services.report_recipients(case)]
+    return ReportIssueForm(
+        data, prefix="report", initial={"start": min(start, end), "end": end}, covered=covered
+    )
+
+
+def _asked(form: ReportIssueForm) -> dict[str, Any]:
+    """The form's answers as the report services take them."""
+    data = form.cleaned_data
+    return {
+        "start": data["start"],
+        "end": data["end"],
+        "summary": data["summary"],
+        "substance_use": data["substance_use"],
+        "recipients": list(data["recipients"]),
+    }
+
+
+# Which report each case's therapist last previewed in this session: issuing from the page
+# signs only what was previewed.
+PREVIEWED = "reports_previewed"
+
+
+def _preview_key(case: Case, asked: dict[str, Any]) -> str:
+    content = [
+        case.pk,
+        str(asked["start"]),
+        str(asked["end"]),
+        asked["summary"].replace("\r\n", "\n").strip(),
+        bool(asked["substance_use"]),
+        sorted(party.pk for party in asked["recipients"]),
+    ]
+    return services.sha256_of([json.dumps(content).encode()])
+
+
+def _form_page(
+    request: AuthedRequest, case: Case, form: ReportIssueForm, *, status: int | None = None
+) -> HttpResponse:
+    case_view(actor=request.user, case=case, what="form: issue a court progress report")
+    return render(
+        request,
+        "reports/report_form.html",
+        {"case": case, "form": form},
+        status=status or (400 if form.is_bound else 200),
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def report_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """Issue a report in two steps: the form, then a review page that opens the preview and,
+    once it has been opened, signs and issues exactly what was previewed."""
     case = access.case_get(request.user, case_id, Action.EDIT)
     if request.method == "GET" and case.is_closed:
         messages.error(request, "This case is closed; its record is read-only.")
         return redirect("case_detail", case_id=case.pk)
     form = issue_form(case, request.POST if request.method == "POST" else None)
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
+    step = request.POST.get("step", "review")
+    if not form.is_bound or not form.is_valid():
+        return _form_page(request, case, form)
+    if step == "edit":
+        # Back from the review page to change something: the form as it was filled in.
+        return _form_page(request, case, form, status=200)
+    asked = _asked(form)
+    problems: list[str] = []
+    if step == "issue":
+        previewed = request.session.get(PREVIEWED, {}).get(str(case.pk))
         try:
-            report = services.report_issue(
-                actor=request.user,
-                case=case,
-                start=data["start"],
-                end=data["end"],
-                summary=data["summary"],
-                substance_use=data["substance_use"],
-            )
+            if previewed != _preview_key(case, asked):
+                raise ValidationError(
+                    _(
+                        "Open the preview of this report and read it before you sign and issue "
+                        "it: the report is issued exactly as previewed."
+                    )
+                )
+            report = services.report_issue(actor=request.user, case=case, **asked)
         except ValidationError as error:
-            form.add_error(None, error)
+            problems = error.messages
         else:
+            request.session.get(PREVIEWED, {}).pop(str(case.pk), None)
+            request.session.modified = True
             messages.success(
                 request,
                 f"Court progress report {report.number} issued ({report.pages} "
                 f"page{'s' if report.pages != 1 else ''}). SHA-256: {report.sha256}",
             )
             return redirect(reverse("case_detail", args=[case.pk]) + "#reports-heading")
-    case_view(actor=request.user, case=case, what="form: issue a court progress report")
-    return render(
-        request,
-        "reports/report_form.html",
-        {"case": case, "form": form},
-        status=400 if form.is_bound else 200,
-    )
+    try:
+        checked = services.report_request_check(actor=request.user, case=case, **asked)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _form_page(request, case, form)
+    case_view(actor=request.user, case=case, what="review: issue a court progress report")
+    context = {
+        "case": case,
+        "form": form,
+        "asked": checked,
+        "signature": services.report_signature(request.user),
+        "problems": problems,
+    }
+    return render(request, "reports/report_review.html", context, status=400 if problems else 200)
+
+
+def preview_response(case: Case, asked: dict[str, Any], pdf: bytes) -> HttpResponse:
+    """The preview PDF as a download named for what it is."""
+    name = report_filename(case.title, asked["start"], asked["end"], preview=True)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def report_preview(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """The report as it would be issued, marked PREVIEW — NOT ISSUED; nothing is kept."""
+    case = access.case_get(request.user, case_id, Action.EDIT)
+    form = issue_form(case, request.POST)
+    if not form.is_valid():
+        return _form_page(request, case, form)
+    asked = _asked(form)
+    try:
+        rendered = services.report_preview(actor=request.user, case=case, **asked)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _form_page(request, case, form)
+    request.session.setdefault(PREVIEWED, {})[str(case.pk)] = _preview_key(case, asked)
+    request.session.modified = True
+    return preview_response(case, asked, rendered.pdf)
 
 
 @login_required

@@ -471,7 +471,10 @@ def test_an_attorney_sees_a_covered_document_and_report_and_nothing_else(
 
     with page.expect_download() as download:
         report.click()
-    assert re.fullmatch(r"court-progress-report-\d+-1\.pdf", download.value.suggested_filename)
+    assert re.fullmatch(
+        r"court-report-marigold-family-\d{4}-\d\d-\d\d-to-\d{4}-\d\d-\d\d\.pdf",
+        download.value.suggested_filename,
+    )
     pdf = tmp_path / "report.pdf"
     download.value.save_as(pdf)
     data = pdf.read_bytes()
@@ -510,6 +513,25 @@ def test_a_therapist_issues_a_court_report_and_anyone_can_verify_it(
     page.get_by_label("Your summary").fill(
         "Tamsin and Ansel now meet for longer supervised visits; every session due was held."
     )
+    page.get_by_role("button", name="Preview the report").click()
+
+    # The review page: what will be issued, signed with the therapist's licence; the preview
+    # first, marked as not issued, then signed and issued as previewed.
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check and sign the court progress report"
+    )
+    expect(page.locator("main")).to_contain_text("licence number LMFT 88120, state CA")
+    assert_accessible(page)
+    with page.expect_download() as preview:
+        page.get_by_role("button", name="Open the preview (PDF)").click()
+    name = preview.value.suggested_filename
+    assert re.fullmatch(r"court-report-marigold-family-.+-preview\.pdf", name), name
+    draft = tmp_path / "preview.pdf"
+    preview.value.save_as(draft)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(draft), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert "PREVIEW — NOT ISSUED" in text
     page.get_by_role("button", name="Sign and issue the report").click()
 
     message = page.locator(".message-success")

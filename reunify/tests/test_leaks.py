@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from reunify.cases.models import Case, Party, Person
 from reunify.clinical.services import psychotherapy_note_write
+from reunify.conftest import licensed
 from reunify.disclosure.services import release_grant
 from reunify.reports.services import report_issue
 from reunify.tests.test_route_matrix import (
@@ -64,6 +65,7 @@ def test_the_details_and_the_notes_reach_nobody_else(client: Client, world: Worl
         expires_on=timezone.localdate() + dt.timedelta(days=30),
     )
     # A court report issued now, to the court and the attorney, is searched as well.
+    licensed(therapist)
     report = report_issue(
         actor=therapist,
         case=case,

@@ -22,7 +22,7 @@ from reunify.cases.models import Party, PartyRole
 from reunify.cases.services import TermInput, case_pause, case_resume, court_order_record
 from reunify.clinical import services as clinical
 from reunify.clinical.models import AppointmentKind, NoteFormat
-from reunify.conftest import Family, add_party, bearer, login, make_family, screen
+from reunify.conftest import Family, add_party, bearer, licensed, login, make_family, screen
 from reunify.disclosure.services import document_share, release_grant, restriction_set
 from reunify.measures.models import Instrument, Task
 from reunify.measures.services import checkin_record, goal_add
@@ -121,6 +121,7 @@ PAGES: dict[str, str] = {
     "case_resume": "staff_case_edit",
     "pause_court_reason": "staff_case_edit",
     "case_close": "staff_case_edit",
+    "report_preview": "staff_case_edit",
     "override_decide": SKIP_OVERRIDE,
     "appointment_new": "staff_case_edit",
     "appointment_detail": "staff_case_view",
@@ -293,6 +294,7 @@ API: dict[str, str] = {
     "POST /api/v1/portal/parties/{id}/messages": "portal_family",
     "GET /api/v1/cases/{id}/reports": "staff_case_view",
     "POST /api/v1/cases/{id}/reports": "staff_case_edit",
+    "POST /api/v1/cases/{id}/reports/preview": "staff_case_edit",
     "GET /api/v1/reports/{id}/pdf": "staff_case_view",
     "GET /api/v1/dashboard": "clinician",
     "GET /api/v1/cases/{id}/goals": "staff_case_view",
@@ -402,6 +404,7 @@ def _furnish(therapist: User, family: Family, clock: Any) -> dict[str, int | str
     module = Module.objects.active().order_by("id").first()
     assert module is not None
     assignment = module_assign(actor=therapist, case=case, party=family.estranged, module=module)
+    licensed(therapist)
     report = report_issue(
         actor=therapist,
         case=case,

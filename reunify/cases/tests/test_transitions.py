@@ -382,7 +382,10 @@ def test_a_case_can_be_paused_from_any_open_phase(therapist, family, phase):
     assert case.phase == phase
     assert (pause.kind, pause.from_phase, pause.to_phase) == ("pause", phase, phase)
     assert last_event().action == "case.pause"
-    assert last_event().detail == {"reason": "father arrested"}
+    assert last_event().detail == {
+        "reason": "father arrested",
+        "effective_on": str(timezone.localdate()),
+    }
 
 
 def test_a_pause_needs_a_reason_and_happens_once(therapist, family):
@@ -624,7 +627,7 @@ def test_a_closed_case_is_read_only(therapist, supervisor, family, outcome):
     assert case.outcome == outcome
     assert case.outcome_reason == "Ended."
     closed = Event.objects.filter(action="case.close").latest("seq")  # the notices follow it
-    assert closed.detail == {"outcome": outcome}
+    assert closed.detail == {"outcome": outcome, "effective_on": str(timezone.localdate())}
     events = Event.objects.count()
 
     for name, write in every_write(therapist, supervisor, family).items():

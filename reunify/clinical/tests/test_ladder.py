@@ -135,7 +135,13 @@ def test_three_calm_visits_and_the_childs_yes_open_the_way_up(therapist, contact
     assert (step.on_word_of, step.reason, step.actor) == ("therapist", "Calm visits.", therapist)
     event = last_event()
     assert event.action == "ladder.step_up"
-    assert event.detail == {"from": 1, "to": 2, "on_word_of": "therapist", "reason": "Calm visits."}
+    assert event.detail == {
+        "from": 1,
+        "to": 2,
+        "on_word_of": "therapist",
+        "reason": "Calm visits.",
+        "effective_on": str(timezone.localdate()),
+    }
 
 
 def test_fewer_visits_than_the_minimum_keep_it_closed(therapist, contact, clock):
@@ -490,6 +496,7 @@ def test_a_step_down_holds_only_the_visits_above_the_new_rung(therapist, contact
         "to": 2,
         "on_word_of": "therapist",
         "reason": "Rule breach.",
+        "effective_on": str(timezone.localdate()),
     }
 
 

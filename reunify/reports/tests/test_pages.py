@@ -17,6 +17,7 @@ from reunify.audit.models import Event
 from reunify.clinical.tests.factories import DAY, stopped_clock
 from reunify.conftest import Family, login
 from reunify.reports.models import IssuedReport
+from reunify.reports.services import report_recipients
 from reunify.reports.tests.factories import Reporting, body, issue, stored_bytes, with_professionals
 
 
@@ -38,13 +39,16 @@ def case_page(client: Client, family: Family) -> str:
 
 def post(client: Client, family: Family, **overrides: Any) -> Any:
     today = dt.date(2030, 6, 3)
-    data = {
+    data: dict[str, Any] = {
         "report-start": today.isoformat(),
         "report-end": today.isoformat(),
         "report-summary": "Everyone came to every session.",
     }
+    data["report-recipients"] = [party.pk for party, _ in report_recipients(family.case)]
     data.update({f"report-{k}": v for k, v in overrides.items()})
-    return client.post(reverse("report_new", args=[family.case.pk]), data)
+    # Through the preview, then signed and issued as previewed.
+    client.post(reverse("report_preview", args=[family.case.pk]), data)
+    return client.post(reverse("report_new", args=[family.case.pk]), {**data, "step": "issue"})
 
 
 def test_the_case_page_offers_the_issue_form_to_the_treating_therapist(
