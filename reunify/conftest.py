@@ -166,24 +166,26 @@ def complete_assessment(therapist: User, family: Family) -> None:
 
 
 def sign_releases(therapist: User, family: Family) -> Party:
-    """The child's school contact, and a release each parent signs for it (attendance only):
-    the assessment gate asks for a release signed by each adult party."""
-    school = add_party(
-        therapist,
-        family.case,
-        PartyRole.SCHOOL,
-        "Morgan",
-        "Ashdown",
-        organisation="Hillview Middle School",
+    """A release each parent signs for the child's school contact: the assessment gate asks
+    for a release signed by each adult party."""
+    return release_by(therapist, family.case, family.estranged, family.other)
+
+
+def release_by(therapist: User, case: Case, *signers: Party) -> Party:
+    """A release each signer signed a week ago for the child's school contact (attendance
+    only, for a year), the school contact added the first time."""
+    school = case.parties.filter(role=PartyRole.SCHOOL).first() or add_party(
+        therapist, case, PartyRole.SCHOOL, "Morgan", "Ashdown", organisation="Hillview School"
     )
-    for parent in (family.estranged, family.other):
+    for signer in signers:
         release_grant(
             actor=therapist,
-            case=family.case,
+            case=case,
             recipient=school,
-            granted_by=parent,
+            granted_by=signer,
             categories=[Category.ATTENDANCE],
             purpose="Coordinating sessions with the school day",
+            granted_on=timezone.localdate() - dt.timedelta(days=7),
             expires_on=timezone.localdate() + dt.timedelta(days=365),
         )
     return school

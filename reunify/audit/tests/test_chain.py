@@ -110,6 +110,7 @@ def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervis
         "intake.record",
         "consent.record",
         "document_review.record",
+        "release.grant",
         "screening.record",
         "willingness.record",
         "case.transition",

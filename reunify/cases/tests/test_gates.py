@@ -20,6 +20,7 @@ from reunify.conftest import (
     complete_modules,
     make_case,
     rate_all_ready,
+    release_by,
     screen,
     sign_releases,
 )
@@ -254,6 +255,7 @@ def test_a_case_without_a_child_cannot_leave_assessment(therapist):
     intake(therapist, case, other, 5)
     sign(therapist, case, estranged)
     sign(therapist, case, other)
+    release_by(therapist, case, estranged, other)
     review(therapist, case)
     screen(therapist, case)
     assert texts(case) == ["no child has been added to the case"]
@@ -272,6 +274,7 @@ def test_a_case_without_an_estranged_parent_cannot_leave_assessment(therapist):
     intake(therapist, case, other, 5)
     intake(therapist, case, child, 4)
     sign(therapist, case, other)
+    release_by(therapist, case, other)
     review(therapist, case)
     screen(therapist, case)
     assert texts(case) == ["no estranged parent has been added"]
@@ -279,6 +282,7 @@ def test_a_case_without_an_estranged_parent_cannot_leave_assessment(therapist):
     estranged = add_party(therapist, case, PartyRole.ESTRANGED_PARENT, "Daniel", "Rivers")
     intake(therapist, case, estranged, 6)
     sign(therapist, case, estranged)
+    release_by(therapist, case, estranged)
 
     assert services.case_gate(case).is_open
 
@@ -331,11 +335,13 @@ def test_a_step_parent_or_guardian_signs_every_consent_too(therapist, family, ro
     adult = add_party(therapist, family.case, role, "Chris", "Rivers")
 
     missing = texts(family.case)
-    assert len(missing) == 3
+    assert len(missing) == 4
     for words in CONSENT_WORDS.values():
         assert any(t.startswith(f"{words} not signed by") and "Chris Rivers" in t for t in missing)
+    assert f"no release of information signed by {adult.label}" in missing
 
     sign(therapist, family.case, adult)
+    release_by(therapist, family.case, adult)
 
     assert services.case_gate(family.case).is_open
 

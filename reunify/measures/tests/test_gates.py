@@ -24,6 +24,7 @@ from reunify.conftest import (
     make_family,
     rate_all_ready,
     screen,
+    sign_releases,
 )
 from reunify.measures.services import alignment_record, willingness_record
 
@@ -67,6 +68,7 @@ def ready_without_willingness(therapist: User) -> Family:
     services.document_review_record(
         actor=therapist, case=case, reviewed_on=today(), none_provided=True
     )
+    sign_releases(therapist, family)
     screen(therapist, case)
     services.case_advance(actor=therapist, case=case)
     complete_modules(therapist, family)
