@@ -33,7 +33,7 @@ from reunify.cases.models import Case, Outcome, Party, PartyRole, Phase, Referra
 from reunify.cases.services import case_lock
 from reunify.clinical.services import opinion_words
 from reunify.disclosure.models import REDISCLOSURE_NOTICE, Category, Channel, Release
-from reunify.disclosure.services import covering_release, disclosure_record
+from reunify.disclosure.services import covering_release, covering_releases, disclosure_record
 from reunify.documents import storage
 from reunify.reports import selectors
 from reunify.reports.models import IssuedReport, NoticeKind, TerminationNotice
@@ -87,13 +87,11 @@ def _kept(rendered: Rendered, save: Callable[[storage.Written], M]) -> M:
 
 
 def report_recipients(case: Case, *, substance_use: bool = False) -> list[tuple[Party, Release]]:
-    """Each legal party with a release or court order covering court reports today."""
-    found = []
-    for party in selectors.legal_parties(case):
-        release = covering_release(party, Category.COURT_REPORTS, substance_use=substance_use)
-        if release is not None:
-            found.append((party, release))
-    return found
+    """Each legal party with a release or court order covering court reports today (two
+    queries however many parties)."""
+    parties = selectors.legal_parties(case)
+    releases = covering_releases(parties, Category.COURT_REPORTS, substance_use=substance_use)
+    return [(party, releases[party.pk]) for party in parties if party.pk in releases]
 
 
 def _check_period(case: Case, start: dt.date | None, end: dt.date | None) -> None:
