@@ -21,7 +21,7 @@ from django.utils import timezone
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.accounts.qualifications import require_current_licence
-from reunify.audit.chain import Entry, audit_record, audit_record_many
+from reunify.audit.chain import audit_record, audit_record_list
 from reunify.cases.gates import Gate, gate_for, with_gate_facts
 from reunify.cases.models import (
     CONSENTING_ROLES,
@@ -1013,14 +1013,16 @@ def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transit
 
 def case_view(*, actor: User, case: Case, what: str = "case") -> None:
     """Record that someone looked at the case (every case page and API read calls this)."""
-    case_views(actor=actor, cases=[case], what=what)
+    audit_record(actor=actor, action="case.view", case_id=case.pk, obj=case, detail={"what": what})
 
 
 def case_views(*, actor: User, cases: list[Case], what: str) -> None:
-    """Record that someone saw a list of cases: one event per case, so each case's "who
-    looked" view shows it, written under one lock of the chain."""
-    audit_record_many(
-        actor=actor,
-        action="case.view",
-        entries=[Entry(case.pk, case, {"what": what}) for case in cases],
-    )
+    """Record that someone saw a list of cases: ONE event naming the list and the cases on
+    it, not a look at each case (each case's "who looked" still shows the list)."""
+    if cases:
+        audit_record_list(
+            actor=actor,
+            action="case.list_view",
+            case_ids=[c.pk for c in cases],
+            detail={"what": what},
+        )

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/looks/", views.case_looks, name="case_looks"),
     path("cases/<int:case_id>/parties/new/", views.party_new, name="party_new"),
     path("cases/<int:case_id>/parties/<int:party_id>/edit/", views.party_edit, name="party_edit"),
     path(

@@ -16,6 +16,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -255,7 +256,7 @@ def _case_page(
         "close_form": bound.get("close") or forms.CloseForm(prefix="close"),
         "bound": bound,
         "timeline": selectors.case_timeline(case),
-        "looks": selectors.case_access_log(case),
+        "looks": selectors.case_access_log(case, limit=LOOKS_ON_CASE_PAGE),
         **case_sections(user, case, may_edit=may_edit, bound=bound, refused=ladder_refused),
     }
     return render(request, "cases/case_detail.html", context, status=status)
@@ -265,6 +266,35 @@ def _case_page(
 @require_GET
 def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     return _case_page(request, case_id)
+
+
+# The case page shows the newest looks; the rest are on their own page, with filters.
+LOOKS_ON_CASE_PAGE = 10
+
+
+@login_required
+@require_GET
+def case_looks(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """Who looked at the case: every look (and, asked for, every change), filtered and paged."""
+    case = access.case_get(request.user, case_id)
+    services.case_view(actor=request.user, case=case, what="looks")
+    form = forms.LookFilterForm(request.GET, people=selectors.case_lookers(case))
+    if not form.is_valid():
+        context = {"case": case, "filter_form": form, "looks": [], "page_obj": None}
+        return render(request, "cases/case_looks.html", context, status=400)
+    filters = selectors.LookFilter(**form.cleaned_data)
+    paginator = Paginator(selectors.case_access_events(case, filters), selectors.LOOKS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "case": case,
+        "filter_form": form,
+        "page_obj": page,
+        "looks": selectors.looks_of(page.object_list),  # type: ignore[arg-type]  # a QuerySet slice
+        "query": query.urlencode(),
+    }
+    return render(request, "cases/case_looks.html", context)
 
 
 # Moving, pausing, resuming and closing: forms on the case page --------------------------------

@@ -102,6 +102,7 @@ PAGES: dict[str, str] = {
     "caseload": "staff_any",
     "case_new": "clinician",
     "case_detail": "staff_case_view",
+    "case_looks": "staff_case_view",
     "party_new": "staff_case_edit",
     "party_protect": "staff_case_edit",
     "party_edit": "staff_case_edit",
