@@ -147,11 +147,14 @@ class ContactRule:
 
 
 @router.get("/cases", response={200: list[CaseRowOut], 401: ErrorOut})
-def case_list(request: HttpRequest, include_closed: bool = False) -> list[CaseRowOut]:
-    """The cases you may see, with phase, pause, days in phase, next screen due and gate."""
+def case_list(
+    request: HttpRequest, include_closed: bool = False, search: str = Query("", max_length=100)
+) -> list[CaseRowOut]:
+    """The cases you may see, with phase, pause, days in phase, next screen due and gate;
+    `search` keeps those whose family, a party's name or a case number matches."""
     user = request_user(request)
     access.require_staff(user)
-    rows = selectors.caseload(user, include_closed=include_closed)
+    rows = selectors.caseload(user, include_closed=include_closed, search=search)
     services.case_views(actor=user, cases=[row.case for row in rows], what="api:case_list")
     return [CaseRowOut.of(row) for row in rows]
 

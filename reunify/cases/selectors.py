@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +17,15 @@ from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event, ListedCase
 from reunify.cases.gates import Gate, gate_for, screen_due_on, with_gate_facts
-from reunify.cases.models import Case, OverrideRequest, OverrideStatus, Phase
+from reunify.cases.models import (
+    Case,
+    CaseQuerySet,
+    CourtOrder,
+    OverrideRequest,
+    OverrideStatus,
+    Party,
+    Phase,
+)
 
 
 @dataclass(frozen=True)
@@ -33,9 +42,34 @@ class CaseloadRow:
         return self.screen_due_on is not None and self.screen_due_on < timezone.localdate()
 
 
-def caseload(user: User, *, include_closed: bool = False) -> list[CaseloadRow]:
-    """The cases a user may see with their gate, in a fixed number of queries."""
-    cases = access.cases_for(user)
+def case_search(cases: CaseQuerySet, search: str) -> CaseQuerySet:
+    """Narrow cases, in the query, to those whose family (title), a party's name or a case
+    number (the case's own, or a court case number) matches. Only the parties of `cases`
+    themselves are searched, so a name matches only in a case the user may already see."""
+    search = " ".join(search.split())
+    if not search:
+        return cases
+    full_name = Concat("person__first_name", Value(" "), "person__last_name")
+    parties = (
+        Party.objects.filter(case__in=cases)
+        .annotate(full_name=full_name)
+        .filter(full_name__icontains=search)
+        .values("case_id")
+    )
+    orders = CourtOrder.objects.filter(case__in=cases, court_case_number__icontains=search).values(
+        "case_id"
+    )
+    matches = Q(title__icontains=search) | Q(pk__in=parties) | Q(pk__in=orders)
+    number = search.removeprefix("#")
+    if number.isdigit():
+        matches |= Q(pk=int(number))
+    return cases.filter(matches)
+
+
+def caseload(user: User, *, include_closed: bool = False, search: str = "") -> list[CaseloadRow]:
+    """The cases a user may see with their gate, in a fixed number of queries; `search`
+    narrows them (see `case_search`)."""
+    cases = case_search(access.cases_for(user), search)
     if not include_closed:
         cases = cases.open()
     now = timezone.now()

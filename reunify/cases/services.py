@@ -871,10 +871,12 @@ def override_decide(
     return request
 
 
-def _pause(*, actor: User, case: Case, reason: str) -> Transition:
+def _pause(*, actor: User, case: Case, reason: str, safety: bool = False) -> Transition:
     now = timezone.now()
-    Case.objects.filter(pk=case.pk).update(paused_at=now, pause_reason=reason)
-    case.paused_at, case.pause_reason = now, reason
+    Case.objects.filter(pk=case.pk).update(
+        paused_at=now, pause_reason=reason, paused_for_safety=safety
+    )
+    case.paused_at, case.pause_reason, case.paused_for_safety = now, reason, safety
     transition = Transition.objects.create(
         case=case,
         kind=TransitionKind.PAUSE,
@@ -908,7 +910,7 @@ def pause_for_safety(*, actor: User, case: Case, reason: str) -> Transition | No
     """Pause at once for a safety finding (a no-op when already paused); caller holds the lock."""
     if case.is_paused or case.is_closed:
         return None
-    return _pause(actor=actor, case=case, reason=reason)
+    return _pause(actor=actor, case=case, reason=reason, safety=True)
 
 
 @transaction.atomic
@@ -945,7 +947,7 @@ def case_resume(*, actor: User, case: Case, conditions: list[str], note: str = "
     if bans:
         raise ValidationError("A court term still applies: " + "; ".join(bans) + ".")
     now = timezone.now()
-    Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="")
+    Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="", paused_for_safety=False)
     transition = Transition.objects.create(
         case=case,
         kind=TransitionKind.RESUME,
@@ -993,6 +995,7 @@ def case_close(*, actor: User, case: Case, outcome: str, reason: str) -> Transit
         outcome_reason=reason,
         closed_at=now,
         paused_at=None,
+        paused_for_safety=False,
     )
     case.refresh_from_db()
     OverrideRequest.objects.filter(case=case, status=OverrideStatus.PENDING).update(

@@ -3,7 +3,6 @@ from django.urls import path
 from reunify.cases import views
 
 urlpatterns = [
-    path("", views.caseload, name="caseload"),
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/looks/", views.case_looks, name="case_looks"),
@@ -29,5 +28,4 @@ urlpatterns = [
     path("cases/<int:case_id>/pause/", views.case_pause, name="case_pause"),
     path("cases/<int:case_id>/resume/", views.case_resume, name="case_resume"),
     path("cases/<int:case_id>/close/", views.case_close, name="case_close"),
-    path("overrides/<int:override_id>/decide/", views.override_decide, name="override_decide"),
 ]

@@ -287,6 +287,7 @@ API: dict[str, str] = {
     "POST /api/v1/cases/{id}/reports": "staff_case_edit",
     "GET /api/v1/reports/{id}/pdf": "staff_case_view",
     "GET /api/v1/dashboard": "clinician",
+    "GET /api/v1/work-queue": "clinician",
     "GET /api/v1/cases/{id}/goals": "staff_case_view",
     "POST /api/v1/cases/{id}/goals": "staff_case_edit",
     "POST /api/v1/cases/{id}/goals/{goal_id}/ratings": "staff_case_edit",
