@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
-from reunify.audit.models import Event, ListedCase
+from reunify.audit.models import Event
 from reunify.cases.gates import Gate, gate_for, screen_due_on, with_gate_facts
 from reunify.cases.models import (
     Case,
@@ -201,17 +202,29 @@ class LookFilter:
     kind: str = ""
 
 
-def _case_events(case: Case) -> QuerySet[Event]:
-    """Every audit event about this case: its own, and the lists it was shown in."""
-    listed = ListedCase.objects.filter(case_id=case.pk).values("event_id")
-    return Event.objects.filter(Q(case_id=case.pk) | Q(pk__in=listed)).exclude(_PRIVATE)
+def _case_events(case: Case) -> tuple[QuerySet[Event], QuerySet[Event]]:
+    """The audit events about this case: its own (by `case_id`), and the lists it was shown
+    in (through the `ListedCase` index); two index lookups rather than one OR that neither
+    index could answer."""
+    own = Event.objects.filter(case_id=case.pk).exclude(_PRIVATE)
+    listed = Event.objects.filter(action=LIST_VIEW, listed_cases__case_id=case.pk)
+    return own, listed
 
 
-def case_access_events(case: Case, filters: LookFilter | None = None) -> QuerySet[Event]:
-    """The audit listing of a case, newest first, narrowed by `filters` in the query; with
-    no kind it lists the looks (views, downloads, disclosures), with `change` the changes."""
-    filters = filters or LookFilter()
-    events = _case_events(case)
+_LOOK_COLUMNS = (
+    "seq",
+    "actor_label",
+    "actor__first_name",
+    "actor__last_name",
+    "actor_id",
+    "at",
+    "action",
+    "detail",
+    "source",
+)
+
+
+def _narrowed(events: QuerySet[Event], filters: LookFilter) -> QuerySet[Event]:
     if filters.kind in _KIND_OF_READ:
         events = events.filter(_KIND_OF_READ[LookKind(filters.kind)])
     else:
@@ -225,32 +238,34 @@ def case_access_events(case: Case, filters: LookFilter | None = None) -> QuerySe
         events = events.filter(at__gte=_day_start(filters.since))
     if filters.until is not None:
         events = events.filter(at__lt=_day_start(filters.until + dt.timedelta(days=1)))
-    return events.order_by("-seq")
+    return events.order_by()
+
+
+def case_access_events(case: Case, filters: LookFilter | None = None) -> QuerySet[Any]:
+    """The audit listing of a case as rows for `looks_of`, newest first, narrowed by `filters`
+    in the query; with no kind it lists the looks (views, downloads, disclosures, the lists
+    the case appeared in), with `change` the changes. Slice it for a page; `.count()` works."""
+    filters = filters or LookFilter()
+    own, listed = (_narrowed(events, filters) for events in _case_events(case))
+    return (
+        own.values_list(*_LOOK_COLUMNS)
+        .union(listed.values_list(*_LOOK_COLUMNS), all=True)
+        .order_by("-seq")
+    )
 
 
 def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def looks_of(events: QuerySet[Event]) -> list[Look]:
-    """Audit events (a slice of `case_access_events`) as looks in words, in one query."""
-    rows = events.values_list(
-        "actor_label",
-        "actor__first_name",
-        "actor__last_name",
-        "actor_id",
-        "at",
-        "action",
-        "detail",
-        "source",
-    )
+def looks_of(rows: Iterable[tuple[Any, ...]]) -> list[Look]:
+    """Rows of `case_access_events` (a page of them) as looks in words."""
     looks = []
-    for label, first, last, actor_id, at, action, detail, source in rows:
+    for _seq, label, first, last, actor_id, at, action, detail, source in rows:
         kind = _kind_of(action)
-        what = (detail or {}).get("what", "case")
-        words = look_what_words(what) if kind != LookKind.CHANGE else action_words(action)
-        if kind == LookKind.DISCLOSURE:
-            words = action_words(action)
+        what = (detail or {}).get("what")
+        reads = (LookKind.VIEW, LookKind.DOWNLOAD)
+        words = look_what_words(what) if what and kind in reads else action_words(action)
         looks.append(Look(_name(label, first, last), at, words, source, kind, actor_id))
     return looks
 
@@ -262,8 +277,10 @@ def case_access_log(case: Case, *, limit: int = 200) -> list[Look]:
 
 def case_lookers(case: Case) -> list[tuple[int, str]]:
     """The people who appear in the case's audit listing, by name: the person filter's choices."""
-    ids = _case_events(case).exclude(actor_id=None).values("actor_id")
-    people = User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
+    own, listed = _case_events(case)
+    people = User.objects.filter(
+        Q(pk__in=own.values("actor_id")) | Q(pk__in=listed.values("actor_id"))
+    ).order_by("last_name", "first_name", "username")
     return [(user.pk, user.display_name) for user in people]
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -41,6 +40,7 @@ from reunify.conftest import (
     clear_findings,
     complete_assessment,
     login,
+    looked_at,
     make_case,
     make_family,
     screen,
@@ -109,15 +109,7 @@ def snapshot() -> tuple[Any, ...]:
 
 
 def viewed(user: User, case: Case, what: str) -> bool:
-    """A look at the case itself, or at a list that showed it."""
-    return (
-        Event.objects.filter(actor=user, detail__what=f"api:{what}")
-        .filter(
-            Q(action="case.view", case_id=case.pk)
-            | Q(action="case.list_view", listed_cases__case_id=case.pk)
-        )
-        .exists()
-    )
+    return looked_at(user, case, f"api:{what}")
 
 
 # Every route, as (method, path with {case}/{party}/{override}, a valid body for a family).
