@@ -226,10 +226,12 @@ def unread_messages(user: User, cases: list[Case]) -> list[QueueItem]:
 
 
 def unread_checkins(user: User, cases: list[Case]) -> list[QueueItem]:
-    """Per case: the child's check-ins no treating therapist has opened yet (one query)."""
+    """Per case: the child's check-ins no treating therapist has opened yet, leaving out those
+    the user recorded themselves in session (one query)."""
     by_id = {case.pk: case for case in _treated(user, cases)}
     rows = (
         ChildCheckin.objects.filter(case_id__in=by_id, read_at__isnull=True)
+        .exclude(recorded_by=user)
         .values("case_id")
         .annotate(n=Count("id"), last_at=Max("recorded_at"))
         .order_by("last_at")

@@ -53,7 +53,7 @@ def a_busy_family(
         body="Can we move Thursday?",
     )
     checkin_record(
-        actor=therapist,
+        actor=portal_user(therapist, family.child),
         case=family.case,
         child=family.child,
         ready=6,
@@ -162,6 +162,22 @@ def test_opening_the_checkins_marks_them_read_audited_and_out_of_the_queue(
     assert work_queue(therapist).checkins == []
     client.get(reverse("checkin_list", args=[family.case.pk]))
     assert Event.objects.filter(action="child_checkin.read").count() == 1
+
+
+def test_a_checkin_the_therapist_recorded_in_session_is_not_unread(
+    therapist: User, family: Family
+) -> None:
+    checkin_record(
+        actor=therapist,
+        case=family.case,
+        child=family.child,
+        ready=6,
+        safe=8,
+        last_visit="none",
+        slow_down=False,
+    )
+
+    assert work_queue(therapist).checkins == []
 
 
 def test_opening_the_conversation_takes_its_messages_out_of_the_queue(
