@@ -45,7 +45,11 @@ class ListedCase(models.Model):
     The event's hashed detail names the same case ids; this index lets a case's "who looked"
     find the lists it appeared in without reading every list event's detail."""
 
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="listed_cases")
+    # No database constraint: the triggers, not a foreign key, keep events from going away
+    # (and TRUNCATE of the log must meet the trigger's refusal first).
+    event = models.ForeignKey(
+        Event, on_delete=models.DO_NOTHING, db_constraint=False, related_name="listed_cases"
+    )
     case_id = models.BigIntegerField()
 
     class Meta:
