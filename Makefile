@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+HOST = 127.0.0.1
+PORT = 8000
 
 .PHONY: run test test-pg lint typecheck bench demo system-packages clean
 
@@ -27,7 +29,7 @@ system-packages:
 run: $(STAMP)
 	$(BIN)/reunify migrate --noinput
 	$(BIN)/reunify demo --if-empty
-	REUNIFY_DEBUG=1 $(BIN)/reunify serve --host 127.0.0.1 --port 8000
+	REUNIFY_DEBUG=1 $(BIN)/reunify serve --host $(HOST) --port $(PORT)
 
 demo: $(STAMP)
 	$(BIN)/reunify migrate --noinput

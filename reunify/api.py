@@ -30,6 +30,7 @@ from reunify.psychoeducation.api import router as psychoeducation_router
 from reunify.reports.api import router as reports_router
 from reunify.safety.api import router as safety_router
 from reunify.security import refusal_record
+from reunify.workqueue.api import router as workqueue_router
 
 
 class BearerToken(HttpBearer):
@@ -64,6 +65,7 @@ api.add_router("/", psychoeducation_router)
 api.add_router("/", disclosure_router)
 api.add_router("/", portal_router)
 api.add_router("/", reports_router)
+api.add_router("/", workqueue_router)
 api.add_router("/", measures_router)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyotp
 import pytest
+from django.db.models import Q
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -46,6 +47,18 @@ PASSWORD = "correct horse battery staple 42"
 def last_event() -> Event:
     """The newest audit event."""
     return Event.objects.latest("seq")
+
+
+def looked_at(user: User, case: Case, what: str) -> bool:
+    """The audit log has the user's look at the case itself, or at a list that showed it."""
+    return (
+        Event.objects.filter(actor=user, detail__what=what)
+        .filter(
+            Q(action="case.view", case_id=case.pk)
+            | Q(action="case.list_view", listed_cases__case_id=case.pk)
+        )
+        .exists()
+    )
 
 
 def fresh(case: Case) -> Case:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "reunify.messaging",
     "reunify.measures",
     "reunify.reports",
+    "reunify.workqueue",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("", include("reunify.accounts.urls")),
+    path("", include("reunify.workqueue.urls")),
     path("", include("reunify.cases.urls")),
     path("", include("reunify.clinical.urls")),
     path("", include("reunify.psychoeducation.urls")),

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from reunify.audit.models import ChainHead, Event
+from reunify.audit.models import ChainHead, Event, ListedCase
 
 GENESIS = "0" * 64
 
@@ -114,6 +114,19 @@ def audit_record_many(*, actor: Any, action: str, entries: list[Entry]) -> list[
         Event.objects.bulk_create(events)
         ChainHead.objects.filter(id=1).update(seq=seq, hash=prev_hash)
         return events
+
+
+def audit_record_list(
+    *, actor: Any, action: str, case_ids: list[int], detail: dict[str, Any] | None = None
+) -> Event:
+    """Append ONE event for a list someone saw: its detail names the cases shown
+    (`case_ids`, hashed with the rest), and each case is indexed so that case's "who looked"
+    finds the list without scanning every list event."""
+    ids = sorted(set(case_ids))
+    with transaction.atomic():
+        event = audit_record(actor=actor, action=action, detail={**(detail or {}), "case_ids": ids})
+        ListedCase.objects.bulk_create([ListedCase(event=event, case_id=pk) for pk in ids])
+    return event
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,26 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.seq}"
+
+
+class ListedCase(models.Model):
+    """A case that was shown in a list whose viewing one event records (the caseload, …).
+
+    The event's hashed detail names the same case ids; this index lets a case's "who looked"
+    find the lists it appeared in without reading every list event's detail."""
+
+    # No database constraint: the triggers, not a foreign key, keep events from going away
+    # (and TRUNCATE of the log must meet the trigger's refusal first).
+    event = models.ForeignKey(
+        Event, on_delete=models.DO_NOTHING, db_constraint=False, related_name="listed_cases"
+    )
+    case_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["case_id", "event"])]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "case_id"], name="listed_case_once_per_event")
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} in event {self.event_id}"

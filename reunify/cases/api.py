@@ -7,13 +7,14 @@ Every case-scoped route finds its case through `access.case_get` (another family
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Query, Router
 
 from reunify import access
 from reunify.access import Action
@@ -69,6 +70,7 @@ from reunify.cases.schemas import (
     TransitionIn,
     TransitionOut,
 )
+from reunify.cases.selectors import LOOKS_PER_PAGE, LookKind
 
 router = Router(tags=["cases"])
 
@@ -161,11 +163,14 @@ class ContactRule:
 
 
 @router.get("/cases", response={200: list[CaseRowOut], 401: ErrorOut})
-def case_list(request: HttpRequest, include_closed: bool = False) -> list[CaseRowOut]:
-    """The cases you may see, with phase, pause, days in phase, next screen due and gate."""
+def case_list(
+    request: HttpRequest, include_closed: bool = False, search: str = Query("", max_length=100)
+) -> list[CaseRowOut]:
+    """The cases you may see, with phase, pause, days in phase, next screen due and gate;
+    `search` keeps those whose family, a party's name or a case number matches."""
     user = request_user(request)
     access.require_staff(user)
-    rows = selectors.caseload(user, include_closed=include_closed)
+    rows = selectors.caseload(user, include_closed=include_closed, search=search)
     services.case_views(actor=user, cases=[row.case for row in rows], what="api:case_list")
     return [CaseRowOut.of(row) for row in rows]
 
@@ -655,7 +660,21 @@ def timeline_get(request: HttpRequest, id: int) -> list[TimelineEntryOut]:
 
 
 @router.get("/cases/{id}/access-log", response={200: list[LookOut], **READ_ERRORS})
-def access_log_get(request: HttpRequest, id: int) -> list[LookOut]:
-    """Who looked at the case, newest first (this look included)."""
+def access_log_get(
+    request: HttpRequest,
+    id: int,
+    page: int = Query(1, ge=1),
+    person: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    kind: LookKind | None = None,
+) -> list[LookOut]:
+    """Who looked at the case, newest first (this look included), 50 to a page; narrowed to
+    one person (a user id), a date range and a kind (`change` lists the changes instead)."""
     _, case = case_to_read(request, id, "access_log")
-    return [LookOut.of(look) for look in selectors.case_access_log(case)]
+    filters = selectors.LookFilter(
+        person=person, since=since, until=until, kind=kind.value if kind else ""
+    )
+    start = (page - 1) * LOOKS_PER_PAGE
+    events = selectors.case_access_events(case, filters)[start : start + LOOKS_PER_PAGE]
+    return [LookOut.of(look) for look in selectors.looks_of(events)]

@@ -27,6 +27,7 @@ from reunify.cases.models import (
     Scenario,
     TermKind,
 )
+from reunify.cases.selectors import LookKind
 from reunify.cases.services import (
     EMAIL_LIMIT,
     LANGUAGE_LIMIT,
@@ -476,3 +477,33 @@ class CloseForm(forms.Form):
         help_text="Written into the case file with the outcome.",
     )
     effective_on = effective_date_field(_("Closed on"))
+
+
+class LookFilterForm(forms.Form):
+    """Narrows a case's "who looked" listing: a person, a date range, a kind."""
+
+    person = forms.TypedChoiceField(label=_("Person"), required=False, coerce=int, empty_value=None)
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+
+    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        person, kind = self.fields["person"], self.fields["kind"]
+        assert isinstance(person, forms.ChoiceField) and isinstance(kind, forms.ChoiceField)
+        person.choices = [("", _("Everyone")), *people]
+        kind.choices = [
+            ("", _("Every look (views, downloads, disclosures)")),
+            *LookKind.choices,
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError(_("The “From” date must not be after the “To” date."))
+        return data

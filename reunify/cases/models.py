@@ -96,6 +96,10 @@ class Case(models.Model):
     phase_entered_at = models.DateTimeField()
     paused_at = models.DateTimeField(null=True, blank=True)
     pause_reason = models.TextField(blank=True)
+    paused_for_safety = models.BooleanField(
+        default=False,
+        help_text="Paused by a safety finding or concern (a screen, a visit, a note), not by hand.",
+    )
     outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
     outcome_reason = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

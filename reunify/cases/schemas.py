@@ -36,7 +36,7 @@ from reunify.cases.models import (
     TermKind,
     Transition,
 )
-from reunify.cases.selectors import CaseloadRow, Look, TimelineEntry
+from reunify.cases.selectors import CaseloadRow, Look, LookKind, TimelineEntry
 from reunify.cases.services import ResumeConditions
 
 
@@ -730,9 +730,12 @@ class TimelineEntryOut(Schema):
 class LookOut(Schema):
     who: str
     at: dt.datetime
+    kind: LookKind
     what: str
     source: str
 
     @classmethod
     def of(cls, look: Look) -> LookOut:
-        return cls(who=look.who, at=look.at, what=look.what, source=look.source)
+        return cls(
+            who=look.who, at=look.at, kind=LookKind(look.kind), what=look.what, source=look.source
+        )

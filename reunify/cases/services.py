@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.accounts.qualifications import require_current_licence
-from reunify.audit.chain import Entry, audit_record, audit_record_many
+from reunify.audit.chain import audit_record, audit_record_list
 from reunify.cases.gates import Gate, gate_for, with_gate_facts
 from reunify.cases.models import (
     CONSENTING_ROLES,
@@ -1200,11 +1200,14 @@ def _pause(
     reason: str,
     court_reason: str = "",
     effective_on: dt.date | None = None,
+    safety: bool = False,
 ) -> Transition:
     day = _effective_on(case, effective_on)
     now = effective_moment(day)
-    Case.objects.filter(pk=case.pk).update(paused_at=now, pause_reason=reason)
-    case.paused_at, case.pause_reason = now, reason
+    Case.objects.filter(pk=case.pk).update(
+        paused_at=now, pause_reason=reason, paused_for_safety=safety
+    )
+    case.paused_at, case.pause_reason, case.paused_for_safety = now, reason, safety
     transition = Transition.objects.create(
         case=case,
         kind=TransitionKind.PAUSE,
@@ -1293,7 +1296,7 @@ def pause_for_safety(*, actor: User, case: Case, reason: str) -> Transition | No
     """Pause at once for a safety finding (a no-op when already paused); caller holds the lock."""
     if case.is_paused or case.is_closed:
         return None
-    return _pause(actor=actor, case=case, reason=reason)
+    return _pause(actor=actor, case=case, reason=reason, safety=True)
 
 
 @transaction.atomic
@@ -1339,7 +1342,7 @@ def case_resume(
     bans = active_contact_bans(facts)
     if bans:
         raise ValidationError("A court term still applies: " + "; ".join(bans) + ".")
-    Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="")
+    Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="", paused_for_safety=False)
     transition = Transition.objects.create(
         case=case,
         kind=TransitionKind.RESUME,
@@ -1393,6 +1396,7 @@ def case_close(
         outcome_reason=reason,
         closed_at=now,
         paused_at=None,
+        paused_for_safety=False,
     )
     case.refresh_from_db()
     OverrideRequest.objects.filter(case=case, status=OverrideStatus.PENDING).update(
@@ -1413,14 +1417,16 @@ def case_close(
 
 def case_view(*, actor: User, case: Case, what: str = "case") -> None:
     """Record that someone looked at the case (every case page and API read calls this)."""
-    case_views(actor=actor, cases=[case], what=what)
+    audit_record(actor=actor, action="case.view", case_id=case.pk, obj=case, detail={"what": what})
 
 
 def case_views(*, actor: User, cases: list[Case], what: str) -> None:
-    """Record that someone saw a list of cases: one event per case, so each case's "who
-    looked" view shows it, written under one lock of the chain."""
-    audit_record_many(
-        actor=actor,
-        action="case.view",
-        entries=[Entry(case.pk, case, {"what": what}) for case in cases],
-    )
+    """Record that someone saw a list of cases: ONE event naming the list and the cases on
+    it, not a look at each case (each case's "who looked" still shows the list)."""
+    if cases:
+        audit_record_list(
+            actor=actor,
+            action="case.list_view",
+            case_ids=[c.pk for c in cases],
+            detail={"what": what},
+        )

@@ -3,9 +3,9 @@ from django.urls import path
 from reunify.cases import views
 
 urlpatterns = [
-    path("", views.caseload, name="caseload"),
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/looks/", views.case_looks, name="case_looks"),
     path("cases/<int:case_id>/parties/new/", views.party_new, name="party_new"),
     path("cases/<int:case_id>/parties/<int:party_id>/edit/", views.party_edit, name="party_edit"),
     path(
@@ -48,5 +48,4 @@ urlpatterns = [
         name="pause_court_reason",
     ),
     path("cases/<int:case_id>/close/", views.case_close, name="case_close"),
-    path("overrides/<int:override_id>/decide/", views.override_decide, name="override_decide"),
 ]

@@ -1,4 +1,5 @@
-"""Case pages: the caseload, opening a case, the case page with its gate, and the record forms.
+"""Case pages: opening a case, the case page with its gate, and the record forms (the caseload
+itself is served by reunify.workqueue, above its work queue).
 
 Each view is thin: find the case through `access`, parse a form, call one service, then render
 or redirect. A service's `ValidationError` re-renders the form with its message (400) and saves
@@ -8,7 +9,6 @@ nothing; a closed gate comes back to the case page (409) listing the gate's own 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,6 +16,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,13 +25,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from reunify import access
 from reunify.access import Action
-from reunify.accounts.models import Role, User
+from reunify.accounts.models import User
 from reunify.cases import forms, selectors, services
-from reunify.cases.gates import Gate, gate_for, latest_screening, screen_due_on
+from reunify.cases.gates import gate_for, latest_screening, screen_due_on
 from reunify.cases.models import (
     Case,
     CourtOrder,
-    OverrideRequest,
     OverrideStatus,
     Party,
     Phase,
@@ -54,105 +54,6 @@ def _phase_label(code: str | None) -> str:
 
 def _to_case(case: Case) -> HttpResponse:
     return redirect("case_detail", case_id=case.pk)
-
-
-# The caseload ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CaseloadLine:
-    """One row of the caseload table, with the gate put into words."""
-
-    row: selectors.CaseloadRow
-    next_label: str
-    sessions: Any = None  # clinical.views.CaseloadSessions: held vs due, overdue check-ins
-
-    @property
-    def case(self) -> Case:
-        return self.row.case
-
-    @property
-    def gate(self) -> Gate:
-        return self.row.gate
-
-
-def _caseload_page(
-    request: AuthedRequest, *, decided: tuple[int, Form] | None = None, status: int = 200
-) -> HttpResponse:
-    user = request.user
-    if not access.may_create_case(user):
-        return render(request, "cases/no_caseload.html", status=status)
-    from reunify.clinical.views import caseload_sessions
-
-    rows = selectors.caseload(user)
-    sessions = caseload_sessions([row.case for row in rows])
-    lines = [
-        CaseloadLine(
-            row=row, next_label=_phase_label(row.gate.next_phase), sessions=sessions[row.case.pk]
-        )
-        for row in rows
-    ]
-    services.case_views(actor=user, cases=[line.case for line in lines], what="caseload")
-    awaiting = []
-    for override in selectors.overrides_awaiting(user):
-        if decided and decided[0] == override.pk:
-            form = decided[1]
-        else:
-            form = forms.OverrideDecideForm(auto_id=f"id_decide_{override.pk}_%s")
-        awaiting.append((override, form))
-    if decided and decided[0] not in {override.pk for override, _ in awaiting}:
-        # The request is no longer pending, so its form is not on the page: say why here.
-        for error in decided[1].non_field_errors():
-            messages.error(request, str(error))
-    return render(
-        request, "cases/caseload.html", {"lines": lines, "awaiting": awaiting}, status=status
-    )
-
-
-@login_required
-@require_GET
-def caseload(request: AuthedRequest) -> HttpResponse:
-    if request.user.role == Role.PORTAL:
-        # Where every login lands: family members and legal parties have their portal instead.
-        return redirect("portal_home")
-    return _caseload_page(request)
-
-
-@login_required
-@require_POST
-def override_decide(request: AuthedRequest, override_id: int) -> HttpResponse:
-    """A supervisor co-signs (the case moves on) or declines, from the caseload."""
-    visible = OverrideRequest.objects.filter(case__in=access.cases_for(request.user))
-    override = get_object_or_404(
-        visible.select_related("case__therapist", "requested_by"), pk=override_id
-    )
-    access.require(request.user, Action.COSIGN, override.case)
-    form = forms.OverrideDecideForm(request.POST, auto_id=f"id_decide_{override.pk}_%s")
-    status = 400
-    if form.is_valid():
-        approve = form.cleaned_data["decision"] == "approve"
-        try:
-            services.override_decide(
-                actor=request.user,
-                request=override,
-                approve=approve,
-                note=form.cleaned_data["note"],
-            )
-        except services.GateClosed as refused:
-            form.add_error(None, ValidationError([str(refused), *refused.gate.texts()]))
-            status = 409
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            if approve:
-                messages.success(
-                    request,
-                    f"Co-signed: {override.case.title} moved to {override.get_to_phase_display()}.",
-                )
-            else:
-                messages.success(request, f"Declined the override for {override.case.title}.")
-            return redirect("caseload")
-    return _caseload_page(request, decided=(override.pk, form), status=status)
 
 
 # Opening a case and the case page -------------------------------------------------------------
@@ -266,7 +167,7 @@ def _case_page(
         "close_form": bound.get("close") or forms.CloseForm(prefix="close"),
         "bound": bound,
         "timeline": selectors.case_timeline(case),
-        "looks": selectors.case_access_log(case),
+        "looks": selectors.case_access_log(case, limit=LOOKS_ON_CASE_PAGE),
         **case_sections(user, case, may_edit=may_edit, bound=bound, refused=ladder_refused),
     }
     return render(request, "cases/case_detail.html", context, status=status)
@@ -276,6 +177,35 @@ def _case_page(
 @require_GET
 def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     return _case_page(request, case_id)
+
+
+# The case page shows the newest looks; the rest are on their own page, with filters.
+LOOKS_ON_CASE_PAGE = 10
+
+
+@login_required
+@require_GET
+def case_looks(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """Who looked at the case: every look (and, asked for, every change), filtered and paged."""
+    case = access.case_get(request.user, case_id)
+    services.case_view(actor=request.user, case=case, what="looks")
+    form = forms.LookFilterForm(request.GET, people=selectors.case_lookers(case))
+    if not form.is_valid():
+        context = {"case": case, "filter_form": form, "looks": [], "page_obj": None}
+        return render(request, "cases/case_looks.html", context, status=400)
+    filters = selectors.LookFilter(**form.cleaned_data)
+    paginator = Paginator(selectors.case_access_events(case, filters), selectors.LOOKS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "case": case,
+        "filter_form": form,
+        "page_obj": page,
+        "looks": selectors.looks_of(page.object_list),
+        "query": query.urlencode(),
+    }
+    return render(request, "cases/case_looks.html", context)
 
 
 # Moving, pausing, resuming and closing: forms on the case page --------------------------------

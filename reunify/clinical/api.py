@@ -22,7 +22,7 @@ from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to
 from reunify.cases.gates import integration_threshold, streak, with_gate_facts
 from reunify.cases.models import Case, Party
 from reunify.cases.schemas import ErrorOut
-from reunify.cases.services import UNCHANGED, case_view
+from reunify.cases.services import UNCHANGED, case_view, case_views
 from reunify.clinical import ladder as ladder_rules
 from reunify.clinical import selectors, services
 from reunify.clinical.models import (
@@ -243,8 +243,8 @@ def visit_list(request: HttpRequest, include_past: bool = False) -> list[Appoint
     rows = list(visits)
     case_ids = {a.case_id for a in rows}
     staff_of = set(access.cases_for(user).filter(pk__in=case_ids).values_list("pk", flat=True))
-    for appointment in {a.case_id: a for a in rows}.values():
-        case_view(actor=user, case=appointment.case, what="api:visit_list")
+    cases = [appointment.case for appointment in {a.case_id: a for a in rows}.values()]
+    case_views(actor=user, cases=cases, what="api:visit_list")
     return [AppointmentOut.of(a, clinical=a.case_id in staff_of) for a in rows]
 
 

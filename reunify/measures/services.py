@@ -358,6 +358,23 @@ def _checkin_concern_raise(*, actor: User, case: Case, checkin: ChildCheckin) ->
 
 
 @transaction.atomic
+def checkins_mark_read(*, actor: User, case: Case) -> int:
+    """A treating therapist opened the case's check-ins: the unread ones are read now, by them
+    (they leave the work queue); audited, and a no-op when nothing was unread."""
+    if not access.may_read_checkins(actor, case):
+        raise PermissionDenied("Only the treating therapists read the child's check-ins.")
+    unread = ChildCheckin.objects.filter(case=case, read_at__isnull=True)
+    ids = sorted(unread.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    ChildCheckin.objects.filter(pk__in=ids).update(read_at=timezone.now(), read_by=actor)
+    audit_record(
+        actor=actor, action="child_checkin.read", case_id=case.pk, detail={"checkins": ids}
+    )
+    return len(ids)
+
+
+@transaction.atomic
 def task_done(*, actor: User, task: Task) -> Task:
     case = task.case
     if not access.may_read_checkins(actor, case):

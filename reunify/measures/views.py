@@ -135,6 +135,7 @@ def checkin_list(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _checkin_case(request, case_id)
     case_view(actor=request.user, case=case, what="child check-ins")
     checkins = list(selectors.checkins_for(request.user, case))
+    services.checkins_mark_read(actor=request.user, case=case)
     tasks = selectors.open_tasks(request.user, [case]).get(case.pk, [])
     context = {
         "case": case,

@@ -40,6 +40,7 @@ from reunify.conftest import (
     clear_findings,
     complete_assessment,
     login,
+    looked_at,
     make_case,
     make_family,
     screen,
@@ -108,9 +109,7 @@ def snapshot() -> tuple[Any, ...]:
 
 
 def viewed(user: User, case: Case, what: str) -> bool:
-    return Event.objects.filter(
-        action="case.view", case_id=case.pk, actor=user, detail__what=f"api:{what}"
-    ).exists()
+    return looked_at(user, case, f"api:{what}")
 
 
 # Every route, as (method, path with {case}/{party}/{override}, a valid body for a family).
@@ -340,7 +339,7 @@ def test_the_list_shows_only_the_users_cases(
     assert "Okafor" not in response.content.decode()
 
 
-def test_the_list_writes_a_look_for_every_case_shown(
+def test_the_list_writes_one_look_naming_every_case_shown(
     client: Client, therapist: User, family: Family
 ) -> None:
     get(client, "/cases", therapist)
@@ -1214,7 +1213,7 @@ def test_the_timeline_tells_what_happened(client: Client, therapist: User, famil
     services.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
     timeline = get(client, f"/cases/{family.case.pk}/timeline", therapist).json()
     assert timeline[0]["summary"] == "paused the case: Court hearing pending."
-    assert timeline[0]["who"] == "therapist"
+    assert timeline[0]["who"] == "Tess Hale"
     assert timeline[-1]["action"] == "case.open"
     assert all(entry["action"] != "case.view" for entry in timeline)
 
@@ -1224,8 +1223,8 @@ def test_the_access_log_shows_who_looked(
 ) -> None:
     get(client, f"/cases/{family.case.pk}", supervisor)
     log = get(client, f"/cases/{family.case.pk}/access-log", therapist).json()
-    assert (log[0]["who"], log[0]["what"]) == ("therapist", "api:access_log")
-    assert (log[1]["who"], log[1]["what"]) == ("supervisor", "api:case_detail")
+    assert (log[0]["who"], log[0]["what"]) == ("Tess Hale", "access log, through the API")
+    assert (log[1]["who"], log[1]["what"]) == ("Sam Super", "case detail, through the API")
     assert log[1]["at"]
 
 

@@ -561,7 +561,7 @@ def test_the_case_page_is_audited(client: Client, therapist: User, family: Famil
     page = text(client.get(reverse("case_detail", args=[family.case.pk])))
 
     assert events("case.view", family.case) == before + 1
-    assert "therapist" in page.split("Who looked at this case")[1]
+    assert "Tess Hale" in page.split("Who looked at this case")[1]
 
 
 def test_the_supervisor_sees_the_case_but_not_a_protected_address(

@@ -42,6 +42,7 @@ from reunify.conftest import (
     bearer,
     fresh,
     last_event,
+    looked_at,
     make_user,
 )
 
@@ -303,9 +304,7 @@ def snapshot() -> tuple[Any, ...]:
 
 
 def viewed(user: User, case: Case, what: str) -> bool:
-    return Event.objects.filter(
-        action="case.view", case_id=case.pk, actor=user, detail__what=f"api:{what}"
-    ).exists()
+    return looked_at(user, case, f"api:{what}")
 
 
 def events(action: str, case: Case) -> int:

@@ -711,7 +711,7 @@ def test_downloads_show_in_who_looked_and_uploads_in_the_timeline(
 
     looks = case_access_log(family.case)
     assert (looks[0].who, looks[0].what) == (
-        "supervisor",
+        "Sam Super",
         f"download: court order (document {document.pk})",
     )
     timeline = case_timeline(family.case)

@@ -142,11 +142,6 @@ def caseload_measures(context: template.Context, lines: list[Any]) -> CaseloadMe
     return CaseloadMeasures(own, others, tasks)
 
 
-@register.simple_tag(takes_context=True)
-def caseload_urgent(context: template.Context) -> list[selectors.UrgentItem]:
-    return selectors.urgent_items(context["request"].user)
-
-
 @register.inclusion_tag("measures/_chart.html")
 def chart_figure(chart: charts.Chart, caption: str = "") -> dict[str, Any]:
     """A chart with its caption, and the same figures as a table one click away."""

@@ -238,8 +238,8 @@ def test_the_urgent_item_tops_the_caseload_with_one_click_to_the_check_ins(
 
     page = client.get(reverse("caseload")).content.decode()
 
-    assert "urgent-heading" in page
-    assert page.index("urgent-heading") < page.index("cases-heading")
+    assert "queue-urgent" in page
+    assert page.index("queue-urgent") < page.index("cases-heading")
     assert f'href="{reverse("checkin_list", args=[family.case.pk])}"' in page
     assert WORDS not in page
     [item] = selectors.urgent_items(therapist)
@@ -260,7 +260,7 @@ def test_a_fresh_screen_after_the_check_in_resolves_the_reason(
     assert checkin_reason(ladder_gate_for(family.case).reasons) is None
     assert selectors.urgent_items(therapist) == []
     login(client, therapist)
-    assert "urgent-heading" not in client.get(reverse("caseload")).content.decode()
+    assert "queue-urgent" not in client.get(reverse("caseload")).content.decode()
 
 
 def test_a_screen_back_dated_before_the_check_in_does_not_resolve_it(
@@ -345,7 +345,7 @@ def test_the_other_familys_therapist_and_the_supervisor_see_nothing(
     for user in (outsider, supervisor):
         assert selectors.urgent_items(user) == []
         login(client, user)
-        assert "urgent-heading" not in client.get(reverse("caseload")).content.decode()
+        assert "queue-urgent" not in client.get(reverse("caseload")).content.decode()
 
 
 def test_the_staff_check_in_page_says_what_happened(

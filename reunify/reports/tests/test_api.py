@@ -169,7 +169,7 @@ def test_the_dashboard(client: Client, therapist: User, reporting: Reporting) ->
     assert body["reports_due"][0]["court_case_number"] == "FL-2030-000123"
     assert body["releases_expiring"][0]["days_left"] == 20
     assert body["screens_due"][0]["case"]["id"] == reporting.family.case.pk
-    assert Event.objects.filter(action="case.view", detail__what="api:dashboard").exists()
+    assert Event.objects.filter(action="case.list_view", detail__what="api:dashboard").exists()
 
 
 def test_the_dashboard_is_for_therapists_and_supervisors(client: Client, monitor: User) -> None:

@@ -165,8 +165,10 @@ def test_the_page_shows_it(client: Client, therapist: User, practice: dict[str, 
     ):
         assert words in page, words
     assert "Okafor" not in page
-    viewed = Event.objects.filter(action="case.view", detail__what="dashboard")
-    assert viewed.count() == 3
+    # One event for the list, naming the three cases it shows.
+    viewed = Event.objects.get(action="case.list_view", detail__what="dashboard")
+    assert len(viewed.detail["case_ids"]) == 3
+    assert viewed.listed_cases.count() == 3
 
 
 def test_the_page_needs_login(client: Client) -> None:
