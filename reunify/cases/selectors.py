@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event
 from reunify.cases.gates import Gate, gate_for, screen_due_on, with_gate_facts
-from reunify.cases.models import Case, OverrideRequest, OverrideStatus, Phase
+from reunify.cases.models import Case, OverrideRequest, OverrideStatus, Party, Phase
 
 
 @dataclass(frozen=True)
@@ -48,19 +48,26 @@ def caseload(user: User, *, include_closed: bool = False) -> list[CaseloadRow]:
     return rows
 
 
-def case_detail(user: User, case_id: int) -> Case:
-    """One case with everything its page shows, loaded in a fixed number of queries."""
-    case = (
-        with_gate_facts(access.cases_for(user).filter(pk=case_id))
-        .prefetch_related(
-            "co_therapists",
-            "transitions__actor",
-            "transitions__cosigned_by",
-            "override_requests",
-            "documents__uploaded_by",
+# What each section of the case page reads beyond the case itself and its parties.
+SECTION_PREFETCH: dict[str, tuple[str, ...]] = {
+    "parties": ("co_therapists",),
+    "timeline": ("transitions__actor", "transitions__cosigned_by", "override_requests"),
+    "documents": ("documents__uploaded_by",),
+}
+# The sections that show a gate (the phase gate, the ladder's) load every fact a gate reads.
+GATED_SECTIONS = frozenset({"overview", "ladder"})
+
+
+def case_detail(user: User, case_id: int, section: str = "overview") -> Case:
+    """One case with what one section of its page shows, in a fixed number of queries."""
+    cases = access.cases_for(user).filter(pk=case_id)
+    if section in GATED_SECTIONS:
+        cases = with_gate_facts(cases)
+    else:
+        cases = cases.select_related("therapist").prefetch_related(
+            Prefetch("parties", queryset=Party.objects.select_related("person"))
         )
-        .first()
-    )
+    case = cases.prefetch_related("co_therapists", *SECTION_PREFETCH.get(section, ())).first()
     if case is None:
         from django.http import Http404
 
@@ -156,6 +163,7 @@ _ACTION_WORDS = {
     "report.issue": "issued a court progress report",
     "notice.issue": "issued a notice of closing",
     "case.co_therapist_add": "added a co-therapist",
+    "case.co_therapist_remove": "removed a co-therapist",
     "goal.add": "added a treatment goal",
     "goal.rate": "rated progress on a goal",
     "willingness.record": "rated willingness",

@@ -19,7 +19,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -27,6 +26,7 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases.models import Case
+from reunify.cases.sections import to_section
 from reunify.cases.services import case_view, case_views
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import dashboard_for
@@ -65,7 +65,7 @@ def report_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
     if request.method == "GET" and case.is_closed:
         messages.error(request, "This case is closed; its record is read-only.")
-        return redirect("case_detail", case_id=case.pk)
+        return to_section(case.pk, "legal", "reports-heading")
     form = issue_form(case, request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -86,7 +86,7 @@ def report_new(request: AuthedRequest, case_id: int) -> HttpResponse:
                 f"Court progress report {report.number} issued ({report.pages} "
                 f"page{'s' if report.pages != 1 else ''}). SHA-256: {report.sha256}",
             )
-            return redirect(reverse("case_detail", args=[case.pk]) + "#reports-heading")
+            return to_section(case.pk, "legal", "reports-heading")
     case_view(actor=request.user, case=case, what="form: issue a court progress report")
     return render(
         request,
@@ -104,7 +104,7 @@ def report_download(request: AuthedRequest, report_id: int) -> HttpResponseBase:
         handle = services.report_pdf(actor=request.user, report=report)
     except services.IssuedUnavailable as problem:
         messages.error(request, str(problem))
-        return redirect("case_detail", case_id=report.case_id)
+        return to_section(report.case_id, "legal", "reports-heading")
     return pdf_response(report, handle)
 
 
@@ -141,7 +141,7 @@ def notice_download(request: AuthedRequest, notice_id: int) -> HttpResponseBase:
         handle = services.notice_pdf(actor=request.user, notice=notice)
     except services.IssuedUnavailable as problem:
         messages.error(request, str(problem))
-        return redirect("case_detail", case_id=notice.case_id)
+        return to_section(notice.case_id, "legal", "reports-heading")
     return pdf_response(notice, handle)
 
 
