@@ -650,3 +650,16 @@ class LookOut(Schema):
     @classmethod
     def of(cls, look: Look) -> LookOut:
         return cls(who=look.who, at=look.at, what=look.what, source=look.source)
+
+
+class CoTherapistIn(Schema):
+    username: str = Field(description="The clinician to add as a co-therapist.")
+
+
+class CoTherapistOut(Schema):
+    username: str
+    name: str
+
+    @classmethod
+    def of(cls, user: Any) -> CoTherapistOut:
+        return cls(username=user.username, name=user.display_name)

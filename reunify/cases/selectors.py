@@ -60,7 +60,7 @@ GATED_SECTIONS = frozenset({"overview", "ladder"})
 
 def case_detail(user: User, case_id: int, section: str = "overview") -> Case:
     """One case with what one section of its page shows, in a fixed number of queries."""
-    cases = access.cases_for(user).filter(pk=case_id)
+    cases: QuerySet[Case] = access.cases_for(user).filter(pk=case_id)
     if section in GATED_SECTIONS:
         cases = with_gate_facts(cases)
     else:

@@ -20,7 +20,7 @@ register = template.Library()
 
 def role_words(role: str) -> str:
     """What a portal page calls someone in this role, in plain lower-case words."""
-    words = {
+    words: dict[str, str] = {
         PartyRole.CHILD: _("child"),
         PartyRole.ESTRANGED_PARENT: _("parent"),
         PartyRole.OTHER_PARENT: _("parent"),
@@ -33,7 +33,7 @@ def role_words(role: str) -> str:
         PartyRole.CPS: _("CPS caseworker"),
         PartyRole.SCHOOL: _("school contact"),
     }
-    return str(words.get(role, _("party")))
+    return words.get(role, _("party"))
 
 
 @register.filter
