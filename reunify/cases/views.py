@@ -398,7 +398,7 @@ def _case_action(
     when that page is sent back with `confirmed=yes`.
     """
     case = access.case_get(request.user, case_id, Action.EDIT)
-    if case.is_closed:
+    if request.method == "GET" and case.is_closed:
         messages.error(request, _("This case is closed; its record is read-only."))
         return _to_case(case)
     form = form_class(request.POST or None, prefix=name)
