@@ -54,8 +54,9 @@ SECTION_PREFETCH: dict[str, tuple[str, ...]] = {
     "timeline": ("transitions__actor", "transitions__cosigned_by", "override_requests"),
     "documents": ("documents__uploaded_by",),
 }
-# The sections that show a gate (the phase gate, the ladder's) load every fact a gate reads.
-GATED_SECTIONS = frozenset({"overview", "ladder"})
+# The sections that show a gate (the phase gate, the ladder's) load every fact a gate reads;
+# so do the sessions and measures, whose partials read the modules and ratings from it.
+GATED_SECTIONS = frozenset({"overview", "ladder", "sessions", "measures"})
 
 
 def case_detail(user: User, case_id: int, section: str = "overview") -> Case:
