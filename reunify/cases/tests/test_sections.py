@@ -22,7 +22,16 @@ from reunify.cases.models import Case, Outcome, PartyRole, Phase, TermKind
 from reunify.cases.sections import SLUGS, section_url
 from reunify.cases.services import TermInput
 from reunify.clinical.services import appointment_schedule
-from reunify.conftest import Family, add_party, fresh, login, make_family, make_user, screen
+from reunify.conftest import (
+    Family,
+    add_party,
+    bearer,
+    fresh,
+    login,
+    make_family,
+    make_user,
+    screen,
+)
 from reunify.measures.tests.factories import qualify
 
 DAY = dt.timedelta(days=1)
@@ -345,3 +354,49 @@ def test_a_closed_case_keeps_its_co_therapists(
     assert removed.status_code == 302
     assert family.case.co_therapists.filter(pk=colleague.pk).exists()
     assert fresh(family.case).phase == Phase.CLOSED
+
+
+# The API offers the same ------------------------------------------------------------------------
+
+API = "/api/v1/cases"
+
+
+def test_the_api_adds_lists_and_removes_a_co_therapist(
+    client: Client, therapist: User, family: Family, colleague: User
+) -> None:
+    address = f"{API}/{family.case.pk}/co-therapists"
+    added = client.post(
+        address, {"username": "cole"}, content_type="application/json", headers=bearer(therapist)
+    )
+    assert added.status_code == 201, added.content
+    assert added.json() == {"username": "cole", "name": "Cole Brandt"}
+    listed = client.get(address, headers=bearer(therapist))
+    assert [row["username"] for row in listed.json()] == ["cole"]
+
+    removed = client.delete(f"{address}/cole", headers=bearer(therapist))
+
+    assert removed.status_code == 204
+    assert not family.case.co_therapists.exists()
+    assert Event.objects.filter(action="case.co_therapist_remove", case_id=family.case.pk).exists()
+
+
+def test_the_api_refuses_what_the_page_refuses(
+    client: Client, therapist: User, outsider: User, family: Family, colleague: User
+) -> None:
+    address = f"{API}/{family.case.pk}/co-therapists"
+    anonymous = client.post(address, {"username": "cole"}, content_type="application/json")
+    assert anonymous.status_code == 401
+    other = client.post(
+        address, {"username": "cole"}, content_type="application/json", headers=bearer(outsider)
+    )
+    assert other.status_code == 404
+    services.co_therapist_add(actor=therapist, case=family.case, user=colleague)
+    as_co = client.post(
+        address, {"username": "dana"}, content_type="application/json", headers=bearer(colleague)
+    )
+    assert as_co.status_code == 403
+    unknown = client.post(
+        address, {"username": "nobody"}, content_type="application/json", headers=bearer(therapist)
+    )
+    assert unknown.status_code == 400
+    assert list(family.case.co_therapists.all()) == [colleague]
