@@ -105,6 +105,28 @@ def case_get(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
     return case
 
 
+def may_manage_co_therapists(user: User, case: Case) -> bool:
+    """Who brings a co-therapist onto a case or takes one off: the therapist of record, or the
+    clinical supervisor of that therapist; never a co-therapist themselves."""
+    if not _is_staff_member(user) or user.role not in (Role.THERAPIST, Role.SUPERVISOR):
+        return False
+    if case.therapist_id == user.pk:
+        return True
+    return user.role == Role.SUPERVISOR and case.therapist.supervisor_id == user.pk
+
+
+def require_co_therapist_management(user: User, case: Case) -> None:
+    """404 when the case is out of sight, 403 when its co-therapists are not this user's to
+    change."""
+    if may_manage_co_therapists(user, case):
+        return
+    if not can(user, Action.VIEW, case):
+        raise Http404("No such case.")
+    raise PermissionDenied(
+        "Only the therapist of record or their clinical supervisor changes the co-therapists."
+    )
+
+
 def may_create_case(user: User) -> bool:
     return _is_staff_member(user) and user.role in (Role.THERAPIST, Role.SUPERVISOR)
 

@@ -397,3 +397,13 @@ def enrol_authenticator(user: User) -> pyotp.TOTP:
 def bearer(user: User) -> dict[str, str]:
     """Headers for an API call as this user (a fresh token each time)."""
     return {"Authorization": f"Bearer {token_create(actor=None, user=user)}"}
+
+
+def case_text(client: Client, case_id: int) -> str:
+    """Every section of a case's page as one text: what the one long page used to show."""
+    from reunify.cases.sections import SLUGS, section_url
+
+    pages = []
+    for slug in SLUGS:
+        pages.append(client.get(section_url(case_id, slug)).content.decode())
+    return "\n".join(pages)

@@ -192,6 +192,9 @@ REUNIFY_MAX_UPLOAD_BYTES = int(os.environ.get("REUNIFY_MAX_UPLOAD_BYTES", 10 * 1
 
 # Printed on every court report and notice, and the only thing /verify says besides the date.
 REUNIFY_PRACTICE_NAME = os.environ.get("REUNIFY_PRACTICE_NAME", "Reunify demo practice")
+# How families and legal parties reach the practice: shown on every portal page; blank: omitted.
+REUNIFY_PRACTICE_PHONE = os.environ.get("REUNIFY_PRACTICE_PHONE", "")
+REUNIFY_PRACTICE_EMAIL = os.environ.get("REUNIFY_PRACTICE_EMAIL", "")
 # The site's public address (https://…), printed with /verify on reports; blank: not printed.
 REUNIFY_PUBLIC_URL = os.environ.get("REUNIFY_PUBLIC_URL", "")
 

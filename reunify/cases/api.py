@@ -39,6 +39,8 @@ from reunify.cases.schemas import (
     CloseIn,
     ConsentIn,
     ConsentOut,
+    CoTherapistIn,
+    CoTherapistOut,
     CourtOrderAmendIn,
     CourtOrderEndIn,
     CourtOrderIn,
@@ -278,6 +280,47 @@ def party_protection(
         substitute_address=payload.substitute_address,
     )
     return ContactRule(user, case).party(party)
+
+
+# Co-therapists ------------------------------------------------------------------------------
+
+
+@router.get("/cases/{id}/co-therapists", response={200: list[CoTherapistOut], **READ_ERRORS})
+def co_therapist_list(request: HttpRequest, id: int) -> list[CoTherapistOut]:
+    _, case = case_to_read(request, id, "co_therapist_list")
+    return [CoTherapistOut.of(u) for u in case.co_therapists.order_by("username")]
+
+
+def _co_therapists_to_change(request: HttpRequest, case_id: int) -> tuple[User, Case]:
+    user = request_user(request)
+    case = access.case_get(user, case_id)
+    access.require_co_therapist_management(user, case)
+    return user, case
+
+
+@router.post("/cases/{id}/co-therapists", response={201: CoTherapistOut, **WRITE_ERRORS})
+def co_therapist_create(
+    request: HttpRequest, id: int, payload: CoTherapistIn
+) -> tuple[int, CoTherapistOut]:
+    """Add a co-therapist: the therapist of record or their clinical supervisor only; never the
+    case's evaluator, never a clinician whose licence has expired."""
+    user, case = _co_therapists_to_change(request, id)
+    colleague = User.objects.filter(username=payload.username).first()
+    if colleague is None:
+        raise ValidationError(f"There is no staff member {payload.username!r}.")
+    services.co_therapist_add(actor=user, case=case, user=colleague)
+    return 201, CoTherapistOut.of(colleague)
+
+
+@router.delete("/cases/{id}/co-therapists/{username}", response={204: None, **WRITE_ERRORS})
+def co_therapist_delete(request: HttpRequest, id: int, username: str) -> tuple[int, None]:
+    """Take a co-therapist off the case."""
+    user, case = _co_therapists_to_change(request, id)
+    colleague = case.co_therapists.filter(username=username).first()
+    if colleague is None:
+        raise Http404("No such co-therapist on this case.")
+    services.co_therapist_remove(actor=user, case=case, user=colleague)
+    return 204, None
 
 
 # Court orders ------------------------------------------------------------------------------

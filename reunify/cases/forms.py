@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from reunify.accounts.models import Role, User
 from reunify.cases.models import (
     CONSENTING_ROLES,
     Cadence,
@@ -507,3 +509,28 @@ class LookFilterForm(forms.Form):
         if since and until and since > until:
             raise forms.ValidationError(_("The “From” date must not be after the “To” date."))
         return data
+
+
+class ClinicianChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.display_name)
+
+
+class CoTherapistForm(forms.Form):
+    user = ClinicianChoiceField(
+        label=gettext_lazy("Clinician"),
+        queryset=User.objects.none(),
+        empty_label=gettext_lazy("— choose —"),
+        error_messages={"required": gettext_lazy("Choose the clinician to add.")},
+    )
+
+    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every active clinician not already treating; the service names any other obstacle
+        # (an expired licence, the case's evaluator) in words.
+        self.fields["user"].queryset = (  # type: ignore[attr-defined]
+            User.objects.filter(role__in=(Role.THERAPIST, Role.SUPERVISOR), is_active=True)
+            .exclude(pk=case.therapist_id)
+            .exclude(pk__in=case.co_therapists.values("pk"))
+            .order_by("last_name", "first_name", "username")
+        )

@@ -739,3 +739,16 @@ class LookOut(Schema):
         return cls(
             who=look.who, at=look.at, kind=LookKind(look.kind), what=look.what, source=look.source
         )
+
+
+class CoTherapistIn(Schema):
+    username: str = Field(description="The clinician to add as a co-therapist.")
+
+
+class CoTherapistOut(Schema):
+    username: str
+    name: str
+
+    @classmethod
+    def of(cls, user: Any) -> CoTherapistOut:
+        return cls(username=user.username, name=user.display_name)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -87,19 +87,27 @@ def caseload(user: User, *, include_closed: bool = False, search: str = "") -> l
     return rows
 
 
-def case_detail(user: User, case_id: int) -> Case:
-    """One case with everything its page shows, loaded in a fixed number of queries."""
-    case = (
-        with_gate_facts(access.cases_for(user).filter(pk=case_id))
-        .prefetch_related(
-            "co_therapists",
-            "transitions__actor",
-            "transitions__cosigned_by",
-            "override_requests",
-            "documents__uploaded_by",
+# What each section of the case page reads beyond the case itself and its parties.
+SECTION_PREFETCH: dict[str, tuple[str, ...]] = {
+    "parties": ("co_therapists",),
+    "timeline": ("transitions__actor", "transitions__cosigned_by", "override_requests"),
+    "documents": ("documents__uploaded_by",),
+}
+# The sections that show a gate (the phase gate, the ladder's) load every fact a gate reads;
+# so do the sessions and measures, whose partials read the modules and ratings from it.
+GATED_SECTIONS = frozenset({"overview", "ladder", "sessions", "measures"})
+
+
+def case_detail(user: User, case_id: int, section: str = "overview") -> Case:
+    """One case with what one section of its page shows, in a fixed number of queries."""
+    cases: QuerySet[Case] = access.cases_for(user).filter(pk=case_id)
+    if section in GATED_SECTIONS:
+        cases = with_gate_facts(cases)
+    else:
+        cases = cases.select_related("therapist").prefetch_related(
+            Prefetch("parties", queryset=Party.objects.select_related("person"))
         )
-        .first()
-    )
+    case = cases.prefetch_related("co_therapists", *SECTION_PREFETCH.get(section, ())).first()
     if case is None:
         from django.http import Http404
 
@@ -368,6 +376,13 @@ _ACTION_WORDS = {
     "portal.revoke": _("ended a party's portal access"),
     "message.send": _("sent a secure message"),
     "message.reply": _("replied to a secure message"),
+    "case.co_therapist_remove": _("removed a co-therapist"),
+    "case.pause_court_reason": _("wrote a pause's reason for the court"),
+    "court_order.end": _("ended a court order"),
+    "court_order.amend": _("amended a court order"),
+    "court_order.supersede": _("recorded a court order superseding another"),
+    "report.preview": _("previewed a court progress report"),
+    "child_checkin.concern": _("told the treating therapists of an unsafe check-in"),
 }
 
 

@@ -343,7 +343,7 @@ def case_open(
 @transaction.atomic
 def co_therapist_add(*, actor: User, case: Case, user: User) -> Case:
     """Add a co-therapist: an active clinician with a current licence, never the evaluator."""
-    access.require(actor, access.Action.EDIT, case)
+    access.require_co_therapist_management(actor, case)
     require_open(case)
     if user.role not in (Role.THERAPIST, Role.SUPERVISOR) or not user.is_active:
         raise ValidationError(f"{user.username} is not an active therapist.")
@@ -358,6 +358,26 @@ def co_therapist_add(*, actor: User, case: Case, user: User) -> Case:
     audit_record(
         actor=actor,
         action="case.co_therapist_add",
+        case_id=case.pk,
+        obj=case,
+        detail={"user": user.username},
+    )
+    return case
+
+
+@transaction.atomic
+def co_therapist_remove(*, actor: User, case: Case, user: User) -> Case:
+    """Take a co-therapist off the case; the therapist of record stays."""
+    access.require_co_therapist_management(actor, case)
+    require_open(case)
+    if not case.co_therapists.filter(pk=user.pk).exists():
+        raise ValidationError(
+            _("%(name)s is not a co-therapist on this case.") % {"name": user.display_name}
+        )
+    case.co_therapists.remove(user)
+    audit_record(
+        actor=actor,
+        action="case.co_therapist_remove",
         case_id=case.pk,
         obj=case,
         detail={"user": user.username},

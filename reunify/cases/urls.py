@@ -1,11 +1,22 @@
 from django.urls import path
 
 from reunify.cases import views
+from reunify.cases.sections import SLUGS, url_name
 
 urlpatterns = [
     path("cases/new/", views.case_new, name="case_new"),
     path("cases/<int:case_id>/", views.case_detail, name="case_detail"),
     path("cases/<int:case_id>/looks/", views.case_looks, name="case_looks"),
+    *(
+        path(f"cases/<int:case_id>/{slug}/", views.case_detail, {"section": slug}, url_name(slug))
+        for slug in SLUGS[1:]
+    ),
+    path("cases/<int:case_id>/co-therapists/", views.co_therapists, name="co_therapists"),
+    path(
+        "cases/<int:case_id>/co-therapists/<int:user_id>/remove/",
+        views.co_therapist_remove,
+        name="co_therapist_remove",
+    ),
     path("cases/<int:case_id>/parties/new/", views.party_new, name="party_new"),
     path("cases/<int:case_id>/parties/<int:party_id>/edit/", views.party_edit, name="party_edit"),
     path(

@@ -37,6 +37,7 @@ from reunify.cases.models import (
     Transition,
     TransitionKind,
 )
+from reunify.cases.sections import SECTIONS, section_url, to_section
 from reunify.safety.services import screening_record
 
 Form = django_forms.Form
@@ -52,8 +53,8 @@ def _phase_label(code: str | None) -> str:
     return Phase(code).label if code else ""
 
 
-def _to_case(case: Case) -> HttpResponse:
-    return redirect("case_detail", case_id=case.pk)
+def _to_case(case: Case, section: str = "overview", anchor: str = "") -> HttpResponse:
+    return to_section(case.pk, section, anchor)
 
 
 # Opening a case and the case page -------------------------------------------------------------
@@ -89,26 +90,9 @@ def _attach_parties(records: list[Any], parties: dict[int, Party]) -> list[Any]:
     return records
 
 
-def _case_page(
-    request: AuthedRequest,
-    case_id: int,
-    *,
-    status: int = 200,
-    bound: dict[str, Form] | None = None,
-    refused: services.GateClosed | None = None,
-    refused_message: str = "",
-    problems: list[str] | None = None,
-    ladder_refused: services.GateClosed | None = None,
-) -> HttpResponse:
-    """The case page; after a refused POST it shows the refusal and the bound form."""
-    from reunify.clinical.views import case_sections
-
-    user = request.user
-    case = selectors.case_detail(user, case_id)
-    services.case_view(actor=user, case=case)
-    gate = gate_for(case)
-    may_edit = not case.is_closed and access.can(user, Action.EDIT, case)
-    # What of the contact details shows depends only on the protected flag: ask once for each.
+def _party_rows(user: User, case: Case) -> list[tuple[Party, bool, bool]]:
+    """The parties with what of their contact details this user sees, in no extra query."""
+    # What shows depends only on the protected flag: ask once for each.
     shown: dict[bool, tuple[bool, bool]] = {}
     for flag in (False, True):
         person = SimpleNamespace(protected_address=flag)
@@ -116,67 +100,143 @@ def _case_page(
             access.may_see_contact(user, case, person),
             access.may_see_substitute_address(user, case, person),
         )
-    parties = list(case.parties.all())
-    by_id = {party.pk: party for party in parties}
-    for party in parties:
-        if party.represents_id in by_id:
-            party.represents = by_id[party.represents_id]
-    party_rows = [(party, *shown[party.person.protected_address]) for party in parties]
+    return [(party, *shown[party.person.protected_address]) for party in case.parties.all()]
+
+
+def _overview(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+    gate = gate_for(case)
+    pending = case.override_requests.filter(status=OverrideStatus.PENDING).select_related(
+        "requested_by"
+    )
+    pending_request = pending.first()
     screenings = sorted(
         case.screenings.all(), key=lambda s: (s.screened_on, s.recorded_at, s.pk), reverse=True
     )
-    condition_words = dict(services.ResumeConditions.choices)
-    transitions = [
-        (transition, [condition_words.get(code, code) for code in transition.conditions])
-        for transition in case.transitions.all()
-    ]
     due_on = screen_due_on(case)
-    overrides = list(case.override_requests.select_related("requested_by", "decided_by"))
-    pending = next((o for o in overrides if o.status == OverrideStatus.PENDING), None)
-    bound = bound or {}
-    context = {
-        "case": case,
+    return {
         "gate": gate,
         "next_label": _phase_label(gate.next_phase),
-        "may_edit": may_edit,
-        "may_cosign": pending is not None and access.can(user, Action.COSIGN, case),
-        "party_rows": party_rows,
-        "court_orders": case.court_orders.all(),
-        "intakes": _attach_parties(list(case.intakes.all()), by_id),
-        "consents": _attach_parties(list(case.consents.all()), by_id),
-        "document_reviews": case.document_reviews.all(),
-        "readiness": _attach_parties(
-            sorted(case.readiness_ratings.all(), key=lambda r: (r.rated_on, r.pk), reverse=True),
-            by_id,
-        ),
+        "may_cosign": pending_request is not None and access.can(user, Action.COSIGN, case),
+        "pending": pending_request,
         "latest_screen": latest_screening(case),
         "screenings": screenings,
         "screen_due_on": due_on,
         "screen_overdue": due_on is not None and due_on < timezone.localdate(),
-        "transitions": transitions,
+        "override_form": bound.get("override") or forms.OverrideRequestForm(prefix="override"),
+        "advance_form": bound.get("advance") or forms.AdvanceForm(prefix="advance"),
+    }
+
+
+def _parties(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+    parties = {party.pk: party for party in case.parties.all()}
+    for party in parties.values():
+        if party.represents_id in parties:
+            party.represents = parties[party.represents_id]
+    return {
+        "party_rows": _party_rows(user, case),
+        "may_manage_co_therapists": not case.is_closed
+        and access.may_manage_co_therapists(user, case),
+    }
+
+
+def _legal(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+    return {"court_orders": case.court_orders.prefetch_related("terms")}
+
+
+def _sessions(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+    from reunify.clinical.views import case_sections
+
+    by_id = {party.pk: party for party in case.parties.all()}
+    return {
+        "intakes": _attach_parties(list(case.intakes.all()), by_id),
+        "consents": _attach_parties(list(case.consents.all()), by_id),
+        "document_reviews": case.document_reviews.all(),
+        **case_sections(user, case, may_edit=may_edit, section="sessions"),
+    }
+
+
+def _measures(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+    by_id = {party.pk: party for party in case.parties.all()}
+    ratings = case.readiness_ratings.order_by("-rated_on", "-pk")
+    return {"readiness": _attach_parties(list(ratings), by_id)}
+
+
+def _timeline(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+    condition_words = dict(services.ResumeConditions.choices)
+    return {
+        "transitions": [
+            (transition, [condition_words.get(code, code) for code in transition.conditions])
+            for transition in case.transitions.all()
+        ],
+        "overrides": list(case.override_requests.select_related("requested_by", "decided_by")),
+        "timeline": selectors.case_timeline(case),
+        "looks": selectors.case_access_log(case, limit=LOOKS_ON_CASE_PAGE),
+    }
+
+
+def _nothing(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+    # The section's partial loads what it shows through its own template tag.
+    return {}
+
+
+SECTION_CONTEXT: dict[str, Callable[[User, Case, bool, dict[str, Form]], dict[str, Any]]] = {
+    "overview": _overview,
+    "parties": _parties,
+    "legal": _legal,
+    "sessions": _sessions,
+    "ladder": _nothing,  # filled in by the clinical app, with its refusal
+    "measures": _measures,
+    "documents": _nothing,
+    "disclosure": _nothing,
+    "timeline": _timeline,
+}
+
+
+def _case_page(
+    request: AuthedRequest,
+    case_id: int,
+    *,
+    section: str = "overview",
+    status: int = 200,
+    bound: dict[str, Form] | None = None,
+    refused: services.GateClosed | None = None,
+    refused_message: str = "",
+    problems: list[str] | None = None,
+    ladder_refused: services.GateClosed | None = None,
+) -> HttpResponse:
+    """One section of the case page; after a refused POST it shows the refusal and the form."""
+    user = request.user
+    case = selectors.case_detail(user, case_id, section)
+    label = dict(SECTIONS)[section]
+    services.case_view(actor=user, case=case, what="case" if section == "overview" else section)
+    may_edit = not case.is_closed and access.can(user, Action.EDIT, case)
+    bound = bound or {}
+    context = {
+        "case": case,
+        "section": section,
+        "section_label": label,
+        "tabs": [(slug, name, section_url(case.pk, slug)) for slug, name in SECTIONS],
+        "may_edit": may_edit,
         "co_therapists": case.co_therapists.all(),
-        "overrides": overrides,
-        "pending": pending,
         "refused": refused,
         "refused_message": refused_message or (str(refused) if refused else ""),
         "problems": problems or [],
-        "override_form": bound.get("override") or forms.OverrideRequestForm(prefix="override"),
-        "advance_form": bound.get("advance") or forms.AdvanceForm(prefix="advance"),
-        "pause_form": bound.get("pause") or forms.PauseForm(prefix="pause"),
-        "resume_form": bound.get("resume") or forms.ResumeForm(prefix="resume"),
-        "close_form": bound.get("close") or forms.CloseForm(prefix="close"),
         "bound": bound,
-        "timeline": selectors.case_timeline(case),
-        "looks": selectors.case_access_log(case, limit=LOOKS_ON_CASE_PAGE),
-        **case_sections(user, case, may_edit=may_edit, bound=bound, refused=ladder_refused),
+        **SECTION_CONTEXT[section](user, case, may_edit, bound),
     }
+    if section == "ladder":
+        from reunify.clinical.views import case_sections
+
+        context |= case_sections(
+            user, case, may_edit=may_edit, bound=bound, refused=ladder_refused, section="ladder"
+        )
     return render(request, "cases/case_detail.html", context, status=status)
 
 
 @login_required
 @require_GET
-def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
-    return _case_page(request, case_id)
+def case_detail(request: AuthedRequest, case_id: int, section: str = "overview") -> HttpResponse:
+    return _case_page(request, case_id, section=section)
 
 
 # The case page shows the newest looks; the rest are on their own page, with filters.
@@ -208,7 +268,7 @@ def case_looks(request: AuthedRequest, case_id: int) -> HttpResponse:
     return render(request, "cases/case_looks.html", context)
 
 
-# Moving, pausing, resuming and closing: forms on the case page --------------------------------
+# Moving the case on, and asking for an override: on the overview --------------------------------
 
 
 @login_required
@@ -229,13 +289,40 @@ def case_advance(request: AuthedRequest, case_id: int) -> HttpResponse:
             case_id,
             status=409,
             refused=refused,
-            refused_message=f"The way to {label} is closed for these reasons:",
+            refused_message=_("The way to %(phase)s is closed for these reasons:")
+            % {"phase": label},
         )
     except ValidationError as error:
         form.add_error(None, error)
         return _case_page(request, case_id, status=400, bound={"advance": form})
     messages.success(request, f"The case moved to {transition.get_to_phase_display()}.")
     return _to_case(case)
+
+
+@login_required
+@require_POST
+def override_request(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = access.case_get(request.user, case_id, Action.EDIT)
+    form = forms.OverrideRequestForm(request.POST, prefix="override")
+    if form.is_valid():
+        try:
+            services.override_request(
+                actor=request.user, case=case, rationale=form.cleaned_data["rationale"]
+            )
+        except services.GateClosed as refused:
+            return _case_page(request, case_id, status=409, refused=refused)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                "Override requested; it now awaits your clinical supervisor's co-signature.",
+            )
+            return _to_case(case)
+    return _case_page(request, case_id, status=400, bound={"override": form})
+
+
+# Pausing, resuming and closing: a page each, closing with a confirmation step -------------------
 
 
 def _case_action(
@@ -245,12 +332,41 @@ def _case_action(
     name: str,
     form_class: type[Form],
     act: Callable[[Case, dict[str, Any]], object],
+    heading: str,
+    submit: str,
+    hint: str,
     done: str,
+    confirm: Callable[[Case, dict[str, Any]], str] | None = None,
 ) -> HttpResponse:
-    """Handle one of the case page's own forms: act, or show the page again with the errors."""
+    """GET shows the action's own page; POST acts, or shows the page again with the errors.
+
+    With `confirm`, a valid POST first shows what is about to happen, in words, and acts only
+    when that page is sent back with `confirmed=yes`.
+    """
     case = access.case_get(request.user, case_id, Action.EDIT)
-    form = form_class(request.POST, prefix=name)
-    if form.is_valid():
+    if request.method == "GET" and case.is_closed:
+        messages.error(request, _("This case is closed; its record is read-only."))
+        return _to_case(case)
+    form = form_class(request.POST or None, prefix=name)
+    context: dict[str, Any] = {
+        "case": case,
+        "form": form,
+        "heading": heading,
+        "submit": submit,
+        "hint": hint,
+    }
+    status = 400 if form.is_bound else 200
+    if request.method == "POST" and form.is_valid():
+        if confirm is not None and request.POST.get("confirmed") != "yes":
+            services.case_view(actor=request.user, case=case, what=f"form: {heading.lower()}")
+            context["confirmation"] = confirm(case, form.cleaned_data)
+            context["carry"] = [
+                (key, value)
+                for key in request.POST
+                if key.startswith(f"{name}-")
+                for value in request.POST.getlist(key)
+            ]
+            return render(request, "cases/action_page.html", context)
         try:
             act(case, form.cleaned_data)
         except services.GateClosed as refused:
@@ -260,26 +376,12 @@ def _case_action(
         else:
             messages.success(request, done)
             return _to_case(case)
-    return _case_page(request, case_id, status=400, bound={name: form})
+    services.case_view(actor=request.user, case=case, what=f"form: {heading.lower()}")
+    return render(request, "cases/action_page.html", context, status=status)
 
 
 @login_required
-@require_POST
-def override_request(request: AuthedRequest, case_id: int) -> HttpResponse:
-    return _case_action(
-        request,
-        case_id,
-        name="override",
-        form_class=forms.OverrideRequestForm,
-        act=lambda case, data: services.override_request(
-            actor=request.user, case=case, rationale=data["rationale"]
-        ),
-        done="Override requested; it now awaits your clinical supervisor's co-signature.",
-    )
-
-
-@login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_pause(request: AuthedRequest, case_id: int) -> HttpResponse:
     return _case_action(
         request,
@@ -287,6 +389,12 @@ def case_pause(request: AuthedRequest, case_id: int) -> HttpResponse:
         name="pause",
         form_class=forms.PauseForm,
         act=lambda case, data: services.case_pause(actor=request.user, case=case, **data),
+        heading=_("Pause the case"),
+        submit=_("Pause the case"),
+        hint=_(
+            "For a safety concern, a court restriction or a contraindication. "
+            "Scheduled contact is held."
+        ),
         done="The case is paused.",
     )
 
@@ -316,7 +424,7 @@ def pause_court_reason(request: AuthedRequest, case_id: int, transition_id: int)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_resume(request: AuthedRequest, case_id: int) -> HttpResponse:
     return _case_action(
         request,
@@ -324,12 +432,25 @@ def case_resume(request: AuthedRequest, case_id: int) -> HttpResponse:
         name="resume",
         form_class=forms.ResumeForm,
         act=lambda case, data: services.case_resume(actor=request.user, case=case, **data),
+        heading=_("Resume the case"),
+        submit=_("Resume the case"),
+        hint=_(
+            "Name the conditions that have been met. A fresh safety screen, recorded after the "
+            "pause and clear of contraindications, is needed."
+        ),
         done="The case is resumed.",
     )
 
 
+def _closing_words(case: Case, data: dict[str, Any]) -> str:
+    return _(
+        "You are about to close “%(title)s” with the outcome “%(outcome)s”. Closing is final: "
+        "the record becomes read-only, and the closing notices are written."
+    ) % {"title": case.title, "outcome": services.Outcome(data["outcome"]).label}
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_close(request: AuthedRequest, case_id: int) -> HttpResponse:
     return _case_action(
         request,
@@ -337,7 +458,11 @@ def case_close(request: AuthedRequest, case_id: int) -> HttpResponse:
         name="close",
         form_class=forms.CloseForm,
         act=lambda case, data: services.case_close(actor=request.user, case=case, **data),
+        heading=_("Close the case"),
+        submit=_("Review before closing"),
+        hint=_("Closing is final: the record becomes read-only."),
         done="The case is closed; its record is now read-only.",
+        confirm=_closing_words,
     )
 
 
@@ -354,12 +479,13 @@ def _record_page(
     done: str | Callable[[Any], str],
     template: str = "cases/form_page.html",
     extra: dict[str, Any] | None = None,
+    section: str = "overview",
 ) -> HttpResponse:
-    """GET shows the form; POST calls the service and goes back to the case page (`done` may
-    put what the service returned into words)."""
+    """GET shows the form; POST calls the service and goes back to the section of the case page
+    the record belongs to (`done` may put what the service returned into words)."""
     if request.method == "GET" and case.is_closed:
         messages.error(request, "This case is closed; its record is read-only.")
-        return _to_case(case)
+        return _to_case(case, section)
     if request.method == "POST" and form.is_valid():
         was_paused = case.is_paused
         try:
@@ -371,10 +497,17 @@ def _record_page(
             if case.is_paused and not was_paused:
                 # A present contraindication or a no-contact order pauses the case at once.
                 messages.warning(request, f"The case is now paused: {case.pause_reason}.")
-            return _to_case(case)
+            return _to_case(case, section)
     # The form shows the family's names, so showing it is a read of the case.
     services.case_view(actor=request.user, case=case, what=f"form: {heading.lower()}")
-    context = {"case": case, "form": form, "heading": heading, "submit": "Save", **(extra or {})}
+    context = {
+        "case": case,
+        "form": form,
+        "heading": heading,
+        "submit": "Save",
+        "back": section_url(case.pk, section),
+        **(extra or {}),
+    }
     return render(request, template, context, status=400 if form.is_bound else 200)
 
 
@@ -392,6 +525,7 @@ def party_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Add a party",
+        section="parties",
         save=lambda data: services.party_add(actor=request.user, case=case, **data),
         done="Party added.",
     )
@@ -425,6 +559,7 @@ def party_edit(request: AuthedRequest, case_id: int, party_id: int) -> HttpRespo
         case,
         form,
         heading="Edit a party's details",
+        section="parties",
         template="cases/party_edit.html",
         save=lambda data: services.person_update(actor=request.user, party=party, **data),
         done=done,
@@ -448,7 +583,7 @@ def party_protect(request: AuthedRequest, case_id: int, party_id: int) -> HttpRe
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        return _to_case(case)
+        return _to_case(case, "parties")
     name = party.person.full_name
     if substitute is not None:
         saved = "saved" if party.person.substitute_address else "removed"
@@ -459,7 +594,7 @@ def party_protect(request: AuthedRequest, case_id: int, party_id: int) -> HttpRe
         messages.success(request, f"{name}'s contact details are now protected.")
     else:
         messages.success(request, f"{name}'s contact details are no longer protected.")
-    return _to_case(case)
+    return _to_case(case, "parties")
 
 
 @login_required
@@ -472,6 +607,7 @@ def court_order_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Record a court order",
+        section="legal",
         template="cases/court_order_form.html",
         save=lambda data: services.court_order_record(
             actor=request.user, case=case, terms=form.terms(), **data
@@ -558,6 +694,7 @@ def intake_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Record an intake interview",
+        section="sessions",
         save=lambda data: services.intake_record(actor=request.user, case=case, **data),
         done="Intake recorded.",
     )
@@ -573,6 +710,7 @@ def consent_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Record a signed consent",
+        section="sessions",
         save=lambda data: services.consent_record(actor=request.user, case=case, **data),
         done="Signed consent recorded.",
     )
@@ -588,6 +726,7 @@ def document_review_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Record a document review",
+        section="sessions",
         save=lambda data: services.document_review_record(actor=request.user, case=case, **data),
         done="Document review recorded.",
     )
@@ -603,6 +742,7 @@ def readiness_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Rate readiness",
+        section="measures",
         save=lambda data: services.readiness_record(actor=request.user, case=case, **data),
         done="Readiness rating recorded.",
     )
@@ -628,3 +768,63 @@ def screening_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         ),
         done="Safety screen recorded.",
     )
+
+
+# Co-therapists: the therapist of record (or their supervisor) adds and removes them -----------
+
+
+def _co_therapist_case(request: AuthedRequest, case_id: int) -> Case:
+    case = access.case_get(request.user, case_id)
+    access.require_co_therapist_management(request.user, case)
+    return case
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def co_therapists(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _co_therapist_case(request, case_id)
+    if case.is_closed:
+        messages.error(request, _("This case is closed; its record is read-only."))
+        return _to_case(case, "parties")
+    form = forms.CoTherapistForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        added = form.cleaned_data["user"]
+        try:
+            services.co_therapist_add(actor=request.user, case=case, user=added)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is now a co-therapist on this case.") % {"name": added.display_name},
+            )
+            return redirect("co_therapists", case_id=case.pk)
+    services.case_view(actor=request.user, case=case, what="form: co-therapists")
+    context = {
+        "case": case,
+        "form": form,
+        "co_therapists": case.co_therapists.order_by("username"),
+        "back": section_url(case.pk, "parties"),
+    }
+    return render(
+        request, "cases/co_therapists.html", context, status=400 if form.is_bound else 200
+    )
+
+
+@login_required
+@require_POST
+def co_therapist_remove(request: AuthedRequest, case_id: int, user_id: int) -> HttpResponse:
+    case = _co_therapist_case(request, case_id)
+    colleague = get_object_or_404(case.co_therapists.all(), pk=user_id)
+    try:
+        services.co_therapist_remove(actor=request.user, case=case, user=colleague)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is no longer a co-therapist on this case.")
+            % {"name": colleague.display_name},
+        )
+    return redirect("co_therapists", case_id=case.pk)

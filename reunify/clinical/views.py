@@ -33,6 +33,7 @@ from reunify.accounts.models import User
 from reunify.cases import views as case_views
 from reunify.cases.forms import parties_of
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Phase
+from reunify.cases.sections import to_section
 from reunify.cases.services import GateClosed, case_view
 from reunify.cases.views import AuthedRequest
 from reunify.clinical import forms, selectors, services
@@ -59,9 +60,8 @@ def _to_appointment(appointment: Appointment, anchor: str = "") -> HttpResponse:
     return redirect(f"{address}#{anchor}" if anchor else address)
 
 
-def _to_case(case: Case, anchor: str = "") -> HttpResponse:
-    address = reverse("case_detail", args=[case.pk])
-    return redirect(f"{address}#{anchor}" if anchor else address)
+def _to_case(case: Case, section: str = "sessions", anchor: str = "") -> HttpResponse:
+    return to_section(case.pk, section, anchor)
 
 
 def _names(parties: list[Party]) -> str:
@@ -114,8 +114,10 @@ def case_sections(
     may_edit: bool,
     bound: dict[str, Form] | None = None,
     refused: GateClosed | None = None,
+    section: str = "ladder",
 ) -> dict[str, Any]:
-    """The case page's sessions, ladder and arrangement; `case` comes with its gate facts."""
+    """The case page's sessions and arrangement, or its ladder (then `case` comes with its gate
+    facts)."""
     bound = bound or {}
     appointments = list(selectors.appointments_of(case))
     now = timezone.now()
@@ -130,6 +132,8 @@ def case_sections(
         now=now,
         refused=refused,
     )
+    if section == "sessions":
+        return {"clinical": sections}
     view = selectors.ladder_view(case, appointments)
     if view is None:
         return {"clinical": sections}
@@ -683,7 +687,9 @@ def ladder_step_up(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
     form = forms.StepUpForm(request.POST, prefix="step_up")
     if not form.is_valid():
-        return case_views._case_page(request, case_id, status=400, bound={"step_up": form})
+        return case_views._case_page(
+            request, case_id, section="ladder", status=400, bound={"step_up": form}
+        )
     try:
         step = services.ladder_step_up(
             actor=request.user,
@@ -692,11 +698,15 @@ def ladder_step_up(request: AuthedRequest, case_id: int) -> HttpResponse:
             effective_on=form.cleaned_data["effective_on"],
         )
     except GateClosed as refused:
-        return case_views._case_page(request, case_id, status=409, ladder_refused=refused)
+        return case_views._case_page(
+            request, case_id, section="ladder", status=409, ladder_refused=refused
+        )
     except ValidationError as error:
-        return case_views._case_page(request, case_id, status=400, problems=error.messages)
+        return case_views._case_page(
+            request, case_id, section="ladder", status=400, problems=error.messages
+        )
     messages.success(request, f"Stepped up the ladder to “{step.to_rung.name}”.")
-    return _to_case(case, "ladder-heading")
+    return _to_case(case, "ladder", "ladder-heading")
 
 
 @login_required
@@ -726,8 +736,10 @@ def ladder_step_down(request: AuthedRequest, case_id: int) -> HttpResponse:
                     request,
                     "Visits scheduled above that rung are held. Tell: " + _names(affected) + ".",
                 )
-            return _to_case(case, "ladder-heading")
-    return case_views._case_page(request, case_id, status=400, bound={"step_down": form})
+            return _to_case(case, "ladder", "ladder-heading")
+    return case_views._case_page(
+        request, case_id, section="ladder", status=400, bound={"step_down": form}
+    )
 
 
 @login_required
@@ -747,8 +759,10 @@ def assent_new(request: AuthedRequest, case_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, "The child's answer is recorded.")
-            return _to_case(case, "ladder-heading")
-    return case_views._case_page(request, case_id, status=400, bound={"assent": form})
+            return _to_case(case, "ladder", "ladder-heading")
+    return case_views._case_page(
+        request, case_id, section="ladder", status=400, bound={"assent": form}
+    )
 
 
 @login_required
@@ -764,7 +778,7 @@ def ladder_edit(request: AuthedRequest, case_id: int) -> HttpResponse:
             if case.is_closed
             else "The case has no contact ladder yet; it starts with therapeutic contact.",
         )
-        return _to_case(case)
+        return _to_case(case, "ladder")
     rungs = list(ContactRung.objects.filter(ladder=ladder))
     position = forms.current_position(ladder)
     form = forms.LadderForm(
@@ -780,7 +794,7 @@ def ladder_edit(request: AuthedRequest, case_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, "The contact ladder is updated.")
-            return _to_case(case, "ladder-heading")
+            return _to_case(case, "ladder", "ladder-heading")
     case_view(actor=request.user, case=case, what="form: edit the contact ladder")
     context = {
         "case": case,
@@ -807,6 +821,7 @@ def arrangement_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Record the parenting-time arrangement",
+        section="sessions",
         save=lambda data: services.arrangement_record(actor=request.user, case=case, **data),
         done="The parenting-time arrangement is recorded.",
     )

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,6 +26,7 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases.models import LEGAL_ROLES, Case, Party
+from reunify.cases.sections import to_section
 from reunify.cases.services import case_view
 from reunify.disclosure import forms, services
 from reunify.disclosure.models import Disclosure, DocumentShare, Release, Restriction
@@ -47,7 +47,7 @@ class AuthedRequest(HttpRequest):
 
 def _to_section(case: Case | int) -> HttpResponse:
     case_id = case if isinstance(case, int) else case.pk
-    return redirect(reverse("case_detail", args=[case_id]) + "#portal-heading")
+    return to_section(case_id, "disclosure", "portal-heading")
 
 
 def _party_of(case: Case, party_id: int) -> Party:

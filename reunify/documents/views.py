@@ -12,13 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import User
+from reunify.cases.sections import to_section
 from reunify.cases.services import case_view
 from reunify.documents import selectors, services
 from reunify.documents.forms import DocumentForm
@@ -51,7 +51,7 @@ def document_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
     if request.method == "GET" and case.is_closed:
         messages.error(request, "This case is closed; its record is read-only.")
-        return redirect("case_detail", case_id=case.pk)
+        return to_section(case.pk, "documents", "documents-heading")
     form = DocumentForm(request.POST, request.FILES) if request.method == "POST" else DocumentForm()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -67,7 +67,7 @@ def document_new(request: AuthedRequest, case_id: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, f"“{document.title}” was added to the case's documents.")
-            return redirect(reverse("case_detail", args=[case.pk]) + "#documents-heading")
+            return to_section(case.pk, "documents", "documents-heading")
     # The form shows the family's name, so showing it is a read of the case.
     case_view(actor=request.user, case=case, what="form: upload a document")
     return render(
@@ -86,5 +86,5 @@ def document_download(request: AuthedRequest, document_id: int) -> HttpResponseB
         handle = services.document_open(actor=request.user, document=document)
     except services.DocumentUnavailable as problem:
         messages.error(request, str(problem))
-        return redirect("case_detail", case_id=document.case_id)
+        return to_section(document.case_id, "documents", "documents-heading")
     return file_response(document, handle)

@@ -17,7 +17,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,6 +31,7 @@ from reunify.accounts.qualifications import (
     qualification_record,
 )
 from reunify.cases.models import Case, PartyRole
+from reunify.cases.sections import to_section
 from reunify.cases.services import case_view
 from reunify.cases.views import AuthedRequest, _record_page
 from reunify.measures import forms, questionnaires, selectors, services
@@ -39,7 +39,7 @@ from reunify.measures.models import ChildCheckin, Goal, Instrument, Questionnair
 
 
 def _to_case(case: Case, anchor: str = "progress-heading") -> HttpResponse:
-    return redirect(f"{reverse('case_detail', args=[case.pk])}#{anchor}")
+    return to_section(case.pk, "measures", anchor)
 
 
 def _editable(request: AuthedRequest, case_id: int) -> Case:
@@ -63,6 +63,7 @@ def goal_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Add a treatment goal",
+        section="measures",
         save=lambda data: services.goal_add(actor=request.user, case=case, **data),
         done="Goal added to the treatment plan.",
     )
@@ -80,6 +81,7 @@ def goal_rating_new(request: AuthedRequest, case_id: int, goal_id: int) -> HttpR
         case,
         form,
         heading=f"Rate progress: {goal.title}",
+        section="measures",
         save=lambda data: services.goal_rate(actor=request.user, goal=goal, **data),
         done=f"Rating of “{goal.title}” recorded.",
     )
@@ -95,6 +97,7 @@ def willingness_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Rate willingness",
+        section="measures",
         save=lambda data: services.willingness_record(actor=request.user, case=case, **data),
         done="Willingness recorded.",
     )
@@ -110,6 +113,7 @@ def alignment_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Rate the support system's alignment",
+        section="measures",
         save=lambda data: services.alignment_record(
             actor=request.user, case=case, **form.rating_kwargs()
         ),

@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
@@ -99,19 +100,53 @@ def invitation_create(
     invitation.token = token  # type: ignore[attr-defined]
     link = f"{portal_url.rstrip('/')}/portal/invitation/{token}/"
     # The e-mail names no one but the recipient: no case details, no other party.
-    body = (
-        f"Hello {party.person.first_name},\n\n"
-        f"{actor.display_name} has invited you to the Reunify portal of their practice.\n"
-        f"Open this link to choose your password (it works once, for "
-        f"{settings.REUNIFY_INVITATION_HOURS} hours):\n\n{link}\n\n"
-        "If you did not expect this message, ignore it.\n"
+    body = invitation_email_body(
+        first_name=party.person.first_name,
+        therapist=actor.display_name,
+        link=link,
+        legal=party.role in LEGAL_ROLES,
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            "Your invitation to the Reunify portal", body, None, [email], fail_silently=False
+    subject = _("Your invitation to the portal of %(practice)s") % {
+        "practice": settings.REUNIFY_PRACTICE_NAME
+    }
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=False))
+    return invitation
+
+
+def invitation_email_body(*, first_name: str, therapist: str, link: str, legal: bool) -> str:
+    """The invitation in plain words, to the person by name: no role, no case, no other party."""
+    words = {
+        "name": first_name,
+        "therapist": therapist,
+        "practice": settings.REUNIFY_PRACTICE_NAME,
+        "hours": settings.REUNIFY_INVITATION_HOURS,
+        "link": link,
+    }
+    invited = (
+        _(
+            "%(therapist)s, the family's therapist at %(practice)s, has invited you to the "
+            "practice's portal.\n"
+        )
+        if legal
+        else _(
+            "%(therapist)s, your family's therapist at %(practice)s, has invited you to the "
+            "practice's portal.\n"
         )
     )
-    return invitation
+    body = _("Hello %(name)s,\n\n") % words + invited % words
+    body += (
+        _(
+            "Open this link to choose your password (it works once, for %(hours)s hours):\n\n"
+            "%(link)s\n\n"
+        )
+        % words
+    )
+    contact = [settings.REUNIFY_PRACTICE_PHONE, settings.REUNIFY_PRACTICE_EMAIL]
+    if any(contact):
+        body += _("To reach the practice: %(contact)s\n") % {
+            "contact": ", ".join(item for item in contact if item)
+        }
+    return body + _("If you did not expect this message, ignore it.\n")
 
 
 def invitation_for_token(token: str) -> Invitation:

@@ -115,6 +115,7 @@ def case_module_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         case,
         form,
         heading="Assign a psychoeducation module",
+        section="sessions",
         save=lambda data: services.module_assign(actor=request.user, case=case, **data),
         done="Module assigned.",
     )
@@ -137,6 +138,7 @@ def case_module_complete(request: AuthedRequest, case_id: int, assignment_id: in
         case,
         form,
         heading=f"Record that {name} completed “{title}”",
+        section="sessions",
         save=lambda data: services.module_complete(
             actor=request.user, assignment=assignment, **data
         ),

@@ -20,7 +20,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -30,6 +29,7 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases.models import Case
+from reunify.cases.sections import to_section
 from reunify.cases.services import case_view, case_views
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import dashboard_for
@@ -115,7 +115,7 @@ def report_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
     if request.method == "GET" and case.is_closed:
         messages.error(request, "This case is closed; its record is read-only.")
-        return redirect("case_detail", case_id=case.pk)
+        return to_section(case.pk, "legal", "reports-heading")
     form = issue_form(case, request.POST if request.method == "POST" else None)
     step = request.POST.get("step", "review")
     if not form.is_bound or not form.is_valid():
@@ -146,7 +146,7 @@ def report_new(request: AuthedRequest, case_id: int) -> HttpResponse:
                 f"Court progress report {report.number} issued ({report.pages} "
                 f"page{'s' if report.pages != 1 else ''}). SHA-256: {report.sha256}",
             )
-            return redirect(reverse("case_detail", args=[case.pk]) + "#reports-heading")
+            return to_section(case.pk, "legal", "reports-heading")
     try:
         checked = services.report_request_check(actor=request.user, case=case, **asked)
     except ValidationError as error:
@@ -201,7 +201,7 @@ def report_download(request: AuthedRequest, report_id: int) -> HttpResponseBase:
         handle = services.report_pdf(actor=request.user, report=report)
     except services.IssuedUnavailable as problem:
         messages.error(request, str(problem))
-        return redirect("case_detail", case_id=report.case_id)
+        return to_section(report.case_id, "legal", "reports-heading")
     return pdf_response(report, handle)
 
 
@@ -238,7 +238,7 @@ def notice_download(request: AuthedRequest, notice_id: int) -> HttpResponseBase:
         handle = services.notice_pdf(actor=request.user, notice=notice)
     except services.IssuedUnavailable as problem:
         messages.error(request, str(problem))
-        return redirect("case_detail", case_id=notice.case_id)
+        return to_section(notice.case_id, "legal", "reports-heading")
     return pdf_response(notice, handle)
 
 

@@ -86,7 +86,7 @@ def test_the_details_and_the_notes_reach_nobody_else(client: Client, world: Worl
     notes = Route("psychotherapy_notes", "GET", "/cases/{case_id}/psychotherapy-notes/", "")
     assert SENTENCE in text_of(visitor.get("therapist", notes, notes.fill(world.own) or ""))
     for who, key in (
-        ("therapist", "case_detail"),
+        ("therapist", "case_parties"),
         ("therapist", "GET /api/v1/cases/{id}/parties"),
         ("other_parent", "portal_party"),
         ("other_parent", "GET /api/v1/portal/parties/{id}"),

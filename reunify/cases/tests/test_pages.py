@@ -39,6 +39,7 @@ from reunify.cases.models import (
     Scenario,
     TermKind,
 )
+from reunify.cases.sections import section_url
 from reunify.cases.services import TermInput
 from reunify.clinical.models import Appointment
 from reunify.clinical.services import (
@@ -539,7 +540,10 @@ def test_the_case_page_works(client: Client, therapist: User, family: Family) ->
     response = client.get(reverse("case_detail", args=[family.case.pk]))
 
     assert response.status_code == 200
-    page = text(response)
+    page = "".join(
+        text(client.get(section_url(family.case.pk, slug)))
+        for slug in ("overview", "parties", "legal", "timeline")
+    )
     assert "<h1>Rivers family</h1>" in page
     assert "Court-ordered" in page
     assert "Child&#x27;s resistance or refusal" in page
@@ -558,9 +562,10 @@ def test_the_case_page_is_audited(client: Client, therapist: User, family: Famil
     login(client, therapist)
     before = events("case.view", family.case)
 
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    client.get(reverse("case_detail", args=[family.case.pk]))
+    page = text(client.get(section_url(family.case.pk, "timeline")))
 
-    assert events("case.view", family.case) == before + 1
+    assert events("case.view", family.case) == before + 2
     assert "Tess Hale" in page.split("Who looked at this case")[1]
 
 
@@ -569,10 +574,10 @@ def test_the_supervisor_sees_the_case_but_not_a_protected_address(
 ) -> None:
     login(client, supervisor)
 
-    response = client.get(reverse("case_detail", args=[family.case.pk]))
+    response = client.get(section_url(family.case.pk, "parties"))
 
     assert response.status_code == 200
-    page = text(response)
+    page = text(response) + text(client.get(reverse("case_detail", args=[family.case.pk])))
     assert "Laura Rivers" in page
     assert "17 Quiet Lane" not in page
     assert "Protected — shown to the treating therapists only" in page
@@ -784,6 +789,17 @@ BAD_INPUT: dict[str, tuple[Callable[[Family], dict[str, Any]], str]] = {
 }
 
 
+SECTION_OF = {
+    "party_new": "parties",
+    "court_order_new": "legal",
+    "intake_new": "sessions",
+    "consent_new": "sessions",
+    "document_review_new": "sessions",
+    "readiness_new": "measures",
+    "screening_new": "overview",
+}
+
+
 @pytest.mark.parametrize(("name", "model", "action", "data"), RECORD_FORMS)
 def test_each_record_form_works(
     client: Client,
@@ -806,7 +822,8 @@ def test_each_record_form_works(
     response = client.post(address, data(family))
 
     assert response.status_code == 302, text(response)
-    assert response["Location"] == reverse("case_detail", args=[family.case.pk])
+    # Back to the section of the case page the record belongs to.
+    assert response["Location"] == section_url(family.case.pk, SECTION_OF[name])
     assert rows(model) == before + 1
     assert events(action, family.case) == audited + 1
     assert 'role="status"' in text(client.get(response["Location"]))
@@ -895,7 +912,7 @@ def test_a_new_party_with_a_protected_address_is_flagged(
 
     person = Person.objects.get(first_name="Gwen")
     assert person.protected_address and person.interpreter_needed
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    page = text(client.get(section_url(family.case.pk, "parties")))
     assert "Needs an interpreter" in page
     assert "Language: Spanish" in page
 
@@ -1239,7 +1256,7 @@ def test_it_resumes_a_case_after_a_fresh_clear_screen(
     assert response.status_code == 302
     assert not fresh(family.case).is_paused
     assert events("case.resume", family.case) == 1
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    page = text(client.get(section_url(family.case.pk, "timeline")))
     assert "Legal intervention resolved the restriction" in page
 
 
@@ -1264,7 +1281,11 @@ def test_it_closes_a_case_and_the_closed_case_refuses_writes(
 
     response = client.post(
         reverse("case_close", args=[family.case.pk]),
-        {"close-outcome": "no_progress", "close-reason": "The child declined to continue."},
+        {
+            "close-outcome": "no_progress",
+            "close-reason": "The child declined to continue.",
+            "confirmed": "yes",
+        },
     )
 
     assert response.status_code == 302

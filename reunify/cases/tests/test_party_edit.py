@@ -21,6 +21,7 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import services
 from reunify.cases.models import Party, PartyRole, Person
+from reunify.cases.sections import section_url
 from reunify.conftest import Family, bearer, last_event, login, make_case
 from reunify.portal.tests.factories import portal_user
 
@@ -91,7 +92,7 @@ def test_it_works(client: Client, therapist: User, family: Family) -> None:
 
     response = client.post(edit_url(family, family.other), data, follow=True)
 
-    assert response.redirect_chain == [(reverse("case_detail", args=[family.case.pk]), 302)]
+    assert response.redirect_chain == [(section_url(family.case.pk, "parties"), 302)]
     person = Person.objects.get(pk=family.other.person_id)
     assert (person.address, person.phone) == (NEW_ADDRESS, NEW_PHONE)
     page = response.content.decode()
@@ -103,7 +104,7 @@ def test_it_works(client: Client, therapist: User, family: Family) -> None:
 def test_the_case_page_links_to_it_for_the_treating_therapist_only(
     client: Client, therapist: User, supervisor: User, family: Family
 ) -> None:
-    url = reverse("case_detail", args=[family.case.pk])
+    url = section_url(family.case.pk, "parties")
 
     treating = login(client, therapist).get(url).content.decode()
     supervising = login(Client(), supervisor).get(url).content.decode()
@@ -254,7 +255,7 @@ def test_a_closed_case_is_refused(client: Client, therapist: User, family: Famil
     sent = client.post(edit_url(family, family.other), form_data(family.other, phone=NEW_PHONE))
     api = patch(client, family, family.other, {"phone": NEW_PHONE}, therapist)
 
-    assert shown.redirect_chain[-1][0] == reverse("case_detail", args=[family.case.pk])
+    assert shown.redirect_chain[-1][0] == section_url(family.case.pk, "parties")
     assert "This case is closed" in shown.content.decode()
     assert sent.status_code == 400 and "This case is closed" in sent.content.decode()
     assert api.status_code == 400 and "This case is closed" in api.json()["detail"]
@@ -272,7 +273,7 @@ def test_the_change_shows_in_every_case_the_person_is_in(
 
     form = client.get(edit_url(family, family.other)).content.decode()
     client.post(edit_url(family, family.other), form_data(family.other, address=NEW_ADDRESS))
-    other_page = client.get(reverse("case_detail", args=[second.pk])).content.decode()
+    other_page = client.get(section_url(second.pk, "parties")).content.decode()
 
     assert "Rivers family (half-sibling)" in form
     assert NEW_ADDRESS in other_page

@@ -14,6 +14,7 @@ from django.urls import reverse
 from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases.models import Party, Person
+from reunify.cases.sections import section_url
 from reunify.clinical.tests.factories import in_contact, make_visit
 from reunify.conftest import Family, bearer, login
 from reunify.portal.tests.factories import portal_user
@@ -41,7 +42,7 @@ def unprotected(therapist: User, family: Family) -> Party:
 
 
 def case_page(client: Client, user: User, family: Family) -> Any:
-    return login(client, user).get(reverse("case_detail", args=[family.case.pk]))
+    return login(client, user).get(section_url(family.case.pk, "parties"))
 
 
 def api_parties(client: Client, user: User, family: Family) -> Any:
@@ -382,7 +383,7 @@ def test_the_case_page_saves_a_substitute_address(
     client: Client, therapist: User, family: Family
 ) -> None:
     login(client, therapist)
-    page = client.get(reverse("case_detail", args=[family.case.pk])).content.decode()
+    page = client.get(section_url(family.case.pk, "parties")).content.decode()
     assert f'id="substitute-{family.other.pk}"' in page
     assert (
         f'id="substitute-{family.estranged.pk}"' not in page

@@ -26,6 +26,7 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import services as case_services
 from reunify.cases.models import Case, Intake, Phase
+from reunify.cases.sections import SLUGS, section_url
 from reunify.clinical import services
 from reunify.clinical.models import (
     Addendum,
@@ -59,6 +60,7 @@ from reunify.clinical.tests.factories import (
 )
 from reunify.conftest import (
     Family,
+    case_text,
     climb_to_integration,
     fresh,
     last_event,
@@ -571,7 +573,7 @@ def test_a_held_intake_counts_for_the_assessment_gate(
     assert response.status_code == 302
     assert Appointment.objects.get(pk=intake.pk).status == AppointmentStatus.COMPLETED
     assert Intake.objects.filter(case=family.case, party=family.estranged).exists()
-    case_page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    case_page = case_text(client, family.case.pk)
     assert "no separate intake with the estranged parent" not in case_page
 
 
@@ -718,7 +720,7 @@ def test_a_safety_concern_pauses_the_case_and_lists_whom_to_tell(
     assert fresh(world.case).is_paused
     assert "The case is now paused" in text(response)
     assert Appointment.objects.get(pk=upcoming.pk).status == AppointmentStatus.HELD
-    page = text(client.get(reverse("case_detail", args=[world.case.pk])))
+    page = case_text(client, world.case.pk)
     held = page.split('id="held-heading"')[1].split("</div>")[0]
     assert "Mia Rivers (child)" in held
     assert "Daniel Rivers (estranged parent)" in held
@@ -735,7 +737,7 @@ def test_a_visit_ended_early_says_why(
     )
 
     assert Appointment.objects.get(pk=world.visit.pk).status == AppointmentStatus.ENDED_EARLY
-    page = text(client.get(reverse("case_detail", args=[world.case.pk])))
+    page = case_text(client, world.case.pk)
     assert "Ended early: acute distress" in page
     assert not fresh(world.case).is_paused
 
@@ -1014,7 +1016,7 @@ def test_an_amendment_needs_the_amended_text(client: Client, therapist: User, wo
 
 
 def case_page(client: Client, case: Case) -> str:
-    return text(client.get(reverse("case_detail", args=[case.pk])))
+    return case_text(client, case.pk)
 
 
 def test_the_case_page_shows_the_ladder_and_its_gate(
@@ -1029,7 +1031,9 @@ def test_the_case_page_shows_the_ladder_and_its_gate(
     assert "Next rung: Short supervised visit in the office" in ladder
     assert "0 of 3 consecutive completed contact visits" in ladder
     assert "has not given their assent" in ladder
-    assert reverse("ladder_step_up", args=[world.case.pk]) in ladder
+    # The way up is closed: the button says so, and no step-up form is offered.
+    assert "Closed: 2 reasons — step up" in ladder
+    assert reverse("ladder_step_up", args=[world.case.pk]) not in ladder
     assert reverse("assent_new", args=[world.case.pk]) in ladder
     assert reverse("ladder_edit", args=[world.case.pk]) in ladder
     assert "Upcoming" in page and "Therapeutic contact (supervised)" in page
@@ -1251,7 +1255,7 @@ def test_a_case_without_a_ladder_has_no_ladder_editor(
     response = client.get(reverse("ladder_edit", args=[family.case.pk]), follow=True)
 
     assert "has no contact ladder yet" in text(response)
-    assert 'id="ladder-heading"' not in text(response)
+    assert 'aria-current="step"' not in text(response)
 
 
 # Integration ------------------------------------------------------------------------------------
@@ -1308,7 +1312,7 @@ def test_psychotherapy_notes_are_kept_to_their_own_page(
     own_page = text(client.get(reverse("psychotherapy_notes", args=[world.case.pk])))
     assert SECRET in own_page
     for elsewhere in (
-        reverse("case_detail", args=[world.case.pk]),
+        *(section_url(world.case.pk, slug) for slug in SLUGS),
         reverse("appointment_detail", args=[world.session.pk]),
         reverse("appointment_detail", args=[world.visit.pk]),
         reverse("caseload"),
@@ -1450,19 +1454,22 @@ def test_the_case_page_query_count_does_not_grow_with_the_clinical_record(
     client: Client, therapist: User, family: Family, clock: Any
 ) -> None:
     in_contact(therapist, family)
-    address = reverse("case_detail", args=[family.case.pk])
+    addresses = [section_url(family.case.pk, slug) for slug in ("sessions", "ladder")]
     _grow(therapist, family, clock, 1)
     login(client, therapist)
-    with CaptureQueriesContext(connection) as small:
-        assert client.get(address).status_code == 200
+    small = []
+    for address in addresses:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(address).status_code == 200
+        small.append(len(captured.captured_queries))
 
     _grow(therapist, family, clock, 4)
     login(client, therapist)
-    with CaptureQueriesContext(connection) as large:
-        response = client.get(address)
-
-    assert len(small.captured_queries) == len(large.captured_queries)
-    assert "countertransference" not in text(response)
+    for address, before in zip(addresses, small, strict=True):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(address)
+        assert len(captured.captured_queries) == before, address
+        assert "countertransference" not in text(response)
 
 
 def test_the_appointment_page_is_for_the_case_phase_it_is_in(

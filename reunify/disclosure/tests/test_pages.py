@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases.models import Party
+from reunify.cases.sections import section_url
 from reunify.conftest import Family, last_event, login
 from reunify.disclosure.models import Category, Channel, DocumentShare, Release, Restriction
 from reunify.disclosure.services import disclosure_record, document_share, restriction_set
@@ -55,7 +56,7 @@ def text(response: Any) -> str:
 
 
 def case_page(client: Client, family: Family) -> Any:
-    return client.get(reverse("case_detail", args=[family.case.pk]))
+    return client.get(section_url(family.case.pk, "disclosure"))
 
 
 # The section on the case page ---------------------------------------------------------------------

@@ -27,6 +27,7 @@ from reunify.accounts.models import User
 from reunify.audit.chain import audit_verify
 from reunify.audit.models import Event
 from reunify.cases import services as case_services
+from reunify.cases.sections import section_url
 from reunify.cases.selectors import case_access_log, case_timeline
 from reunify.conftest import Family, bearer, last_event, login
 from reunify.documents import services, storage
@@ -497,7 +498,7 @@ def test_uploading_through_the_page_adds_the_document_to_the_case_page(
 
     response = page_post(client, family)
 
-    address = reverse("case_detail", args=[family.case.pk])
+    address = section_url(family.case.pk, "documents")
     assert response.status_code == 302
     assert response["Location"] == address + "#documents-heading"
     document = Document.objects.get()
@@ -513,7 +514,7 @@ def test_the_case_page_offers_the_upload_only_to_those_who_may_change_the_case(
     client: Client, therapist: User, supervisor: User, family: Family
 ) -> None:
     upload(therapist, family)
-    address = reverse("case_detail", args=[family.case.pk])
+    address = section_url(family.case.pk, "documents")
     new = reverse("document_new", args=[family.case.pk])
 
     assert new in text(login(client, therapist).get(address))
@@ -699,7 +700,9 @@ def test_a_damaged_file_sends_you_back_to_the_case_with_the_reason(
 
     response = client.get(download_url(document), follow=True)
 
-    assert response.redirect_chain[0][0] == reverse("case_detail", args=[family.case.pk])
+    assert response.redirect_chain[0][0] == section_url(
+        family.case.pk, "documents", "documents-heading"
+    )
     assert "no longer matches the checksum" in text(response)
 
 
@@ -729,7 +732,7 @@ def _queries(client: Client, address: str) -> int:
 def test_the_case_page_query_count_does_not_grow_with_the_documents(
     client: Client, therapist: User, family: Family
 ) -> None:
-    address = reverse("case_detail", args=[family.case.pk])
+    address = section_url(family.case.pk, "documents")
     login(client, therapist)
     upload(therapist, family)
     one = _queries(client, address)

@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
+from reunify.cases.sections import section_url
 from reunify.cases.selectors import case_timeline
 from reunify.clinical.tests.factories import climb_to, in_contact, ladder_of, stopped_clock
-from reunify.conftest import Family, bearer, last_event, login, make_user
+from reunify.conftest import Family, bearer, case_text, last_event, login, make_user
 from reunify.measures import services
 from reunify.measures.models import ChildCheckin, Task
 from reunify.portal.tests.factories import portal_user
@@ -196,7 +197,7 @@ def test_nobody_else_on_the_staff_sees_a_check_in(
         assert client.get(address).status_code == 404
     response = client.get(f"/api/v1/cases/{family.case.pk}/checkins", headers=bearer(user))
     assert response.status_code == 404
-    case_page = client.get(reverse("case_detail", args=[family.case.pk])).content.decode()
+    case_page = case_text(client, family.case.pk)
     assert WORDS not in case_page
     assert "asked to slow down" not in case_page
 
@@ -206,7 +207,7 @@ def test_the_supervisor_reads_the_case_but_not_the_check_ins(
 ) -> None:
     checkin(therapist, family)
     login(client, supervisor)
-    page = client.get(reverse("case_detail", args=[family.case.pk]))
+    page = client.get(section_url(family.case.pk, "measures"))
     assert page.status_code == 200
     assert reverse("checkin_list", args=[family.case.pk]) not in page.content.decode()
 
@@ -304,7 +305,7 @@ def test_slow_down_offers_a_step_down_that_happens_at_once(
     family = on_rung_two
     saved = checkin(therapist, family)
     login(client, therapist)
-    case_page = client.get(reverse("case_detail", args=[family.case.pk])).content.decode()
+    case_page = case_text(client, family.case.pk)
     step_down = reverse("checkin_step_down", args=[family.case.pk, saved.pk])
     assert step_down in case_page
     assert "Mia asked to slow down" in case_page

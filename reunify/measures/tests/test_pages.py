@@ -19,7 +19,8 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import services as case_services
 from reunify.cases.models import PartyRole
-from reunify.conftest import Family, add_party, login, make_family
+from reunify.cases.sections import section_url
+from reunify.conftest import Family, add_party, case_text, login, make_family
 from reunify.measures import services
 from reunify.measures.models import (
     AlignmentRating,
@@ -290,7 +291,7 @@ def test_a_questionnaire_is_recorded_scored_and_charted_per_informant(
 
     answer_readiness(client, family, f"party:{family.estranged.pk}", [4, 4, 1, 3, 1, 4])
     answer_readiness(client, family, "therapist", [3, 3, 2, 3, 2, 3])
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    page = case_text(client, family.case.pk)
     assert "How far apart the informants are (Readiness for contact (Reunify))" in page
     assert "Child (Mia) 2.5, Estranged parent (Daniel) 3.75, Therapist 3; gap 1.25." in page
 
@@ -422,7 +423,7 @@ def test_the_case_page_query_count_stays_flat_as_measures_grow(
     client: Client, therapist: User, family: Family
 ) -> None:
     login(client, therapist)
-    address = reverse("case_detail", args=[family.case.pk])
+    address = section_url(family.case.pk, "measures")
     grow(therapist, family, 1)
     small = queries(client, address)
     grow(therapist, family, 4)
@@ -448,7 +449,7 @@ def test_the_progress_section_draws_the_charts(
 ) -> None:
     grow(therapist, family, 2)
     login(client, therapist)
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    page = case_text(client, family.case.pk)
     assert '<h2 id="progress-heading">Progress</h2>' in page
     section = page.split('<h2 id="progress-heading">')[1].split("</section>")[0]
     svgs = section.count("<svg ")
@@ -464,7 +465,7 @@ def test_the_supervisor_sees_progress_but_no_forms(
 ) -> None:
     a_goal(therapist, family)
     login(client, supervisor)
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    page = case_text(client, family.case.pk)
     assert "Restore trust" in page
     assert reverse("goal_new", args=[family.case.pk]) not in page
     assert "Your tasks on this case" not in page

@@ -25,12 +25,14 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import services as case_services
 from reunify.cases.models import Party, PartyRole, Phase
+from reunify.cases.sections import section_url
 from reunify.cases.services import GateClosed
 from reunify.conftest import (
     Family,
     add_party,
     advance_to,
     bearer,
+    case_text,
     complete_assessment,
     fresh,
     last_event,
@@ -639,7 +641,7 @@ def test_the_case_page_lists_each_family_members_modules_with_a_completion_form(
 ) -> None:
     login(client, therapist)
 
-    page = text(client.get(reverse("case_detail", args=[preparing.case.pk])))
+    page = case_text(client, preparing.case.pk)
 
     assert '<h2 id="modules-heading">Psychoeducation</h2>' in page
     assert reverse("case_module_new", args=[preparing.case.pk]) in page
@@ -658,7 +660,7 @@ def test_a_supervisor_sees_the_modules_without_the_forms(
 ) -> None:
     login(client, supervisor)
 
-    page = text(client.get(reverse("case_detail", args=[preparing.case.pk])))
+    page = case_text(client, preparing.case.pk)
 
     assert "Healthy co-parenting" in page
     assert "Not completed" in page
@@ -678,7 +680,7 @@ def test_a_module_is_assigned_from_its_page(
     response = client.post(address, {"party": preparing.other.pk, "module": co_parenting.pk})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("case_detail", args=[preparing.case.pk])
+    assert response["Location"] == section_url(preparing.case.pk, "sessions")
     assignment = ModuleAssignment.objects.get(party=preparing.other)
     assert assignment.module == co_parenting
     assert last_event().action == "module.assign"
@@ -830,7 +832,7 @@ def test_the_case_page_query_count_does_not_grow_with_the_modules(
     client: Client, therapist: User, preparing: Family
 ) -> None:
     login(client, therapist)
-    address = reverse("case_detail", args=[preparing.case.pk])
+    address = section_url(preparing.case.pk, "sessions")
     modules = list(Module.objects.order_by("id"))
 
     def reads() -> int:

@@ -19,7 +19,7 @@ from reunify.cases import services as case_services
 from reunify.cases.models import Case, PartyRole
 from reunify.clinical.services import opinion_words
 from reunify.clinical.tests.factories import stopped_clock
-from reunify.conftest import Family, add_party, fresh, login, make_case
+from reunify.conftest import Family, add_party, case_text, fresh, login, make_case
 from reunify.disclosure.models import Category, Channel, Disclosure
 from reunify.reports.models import IssuedReport, NoticeKind, TerminationNotice
 from reunify.reports.tests.factories import (
@@ -196,7 +196,7 @@ def test_the_case_page_lists_the_notices_and_each_downloads(
     close(therapist, reporting.family.case)
     login(client, therapist)
 
-    page = client.get(reverse("case_detail", args=[reporting.family.case.pk])).content.decode()
+    page = case_text(client, reporting.family.case.pk)
 
     assert "Notices of closing" in page
     written = notices(reporting.family.case)

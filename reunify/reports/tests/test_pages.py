@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
+from reunify.cases.sections import section_url
 from reunify.clinical.tests.factories import DAY, stopped_clock
-from reunify.conftest import Family, login
+from reunify.conftest import Family, case_text, login
 from reunify.reports.models import IssuedReport
 from reunify.reports.services import report_recipients
 from reunify.reports.tests.factories import Reporting, body, issue, stored_bytes, with_professionals
@@ -32,7 +33,7 @@ def reporting(therapist: User, family: Family) -> Reporting:
 
 
 def case_page(client: Client, family: Family) -> str:
-    response = client.get(reverse("case_detail", args=[family.case.pk]))
+    response = client.get(section_url(family.case.pk, "legal"))
     assert response.status_code == 200
     return response.content.decode()
 
@@ -168,7 +169,7 @@ def test_a_download_is_the_exact_file_and_is_audited(
     assert body(response) == stored_bytes(report)
     event = Event.objects.filter(action="report.download").get()
     assert event.actor == supervisor
-    looks = case_page(client, reporting.family)
+    looks = case_text(client, reporting.family.case.pk)
     assert "download: court progress report 1" in looks
 
 
