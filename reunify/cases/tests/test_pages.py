@@ -362,7 +362,8 @@ def _busy_case(therapist: User, number: int) -> Family:
             actor=therapist,
             case=family.case,
             kind="individual",
-            starts_at=now + days * DAY,
+            # An hour apart per family: one therapist is never booked twice at once.
+            starts_at=now + days * DAY + number * dt.timedelta(hours=1),
             participants=[family.estranged, family.child],
         )
     held, cancelled = Appointment.objects.filter(case=family.case).order_by("starts_at")[:2]
