@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -31,6 +32,7 @@ from reunify.cases.gates import gate_for, latest_screening, screen_due_on
 from reunify.cases.models import (
     Case,
     CourtOrder,
+    CourtTerm,
     OverrideStatus,
     Party,
     Phase,
@@ -140,7 +142,11 @@ def _parties(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> 
 
 
 def _legal(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
-    return {"court_orders": case.court_orders.prefetch_related("terms")}
+    terms = CourtTerm.objects.select_related("replaced_by")
+    orders = case.court_orders.select_related("supersedes").prefetch_related(
+        Prefetch("terms", queryset=terms), "superseded_by"
+    )
+    return {"court_orders": orders}
 
 
 def _sessions(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
@@ -420,6 +426,7 @@ def pause_court_reason(request: AuthedRequest, case_id: int, transition_id: int)
             actor=request.user, transition=pause, court_reason=data["court_reason"]
         ),
         done=_("The reason for the court is saved."),
+        section="timeline",
     )
 
 
@@ -635,6 +642,7 @@ def court_order_end(request: AuthedRequest, case_id: int, order_id: int) -> Http
         save=lambda data: services.court_order_end(actor=request.user, order=order, **data),
         done=_("Court order %(number)s ended.") % {"number": order.number},
         extra={"order": order},
+        section="legal",
     )
 
 
@@ -660,6 +668,7 @@ def court_order_amend(request: AuthedRequest, case_id: int, order_id: int) -> Ht
         ),
         done=_("Court order %(number)s amended.") % {"number": order.number},
         extra={"order": order},
+        section="legal",
     )
 
 
@@ -681,6 +690,7 @@ def court_order_supersede(request: AuthedRequest, case_id: int, order_id: int) -
         done=lambda new: _("Court order %(number)s recorded; it supersedes order %(old)s.")
         % {"number": new.number, "old": order.number},
         extra={"order": order},
+        section="legal",
     )
 
 

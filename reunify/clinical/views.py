@@ -702,8 +702,10 @@ def ladder_step_up(request: AuthedRequest, case_id: int) -> HttpResponse:
             request, case_id, section="ladder", status=409, ladder_refused=refused
         )
     except ValidationError as error:
+        # The form stays open with what was typed, and says what to change.
+        form.add_error(None, error)
         return case_views._case_page(
-            request, case_id, section="ladder", status=400, problems=error.messages
+            request, case_id, section="ladder", status=400, bound={"step_up": form}
         )
     messages.success(request, f"Stepped up the ladder to “{step.to_rung.name}”.")
     return _to_case(case, "ladder", "ladder-heading")

@@ -17,6 +17,7 @@ from reunify.audit.models import Event
 from reunify.cases import services
 from reunify.cases.gates import active_contact_bans, gate_for, with_gate_facts
 from reunify.cases.models import Case, CourtOrder, CourtTerm, Phase, TermKind
+from reunify.cases.sections import section_url
 from reunify.cases.services import ResumeConditions, TermInput
 from reunify.clinical import services as clinical
 from reunify.conftest import Family, advance_to, bearer, last_event, login, screen
@@ -291,7 +292,7 @@ def test_the_case_page_shows_ended_and_replaced_terms_with_their_actions(
     )
     login(client, therapist)
 
-    page = client.get(reverse("case_detail", args=[family.case.pk])).content.decode()
+    page = client.get(section_url(family.case.pk, "legal")).content.decode()
 
     assert "<del>therapeutic contact only</del>" in page
     assert f"replaced by court order 2 from {today():%Y-%m-%d}" in page

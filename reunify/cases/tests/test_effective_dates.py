@@ -18,6 +18,7 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import selectors, services
 from reunify.cases.models import Case, Phase, Transition, TransitionKind
+from reunify.cases.sections import section_url
 from reunify.cases.services import ResumeConditions
 from reunify.clinical import services as clinical
 from reunify.clinical.models import Ladder, LadderStep
@@ -256,7 +257,7 @@ def test_the_advance_form_takes_the_day_it_happened(
     move = fresh(family.case).transitions.get(kind=TransitionKind.ADVANCE)
     assert move.effective_on == day
     assert last_event().action == "case.transition"
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
+    page = text(client.get(section_url(family.case.pk, "timeline")))
     history = page[page.index('id="history-heading"') : page.index('id="timeline-heading"')]
     assert f'<time datetime="{day}">{day}</time>' in history
     timeline = page[page.index('id="timeline-heading"') :]
@@ -303,7 +304,10 @@ def test_the_advance_form_needs_a_login_and_hides_other_families(
     ("name", "data"),
     [
         ("case_pause", {"pause-reason": "Mia asked to stop."}),
-        ("case_close", {"close-outcome": "withdrawn", "close-reason": "Moved away."}),
+        (
+            "case_close",
+            {"close-outcome": "withdrawn", "close-reason": "Moved away.", "confirmed": "yes"},
+        ),
     ],
 )
 def test_the_pause_and_close_forms_take_the_day_it_happened(
@@ -452,13 +456,12 @@ def test_the_step_forms_offer_the_day_it_happened(
     into_contact(therapist, family, days_ago=6)
     login(client, therapist)
 
-    page = text(client.get(reverse("case_detail", args=[family.case.pk])))
-    assert 'name="step_up-effective_on"' in page
-
     response = client.post(
         reverse("ladder_step_up", args=[family.case.pk]),
         {"step_up-effective_on": (today() + DAY).isoformat()},
     )
     assert response.status_code == 400
     assert "is in the future" in text(response)
+    # The form comes back with the day it took effect among its fields.
+    assert 'name="step_up-effective_on"' in text(response)
     assert LadderStep.objects.filter(ladder__case=family.case).count() == 1

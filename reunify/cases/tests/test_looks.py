@@ -17,6 +17,7 @@ from reunify.audit.chain import audit_verify
 from reunify.audit.models import Event, ListedCase
 from reunify.cases import selectors, services
 from reunify.cases.models import Phase
+from reunify.cases.sections import section_url
 from reunify.conftest import Family, advance_to, login, make_family
 from reunify.portal.tests.factories import portal_user
 
@@ -80,9 +81,7 @@ def test_names_and_words_are_shown_never_usernames_or_codes(
 
     for page in (
         looks_page(client, family),
-        text(client.get(reverse("case_detail", args=[family.case.pk]))).split('id="looks-heading"')[
-            1
-        ],
+        text(client.get(section_url(family.case.pk, "timeline"))).split('id="looks-heading"')[1],
     ):
         shown = table(page)
         assert "Sam Super" in shown and "Tess Hale" in shown
@@ -92,7 +91,7 @@ def test_names_and_words_are_shown_never_usernames_or_codes(
 
 
 def test_an_action_without_words_still_reads_as_words() -> None:
-    assert selectors.action_words("court_order.amend") == "court order: amend"
+    assert selectors.action_words("court_order.redraw") == "court order: redraw"
     assert selectors.action_words("case.list_view") == "saw the case in a list"
 
 

@@ -260,7 +260,7 @@ def test_a_fresh_screen_after_the_check_in_resolves_the_reason(
     assert checkin_reason(ladder_gate_for(family.case).reasons) is None
     assert selectors.urgent_items(therapist) == []
     login(client, therapist)
-    assert "queue-urgent" not in client.get(reverse("caseload")).content.decode()
+    assert "raised a safety concern" not in client.get(reverse("caseload")).content.decode()
 
 
 def test_a_screen_back_dated_before_the_check_in_does_not_resolve_it(
@@ -345,7 +345,9 @@ def test_the_other_familys_therapist_and_the_supervisor_see_nothing(
     for user in (outsider, supervisor):
         assert selectors.urgent_items(user) == []
         login(client, user)
-        assert "queue-urgent" not in client.get(reverse("caseload")).content.decode()
+        page = client.get(reverse("caseload")).content.decode()
+        queue = page[page.index('id="queue-heading"') : page.index('id="cases-heading"')]
+        assert "raised a safety concern" not in queue
 
 
 def test_the_staff_check_in_page_says_what_happened(

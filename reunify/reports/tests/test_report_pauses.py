@@ -16,6 +16,7 @@ from reunify.audit.models import Event
 from reunify.cases import services as case_services
 from reunify.cases.models import Transition, TransitionKind
 from reunify.clinical.tests.factories import DAY, stopped_clock
+from reunify.cases.sections import section_url
 from reunify.conftest import Family, bearer, last_event, login, screen
 from reunify.portal.tests.factories import portal_user
 from reunify.reports.tests.factories import (
@@ -119,8 +120,8 @@ def test_the_page_writes_the_reason_for_the_court(
 ) -> None:
     login(client, therapist)
     assert client.get(page(family)).status_code == 200
-    case_page = client.get(reverse("case_detail", args=[family.case.pk])).content.decode()
-    assert page(family) in case_page
+    history = client.get(section_url(family.case.pk, "timeline")).content.decode()
+    assert page(family) in history
 
     response = client.post(page(family), {"court_reason": COURT})
 

@@ -144,7 +144,11 @@ def test_a_pause_by_hand_is_not_a_safety_item(therapist: User, family: Family) -
 
 
 def test_the_urgent_section_is_built_from_a_list_of_sources(therapist: User) -> None:
-    assert [source.__name__ for source in URGENT_SOURCES] == ["safety_pauses", "safety_concerns"]
+    assert [source.__name__ for source in URGENT_SOURCES] == [
+        "unsafe_checkins",
+        "safety_pauses",
+        "safety_concerns",
+    ]
 
 
 def test_opening_the_checkins_marks_them_read_audited_and_out_of_the_queue(
