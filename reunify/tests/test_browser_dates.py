@@ -58,13 +58,14 @@ def test_a_therapist_moves_a_case_on_the_day_it_happened(server: str, browser: o
         "The case moved to Psychoeducation and preparation"
     )
     expect(page.locator("main")).to_contain_text(f"Psychoeducation and preparation, since {day}")
+    page.locator("nav.case-tabs").get_by_role("link", name="Timeline", exact=True).click()
     history = page.locator("section", has=page.locator("#history-heading"))
     moved = history.locator("tr", has_text="Assessment → Psychoeducation and preparation")
     expect(moved.locator("th time")).to_have_text(day)
     expect(moved).to_contain_text(f"recorded {today.isoformat()}")
     timeline = page.locator("section", has=page.locator("#timeline-heading"))
     expect(timeline).to_contain_text(
-        f"moved the case from assessment to psychoeducation (took effect on {day})"
+        f"moved the case from assessment to psychoeducation and preparation (took effect on {day})"
     )
     assert_accessible(page)
     context.close()

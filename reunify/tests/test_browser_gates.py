@@ -35,6 +35,8 @@ def test_the_way_into_integration_and_ending_a_court_order(server: str, browser:
     assert_accessible(page)
 
     # A no-contact order pauses the case and closes contact...
+    tabs = page.locator("nav.case-tabs")
+    tabs.get_by_role("link", name="Legal", exact=True).click()
     page.get_by_role("link", name="Record a court order").click()
     zone = ZoneInfo(os.environ.get("REUNIFY_TIME_ZONE", "America/Los_Angeles"))
     today = dt.datetime.now(zone).date().isoformat()
@@ -44,7 +46,9 @@ def test_the_way_into_integration_and_ending_a_court_order(server: str, browser:
     page.select_option("#id_term-1-kind", "no_contact")
     page.locator("main button[type=submit]").last.click()
     expect(page.locator("main")).to_contain_text("The case is now paused")
+    tabs.get_by_role("link", name="Overview", exact=True).click()
     expect(gate).to_contain_text("forbids contact")
+    tabs.get_by_role("link", name="Legal", exact=True).click()
 
     # ...until the court ends it: the order stays on the record, its term struck through.
     order = page.locator("article.card", has_text="no contact")
@@ -57,6 +61,7 @@ def test_the_way_into_integration_and_ending_a_court_order(server: str, browser:
 
     expect(page.locator(".message-success")).to_contain_text("ended")
     expect(page.locator("main del")).to_contain_text("no contact")
+    tabs.get_by_role("link", name="Overview", exact=True).click()
     expect(gate).not_to_contain_text("forbids contact")
     assert_accessible(page)
     context.close()

@@ -52,19 +52,20 @@ def test_a_childs_unsafe_check_in_reaches_the_therapist_and_closes_contact(
     context = browser.new_context()  # type: ignore[attr-defined]
     page = context.new_page()
     log_in(page, server, "therapist1")
-    urgent = page.locator("section", has=page.locator("#urgent-heading"))
+    urgent = page.locator("ul.queue-urgent li", has_text="raised a safety concern").filter(
+        has_text="Marigold family"
+    )
     expect(urgent).to_be_visible()
-    expect(urgent.get_by_role("link", name="Marigold family")).to_be_visible()
     assert page.evaluate(
         """() => {
-            const urgent = document.getElementById('urgent-heading');
+            const urgent = document.getElementById('queue-urgent');
             const cases = document.getElementById('cases-heading');
             return !!(urgent.compareDocumentPosition(cases) & Node.DOCUMENT_POSITION_FOLLOWING);
         }"""
     )
     expect(page.locator("main")).not_to_contain_text(WORRY)
     assert_accessible(page)
-    urgent.get_by_role("link", name="Marigold family").click()
+    urgent.get_by_role("link").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("The child's check-ins")
     expect(page.locator("main")).to_contain_text(WORRY)
     expect(page.locator("main")).to_contain_text("Safety concern")
@@ -72,9 +73,12 @@ def test_a_childs_unsafe_check_in_reaches_the_therapist_and_closes_contact(
 
     # The case: paused, the ladder's gate closed for safety, contact scheduling refused.
     page.get_by_role("link", name="Marigold family").first.click()
+    expect(page.locator("main")).to_contain_text("Paused")
+    tabs = page.locator("nav.case-tabs")
+    tabs.get_by_role("link", name="Contact ladder", exact=True).click()
     ladder = page.locator("section.gate", has=page.locator("#ladder-heading"))
     expect(ladder).to_contain_text("check-in of")
-    expect(page.locator("main")).to_contain_text("Paused")
+    tabs.get_by_role("link", name="Sessions", exact=True).click()
     page.get_by_role("link", name="Schedule a session").click()
     zone = ZoneInfo(os.environ.get("REUNIFY_TIME_ZONE", "America/Los_Angeles"))
     start = dt.datetime.now(zone) + dt.timedelta(days=3)
