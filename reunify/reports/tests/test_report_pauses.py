@@ -15,8 +15,8 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import services as case_services
 from reunify.cases.models import Transition, TransitionKind
-from reunify.clinical.tests.factories import DAY, stopped_clock
 from reunify.cases.sections import section_url
+from reunify.clinical.tests.factories import DAY, stopped_clock
 from reunify.conftest import Family, bearer, last_event, login, screen
 from reunify.portal.tests.factories import portal_user
 from reunify.reports.tests.factories import (
