@@ -31,6 +31,8 @@ from reunify.clinical.models import (
     ContactRung,
     EarlyEndReason,
     Ladder,
+    LetterDecision,
+    LetterDirection,
     Modality,
     NoteFormat,
 )
@@ -428,6 +430,30 @@ class AssentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["child"].offer(children, lambda p: p.person.full_name)  # type: ignore[attr-defined]
         self.fields["rung"].offer(rungs, rung_name)  # type: ignore[attr-defined]
+
+
+class LetterForm(forms.Form):
+    """A letter or message exchanged on a letters rung, and the therapist's review of it."""
+
+    written_on = date_field(_("Written on"))
+    direction = forms.ChoiceField(
+        label=_("Which way"), choices=LetterDirection.choices, widget=forms.RadioSelect
+    )
+    content = forms.CharField(
+        label=_("The letter's text, or a summary"),
+        help_text=_("Clinical information: only the treating therapists see it."),
+        widget=text_area(5),
+    )
+    reviewed_on = date_field(_("Reviewed on"))
+    decision = forms.ChoiceField(
+        label=_("After review"), choices=LetterDecision.choices, widget=forms.RadioSelect
+    )
+    held_back_reason = forms.CharField(
+        label=_("Why it was held back"),
+        required=False,
+        help_text=_("Needed when the letter is held back."),
+        widget=text_area(2),
+    )
 
 
 class LadderThresholdsForm(forms.Form):
