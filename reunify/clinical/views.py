@@ -820,6 +820,14 @@ def ladder_edit(request: AuthedRequest, case_id: int) -> HttpResponse:
 def letter_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     """Record a letter or message exchanged on the ladder's letters rung."""
     case = access.case_get(request.user, case_id, Action.EDIT)
+    ladder = Ladder.objects.filter(case=case).select_related("current_rung").first()
+    if request.method == "GET" and not (
+        ladder and ladder.current_rung and ladder.current_rung.letters
+    ):
+        messages.error(
+            request, _("Letters are recorded while the ladder stands on a letters rung.")
+        )
+        return _to_case(case, "ladder")
     form = forms.LetterForm(request.POST or None)
     return case_views._record_page(
         request,
