@@ -460,7 +460,9 @@ def ladder_configure(request: HttpRequest, id: int, payload: LadderConfigIn) -> 
     rungs = None
     if payload.rungs_above is not None:
         rungs = [
-            services.RungInput(name=r.name, supervised=r.supervised, in_therapy=r.in_therapy)
+            services.RungInput(
+                name=r.name, supervised=r.supervised, in_therapy=r.in_therapy, letters=r.letters
+            )
             for r in payload.rungs_above
         ]
     services.ladder_configure(

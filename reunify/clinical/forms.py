@@ -489,13 +489,22 @@ class RungRowForm(forms.Form):
     in_therapy = forms.BooleanField(
         label="Within therapy (letters, in-office visits)", required=False
     )
+    letters = forms.BooleanField(
+        label=_("Letters and messages: the way up counts letters passed on, not visits"),
+        required=False,
+    )
 
     def rung(self) -> RungInput | None:
         data = self.cleaned_data
         name = (data.get("name") or "").strip()
         if not name:
             return None
-        return RungInput(name=name, supervised=data["supervised"], in_therapy=data["in_therapy"])
+        return RungInput(
+            name=name,
+            supervised=data["supervised"],
+            in_therapy=data["in_therapy"],
+            letters=data["letters"],
+        )
 
 
 EXTRA_RUNG_ROWS = 2
@@ -524,7 +533,13 @@ class LadderForm(forms.Form):
         )
         self.above = above
         rows = [
-            {"name": r.name, "supervised": r.supervised, "in_therapy": r.in_therapy} for r in above
+            {
+                "name": r.name,
+                "supervised": r.supervised,
+                "in_therapy": r.in_therapy,
+                "letters": r.letters,
+            }
+            for r in above
         ] + [{"supervised": True, "in_therapy": False}] * EXTRA_RUNG_ROWS
         self.rows = [
             RungRowForm(data, prefix=f"rung-{n}", initial=initial)
@@ -553,7 +568,7 @@ class LadderForm(forms.Form):
         if position != ladder.integration_position:
             changes["integration_position"] = position
         rungs = [rung for row in self.rows if (rung := row.rung()) is not None]
-        before = [RungInput(r.name, r.supervised, r.in_therapy) for r in self.above]
+        before = [RungInput(r.name, r.supervised, r.in_therapy, r.letters) for r in self.above]
         if rungs != before:
             changes["rungs_above"] = rungs
         return changes

@@ -259,6 +259,7 @@ class RungOut(Schema):
     name: str
     supervised: bool
     in_therapy: bool = Field(description="Takes place within therapy (letters, in-office).")
+    letters: bool = Field(description="Climbed on letters passed on, not visits.")
     current: bool
 
     @classmethod
@@ -269,6 +270,7 @@ class RungOut(Schema):
             name=rung.name,
             supervised=rung.supervised,
             in_therapy=rung.in_therapy,
+            letters=rung.letters,
             current=current is not None and rung.pk == current.pk,
         )
 
@@ -450,6 +452,7 @@ class RungIn(Schema):
     name: str
     supervised: bool = True
     in_therapy: bool = True
+    letters: bool = Field(default=False, description="Climbed on letters passed on, not visits.")
 
 
 class LadderConfigIn(Schema):

@@ -876,6 +876,7 @@ class RungInput:
     name: str
     supervised: bool
     in_therapy: bool
+    letters: bool = False
 
 
 @transaction.atomic
@@ -931,6 +932,7 @@ def ladder_configure(
                 name=rung.name.strip(),
                 supervised=rung.supervised,
                 in_therapy=rung.in_therapy,
+                letters=rung.letters,
             )
         changes["rungs_above"] = [r.name for r in rungs_above]
     unsupervised = set(

@@ -229,3 +229,17 @@ def test_the_api_needs_login_and_is_404_to_another_family(
     posted = client.post(address, form(), content_type="application/json", headers=bearer(monitor))
     assert posted.status_code in (403, 404)
     assert not Letter.objects.exists()
+
+
+def test_a_rung_above_can_be_made_a_letters_rung_on_the_ladder_edit_api(
+    client: Client, therapist: User, letters: Family
+) -> None:
+    response = client.put(
+        f"/api/v1/cases/{letters.case.pk}/ladder",
+        {"rungs_above": [{"name": "Cards by post", "letters": True}, {"name": "Office visit"}]},
+        content_type="application/json",
+        headers=bearer(therapist),
+    )
+    assert response.status_code == 200
+    assert [r["letters"] for r in response.json()["rungs"]] == [True, True, False]
+    assert rung(letters, 2).letters and not rung(letters, 3).letters
