@@ -262,6 +262,13 @@ def may_read_checkins(user: User, case: Case) -> bool:
     return _is_treating(user, case)
 
 
+def may_read_letters(user: User, case: Case) -> bool:
+    """The content of letters exchanged on the ladder is clinical: the treating therapists
+    read it; the supervisor sees that letters were exchanged (dates, decisions), not what
+    they say."""
+    return may_read_checkins(user, case)
+
+
 def checkin_visibility(user: User) -> Q:
     """The filter for the cases whose check-ins (and the tasks they raise) this user sees."""
     if not _is_staff_member(user) or user.role not in (Role.THERAPIST, Role.SUPERVISOR):

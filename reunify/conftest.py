@@ -235,6 +235,21 @@ def complete_modules(therapist: User, family: Family) -> None:
         module_complete(actor=therapist, assignment=assignment, completed_on=timezone.localdate())
 
 
+def pass_letters(therapist: User, family: Family, count: int) -> None:
+    """`count` letters written today on the ladder's letters rung, each passed on after review
+    (the way up from a letters rung counts them instead of visits)."""
+    for _ in range(count):
+        clinical.letter_record(
+            actor=therapist,
+            case=family.case,
+            written_on=timezone.localdate(),
+            direction="parent_to_child",
+            content="A letter about the dog and school.",
+            reviewed_on=timezone.localdate(),
+            decision="passed_on",
+        )
+
+
 def climb_to_integration(therapist: User, family: Family) -> None:
     """Climb the contact ladder to the case's integration threshold, through each step-up gate:
     calm recorded visits on every rung (held in the hours just past, so the clock need not
@@ -249,7 +264,9 @@ def climb_to_integration(therapist: User, family: Family) -> None:
     rungs = list(ContactRung.objects.filter(ladder=ladder).order_by("position"))
     start = timezone.now() - dt.timedelta(hours=len(rungs) * ladder.min_sessions + 1)
     for rung in rungs[: threshold.position]:
-        for _ in range(ladder.min_sessions):
+        if rung.letters:
+            pass_letters(therapist, family, ladder.min_sessions)
+        for _ in range(0 if rung.letters else ladder.min_sessions):
             visit = clinical.appointment_schedule(
                 actor=therapist,
                 case=family.case,

@@ -371,6 +371,21 @@ def _visit(
     return visit
 
 
+def _letters(therapist: User, fam: _Family, letters: list[tuple[int, str, str]]) -> None:
+    """Letters exchanged on the ladder's letters rung (days ago, which way, a summary), each
+    read by the therapist and passed on the next day."""
+    for days_ago, direction, summary in letters:
+        clinical.letter_record(
+            actor=therapist,
+            case=fam.case,
+            written_on=_day(days_ago),
+            direction=direction,
+            content=summary,
+            reviewed_on=_day(days_ago - 1),
+            decision="passed_on",
+        )
+
+
 def _climb(therapist: User, fam: _Family, *, to_position: int, why: str, days_ago: int = 0) -> None:
     """Record the child's assent to the next rung and step up through its gate, `days_ago`."""
     rung = ContactRung.objects.get(ladder__case=fam.case, position=to_position)
@@ -553,21 +568,15 @@ def _marigold(staff: dict[str, User]) -> None:
         effective_on=_day(22),
     )
     monitor = staff["monitor1"]
-    letters = [
-        ("Tamsin read the letter twice and asked to keep it.", (6, 7)),
-        ("Tamsin wrote back about her school play.", (7, 7)),
-        ("Tamsin asked whether Ansel could come to the office.", (7, 8)),
-    ]
-    for i, (facts, comfort) in enumerate(letters):
-        _visit(
-            t,
-            fam,
-            days_ago=20 - 2 * i,
-            monitor=monitor,
-            comfort=comfort,
-            observations=facts,
-            note="Engaged and curious; no distress observed.",
-        )
+    _letters(
+        t,
+        fam,
+        [
+            (20, "parent_to_child", "Ansel wrote about the garden they planted; read with Tamsin."),
+            (18, "child_to_parent", "Tamsin wrote back about her school play."),
+            (16, "child_to_parent", "Tamsin asked whether Ansel could come to the office."),
+        ],
+    )
     _climb(
         t,
         fam,
@@ -891,6 +900,8 @@ def _quillfeather_ladder(t: User, fam: _Family, monitor: User) -> None:
             count += 1
             if days_ago in (94, 64, 34):
                 _clear_screen(t, fam.case, days_ago=days_ago + 1)
+            if rung.letters:
+                _letters(t, fam, [(days_ago + 1, "parent_to_child", "Orla's letter about home.")])
             visit = clinical.appointment_schedule(
                 actor=t,
                 case=fam.case,

@@ -38,6 +38,8 @@ from reunify.clinical.models import (
     AppointmentStatus,
     ContactRung,
     Ladder,
+    Letter,
+    LetterDecision,
 )
 from reunify.disclosure.models import Release
 from reunify.measures.models import (
@@ -117,7 +119,7 @@ def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
     cases = with_unsafe_checkin(cases)
     return cases.select_related("therapist", "ladder__current_rung").prefetch_related(
         Prefetch("parties", queryset=Party.objects.select_related("person")),
-        "ladder__rungs",
+        "ladder__rungs__letters_exchanged",
         "ladder__assents",
         Prefetch("releases", queryset=Release.objects.order_by("id")),
         Prefetch(
@@ -311,23 +313,72 @@ def streak(ladder: Ladder, appointments: list[Appointment]) -> list[Appointment]
     return run
 
 
+def letter_streak(ladder: Ladder, rung: ContactRung) -> list[Letter]:
+    """The letters passed on, on a letters rung, since stepping onto it, newest last; a letter
+    held back restarts the count."""
+    since = timezone.localdate(ladder.rung_entered_at)
+    # Read through the ladder's prefetched rungs, so a page showing the gate adds no query.
+    letters = [
+        letter
+        for r in ladder.rungs.all()
+        if r.pk == rung.pk
+        for letter in r.letters_exchanged.all()
+        if letter.written_on >= since
+    ]
+    letters.sort(key=lambda letter: (letter.written_on, letter.recorded_at, letter.pk))
+    run: list[Letter] = []
+    for letter in letters:
+        run = [*run, letter] if letter.decision == LetterDecision.PASSED_ON else []
+    return run
+
+
+def _letter_reasons(ladder: Ladder, rung: ContactRung) -> list[Reason]:
+    run = letter_streak(ladder, rung)
+    if len(run) >= ladder.min_sessions:
+        return []
+    since = timezone.localdate(ladder.rung_entered_at)
+    return [
+        Reason(
+            "too_few_letters",
+            ngettext(
+                "only %(count)s of %(needed)s letter in a row passed on since %(since)s on "
+                "'%(rung)s'",
+                "only %(count)s of %(needed)s letters in a row passed on since %(since)s on "
+                "'%(rung)s'",
+                ladder.min_sessions,
+            )
+            % {"count": len(run), "needed": ladder.min_sessions, "since": since, "rung": rung.name},
+            Kind.READINESS,
+        )
+    ]
+
+
 def rung_visit_reasons(ladder: Ladder, appointments: list[Appointment]) -> list[Reason]:
     """The visits on the current rung: enough of them in a row (`min_sessions`), each recorded
     with the child's comfort at least `min_comfort`, and no safety concern raised on the rung
-    since stepping onto it."""
+    since stepping onto it.
+
+    On a letters rung (`ContactRung.letters`) the count is of letters instead: `min_sessions`
+    letters passed on in a row since stepping onto it (`letter_streak`), with no comfort to
+    read; a visit held on that rung anyway does not count, but a safety concern raised at one
+    still closes the way up."""
     current = ladder.current_rung
     reasons: list[Reason] = []
-    run = streak(ladder, appointments)
-    counted = run[-ladder.min_sessions :]
-    if len(run) < ladder.min_sessions:
-        reasons.append(
-            Reason(
-                "too_few_visits",
-                f"{len(run)} of {ladder.min_sessions} consecutive completed contact visits "
-                f"on '{current.name if current else ''}' so far",
-                Kind.READINESS,
+    counted: list[Appointment] = []
+    if current is not None and current.letters:
+        reasons += _letter_reasons(ladder, current)
+    else:
+        run = streak(ladder, appointments)
+        counted = run[-ladder.min_sessions :]
+        if len(run) < ladder.min_sessions:
+            reasons.append(
+                Reason(
+                    "too_few_visits",
+                    f"{len(run)} of {ladder.min_sessions} consecutive completed contact visits "
+                    f"on '{current.name if current else ''}' so far",
+                    Kind.READINESS,
+                )
             )
-        )
     for visit in counted:
         record = getattr(visit, "contact_record", None)
         if record is None:

@@ -332,6 +332,7 @@ _ACTION_WORDS = {
     "ladder.step_refused": _("tried to step up the contact ladder (refused)"),
     "ladder.configure": _("changed the contact ladder"),
     "ladder.assent": _("recorded the child's assent"),
+    "letter.record": _("recorded a letter exchanged"),
     "appointment.schedule": _("scheduled a session"),
     "appointment.reschedule": _("rescheduled a session"),
     "appointment.cancel": _("recorded a cancellation"),

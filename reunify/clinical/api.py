@@ -35,6 +35,7 @@ from reunify.clinical.models import (
     ContactRung,
     Ladder,
     LadderStep,
+    Letter,
     ProgressNote,
     PsychotherapyNote,
 )
@@ -57,6 +58,8 @@ from reunify.clinical.schemas import (
     LadderConfigIn,
     LadderGateOut,
     LadderOut,
+    LetterIn,
+    LetterOut,
     NoShowIn,
     NoteIn,
     NoteOut,
@@ -457,7 +460,9 @@ def ladder_configure(request: HttpRequest, id: int, payload: LadderConfigIn) -> 
     rungs = None
     if payload.rungs_above is not None:
         rungs = [
-            services.RungInput(name=r.name, supervised=r.supervised, in_therapy=r.in_therapy)
+            services.RungInput(
+                name=r.name, supervised=r.supervised, in_therapy=r.in_therapy, letters=r.letters
+            )
             for r in payload.rungs_above
         ]
     services.ladder_configure(
@@ -490,6 +495,26 @@ def assent_create(request: HttpRequest, id: int, payload: AssentIn) -> tuple[int
     )
     loaded = ChildAssent.objects.select_related("child__person", "rung", "recorded_by")
     return 201, AssentOut.of(loaded.get(pk=assent.pk))
+
+
+@router.get("/cases/{id}/letters", response={200: list[LetterOut], **READ_ERRORS})
+def letter_list(request: HttpRequest, id: int) -> list[LetterOut]:
+    """The letters and messages exchanged on the ladder's letters rungs, oldest first; the
+    content and the reason for holding one back only for the treating therapists."""
+    user, case = case_to_read(request, id, "letters")
+    with_content = access.may_read_letters(user, case)
+    letters = Letter.objects.filter(case=case).select_related("rung", "reviewed_by")
+    return [LetterOut.of(letter, with_content=with_content) for letter in letters]
+
+
+@router.post("/cases/{id}/letters", response={201: LetterOut, **WRITE_ERRORS})
+def letter_create(request: HttpRequest, id: int, payload: LetterIn) -> tuple[int, LetterOut]:
+    """Record a letter or message exchanged on the ladder's current rung, a letters rung, with
+    the review: passed on, or held back and why."""
+    user, case = case_to_change(request, id)
+    letter = services.letter_record(actor=user, case=case, **payload.dict())
+    loaded = Letter.objects.select_related("rung", "reviewed_by").get(pk=letter.pk)
+    return 201, LetterOut.of(loaded, with_content=True)
 
 
 # Progress notes, addenda, amendment requests -----------------------------------------------

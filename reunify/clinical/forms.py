@@ -31,6 +31,8 @@ from reunify.clinical.models import (
     ContactRung,
     EarlyEndReason,
     Ladder,
+    LetterDecision,
+    LetterDirection,
     Modality,
     NoteFormat,
 )
@@ -430,6 +432,30 @@ class AssentForm(forms.Form):
         self.fields["rung"].offer(rungs, rung_name)  # type: ignore[attr-defined]
 
 
+class LetterForm(forms.Form):
+    """A letter or message exchanged on a letters rung, and the therapist's review of it."""
+
+    written_on = date_field(_("Written on"))
+    direction = forms.ChoiceField(
+        label=_("Which way"), choices=LetterDirection.choices, widget=forms.RadioSelect
+    )
+    content = forms.CharField(
+        label=_("The letter's text, or a summary"),
+        help_text=_("Clinical information: only the treating therapists see it."),
+        widget=text_area(5),
+    )
+    reviewed_on = date_field(_("Reviewed on"))
+    decision = forms.ChoiceField(
+        label=_("After review"), choices=LetterDecision.choices, widget=forms.RadioSelect
+    )
+    held_back_reason = forms.CharField(
+        label=_("Why it was held back"),
+        required=False,
+        help_text=_("Needed when the letter is held back."),
+        widget=text_area(2),
+    )
+
+
 class LadderThresholdsForm(forms.Form):
     min_sessions = forms.IntegerField(
         label="Consecutive completed contact visits needed on a rung before a step up"
@@ -463,13 +489,22 @@ class RungRowForm(forms.Form):
     in_therapy = forms.BooleanField(
         label="Within therapy (letters, in-office visits)", required=False
     )
+    letters = forms.BooleanField(
+        label=_("Letters and messages: the way up counts letters passed on, not visits"),
+        required=False,
+    )
 
     def rung(self) -> RungInput | None:
         data = self.cleaned_data
         name = (data.get("name") or "").strip()
         if not name:
             return None
-        return RungInput(name=name, supervised=data["supervised"], in_therapy=data["in_therapy"])
+        return RungInput(
+            name=name,
+            supervised=data["supervised"],
+            in_therapy=data["in_therapy"],
+            letters=data["letters"],
+        )
 
 
 EXTRA_RUNG_ROWS = 2
@@ -498,7 +533,13 @@ class LadderForm(forms.Form):
         )
         self.above = above
         rows = [
-            {"name": r.name, "supervised": r.supervised, "in_therapy": r.in_therapy} for r in above
+            {
+                "name": r.name,
+                "supervised": r.supervised,
+                "in_therapy": r.in_therapy,
+                "letters": r.letters,
+            }
+            for r in above
         ] + [{"supervised": True, "in_therapy": False}] * EXTRA_RUNG_ROWS
         self.rows = [
             RungRowForm(data, prefix=f"rung-{n}", initial=initial)
@@ -527,7 +568,7 @@ class LadderForm(forms.Form):
         if position != ladder.integration_position:
             changes["integration_position"] = position
         rungs = [rung for row in self.rows if (rung := row.rung()) is not None]
-        before = [RungInput(r.name, r.supervised, r.in_therapy) for r in self.above]
+        before = [RungInput(r.name, r.supervised, r.in_therapy, r.letters) for r in self.above]
         if rungs != before:
             changes["rungs_above"] = rungs
         return changes

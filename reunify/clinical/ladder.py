@@ -6,6 +6,12 @@ concerns raised at them, court terms that forbid the next rung, and the child's 
 counting of visits and the reading of assent live in cases.gates (`rung_visit_reasons`,
 `assent_reasons`), because the gate into integration asks the same questions of the rung it
 requires.
+
+A letters rung (`ContactRung.letters`, the default first rung "Letters and messages") is
+climbed on letters exchanged and reviewed by the therapist, not on visits: its count is of
+letters passed on in a row (`cases.gates.letter_streak`), with no comfort rating to read. A
+timed contact visit may still be scheduled on it (nothing refuses one), but such a visit does
+not count towards the way up; a safety concern raised at one still closes it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AppointmentKind(models.TextChoices):
@@ -80,6 +81,10 @@ class ContactRung(models.Model):
     in_therapy = models.BooleanField(
         default=True, help_text="Takes place within therapy (letters, in-office visits)."
     )
+    letters = models.BooleanField(
+        default=False,
+        help_text="Letters and messages exchanged, reviewed by the therapist, not timed visits.",
+    )
 
     class Meta:
         ordering = ["position"]
@@ -89,6 +94,47 @@ class ContactRung(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.name}"
+
+
+class LetterDirection(models.TextChoices):
+    PARENT_TO_CHILD = "parent_to_child", _("From the parent to the child")
+    CHILD_TO_PARENT = "child_to_parent", _("From the child to the parent")
+
+
+class LetterDecision(models.TextChoices):
+    PASSED_ON = "passed_on", _("Passed on")
+    HELD_BACK = "held_back", _("Held back")
+
+
+class Letter(models.Model):
+    """A letter or message exchanged on a letters rung, reviewed by the therapist before it
+    was passed on or held back."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="letters")
+    rung = models.ForeignKey(
+        ContactRung, on_delete=models.PROTECT, related_name="letters_exchanged"
+    )
+    written_on = models.DateField()
+    direction = models.CharField(max_length=20, choices=LetterDirection.choices)
+    content = models.TextField(
+        help_text="The text or a summary: clinical, for the treating therapists only."
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_on = models.DateField()
+    decision = models.CharField(max_length=12, choices=LetterDecision.choices)
+    held_back_reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["written_on", "id"]
+
+    def __str__(self) -> str:
+        return f"Letter of {self.written_on} ({self.get_direction_display()})"
 
 
 class LadderStep(models.Model):

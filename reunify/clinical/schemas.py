@@ -30,6 +30,9 @@ from reunify.clinical.models import (
     ContactRung,
     EarlyEndReason,
     LadderStep,
+    Letter,
+    LetterDecision,
+    LetterDirection,
     Modality,
     NoteFormat,
     ParentingArrangement,
@@ -256,6 +259,7 @@ class RungOut(Schema):
     name: str
     supervised: bool
     in_therapy: bool = Field(description="Takes place within therapy (letters, in-office).")
+    letters: bool = Field(description="Climbed on letters passed on, not visits.")
     current: bool
 
     @classmethod
@@ -266,6 +270,7 @@ class RungOut(Schema):
             name=rung.name,
             supervised=rung.supervised,
             in_therapy=rung.in_therapy,
+            letters=rung.letters,
             current=current is not None and rung.pk == current.pk,
         )
 
@@ -304,6 +309,47 @@ class AssentIn(Schema):
     given: bool
     recorded_on: dt.date
     note: str = Field(default="", description="In the child's own words where possible.")
+
+
+class LetterIn(Schema):
+    written_on: dt.date
+    direction: LetterDirection
+    content: str = Field(description="The letter's text or a summary (clinical).")
+    reviewed_on: dt.date
+    decision: LetterDecision
+    held_back_reason: str = Field(default="", description="Needed when held back.")
+
+
+class LetterOut(Schema):
+    id: int
+    rung: RungRefOut
+    written_on: dt.date
+    direction: LetterDirection
+    content: str | None = Field(
+        description="The text or summary; null for a reader who is not a treating therapist."
+    )
+    reviewed_by: str
+    reviewed_on: dt.date
+    decision: LetterDecision
+    held_back_reason: str | None = Field(description="Null as for the content.")
+    recorded_at: dt.datetime
+
+    @classmethod
+    def of(cls, letter: Letter, *, with_content: bool) -> LetterOut:
+        rung = RungRefOut.maybe(letter.rung)
+        assert rung is not None
+        return cls(
+            id=letter.pk,
+            rung=rung,
+            written_on=letter.written_on,
+            direction=LetterDirection(letter.direction),
+            content=letter.content if with_content else None,
+            reviewed_by=letter.reviewed_by.username,
+            reviewed_on=letter.reviewed_on,
+            decision=LetterDecision(letter.decision),
+            held_back_reason=letter.held_back_reason if with_content else None,
+            recorded_at=letter.recorded_at,
+        )
 
 
 class AssentOut(Schema):
@@ -406,6 +452,7 @@ class RungIn(Schema):
     name: str
     supervised: bool = True
     in_therapy: bool = True
+    letters: bool = Field(default=False, description="Climbed on letters passed on, not visits.")
 
 
 class LadderConfigIn(Schema):

@@ -183,7 +183,13 @@ def ladder_view(case: Case, appointments: list[Appointment]) -> LadderView | Non
     ladder = (
         Ladder.objects.filter(case=case)
         .select_related("current_rung")
-        .prefetch_related("rungs", "assents", "steps__to_rung", "steps__from_rung", "steps__actor")
+        .prefetch_related(
+            "rungs__letters_exchanged__reviewed_by",
+            "assents",
+            "steps__to_rung",
+            "steps__from_rung",
+            "steps__actor",
+        )
         .first()
     )
     if ladder is None:

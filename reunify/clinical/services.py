@@ -55,6 +55,9 @@ from reunify.clinical.models import (
     EarlyEndReason,
     Ladder,
     LadderStep,
+    Letter,
+    LetterDecision,
+    LetterDirection,
     Modality,
     NoteFormat,
     ParentingArrangement,
@@ -638,7 +641,12 @@ def ladder_start(*, actor: User, case: Case, effective_on: dt.date | None = None
     ladder = Ladder.objects.create(case=case, rung_entered_at=effective_moment(day))
     rungs = [
         ContactRung.objects.create(
-            ladder=ladder, position=i, name=name, supervised=supervised, in_therapy=in_therapy
+            ladder=ladder,
+            position=i,
+            name=name,
+            supervised=supervised,
+            in_therapy=in_therapy,
+            letters=i == 1,  # the first default rung: letters and messages
         )
         for i, (name, supervised, in_therapy) in enumerate(ladder_rules.DEFAULT_RUNGS, start=1)
     ]
@@ -691,7 +699,7 @@ def ladder_gate_for(case: Case) -> Any:
     ladder = (
         Ladder.objects.filter(case=case)
         .select_related("current_rung")
-        .prefetch_related("rungs", "assents")
+        .prefetch_related("rungs__letters_exchanged", "assents")
         .first()
     )
     if ladder is None:
@@ -868,6 +876,7 @@ class RungInput:
     name: str
     supervised: bool
     in_therapy: bool
+    letters: bool = False
 
 
 @transaction.atomic
@@ -908,6 +917,7 @@ def ladder_configure(
         used = (
             Appointment.objects.filter(rung__in=old).exists()
             or ChildAssent.objects.filter(rung__in=old).exists()
+            or Letter.objects.filter(rung__in=old).exists()
         )
         if used:
             raise ValidationError(
@@ -922,6 +932,7 @@ def ladder_configure(
                 name=rung.name.strip(),
                 supervised=rung.supervised,
                 in_therapy=rung.in_therapy,
+                letters=rung.letters,
             )
         changes["rungs_above"] = [r.name for r in rungs_above]
     unsupervised = set(
@@ -996,6 +1007,87 @@ def assent_record(
         detail={"child": child.pk, "rung": rung.position, "given": given},
     )
     return assent
+
+
+@transaction.atomic
+def letter_record(
+    *,
+    actor: User,
+    case: Case,
+    written_on: dt.date,
+    direction: str,
+    content: str,
+    reviewed_on: dt.date,
+    decision: str,
+    held_back_reason: str = "",
+) -> Letter:
+    """A letter or message exchanged on the ladder's current rung, a letters rung: when it was
+    written, which way it went, and the acting therapist's review (passed on, or held back and
+    why). Only while the ladder stands on a letters rung, so the letter counts towards its way
+    up (`cases.gates.letter_streak`). The audit event leaves the content out."""
+    access.require(actor, access.Action.EDIT, case)
+    require_open(case)
+    ladder = _ladder_locked(case)
+    rung = ladder.current_rung
+    if rung is None or not rung.letters:
+        raise ValidationError(
+            _("Letters are recorded while the ladder stands on a letters rung; it stands on '%s'.")
+            % (rung.name if rung else "")
+        )
+    if direction not in LetterDirection.values:
+        raise ValidationError(_("Say which way the letter went."))
+    if decision not in LetterDecision.values:
+        raise ValidationError(_("Say whether the letter was passed on or held back."))
+    require_text(content, _("The letter's text or a summary"))
+    today = timezone.localdate()
+    started = timezone.localdate(ladder.rung_entered_at)
+    for day, what in ((written_on, _("written")), (reviewed_on, _("reviewed"))):
+        if day > today:
+            raise ValidationError(
+                _("The day the letter was %(what)s, %(day)s, is in the future.")
+                % {"what": what, "day": day}
+            )
+        if day < started:
+            raise ValidationError(
+                _(
+                    "The day the letter was %(what)s, %(day)s, is before the ladder stepped "
+                    "onto '%(rung)s' (%(started)s)."
+                )
+                % {"what": what, "day": day, "rung": rung.name, "started": started}
+            )
+    if reviewed_on < written_on:
+        raise ValidationError(_("A letter is reviewed on or after the day it was written."))
+    reason = held_back_reason.strip()
+    if decision == LetterDecision.HELD_BACK and not reason:
+        raise ValidationError(_("Say why the letter was held back."))
+    if decision == LetterDecision.PASSED_ON:
+        reason = ""
+    letter = Letter.objects.create(
+        case=case,
+        rung=rung,
+        written_on=written_on,
+        direction=direction,
+        content=content.strip(),
+        reviewed_by=actor,
+        reviewed_on=reviewed_on,
+        decision=decision,
+        held_back_reason=reason,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="letter.record",
+        case_id=case.pk,
+        obj=letter,
+        detail={
+            "rung": rung.position,
+            "written_on": written_on,
+            "direction": direction,
+            "decision": decision,
+        },
+    )
+    return letter
 
 
 # Notes -----------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ urlpatterns = [
     path("cases/<int:case_id>/ladder/step-down/", views.ladder_step_down, name="ladder_step_down"),
     path("cases/<int:case_id>/ladder/assent/", views.assent_new, name="assent_new"),
     path("cases/<int:case_id>/ladder/edit/", views.ladder_edit, name="ladder_edit"),
+    path("cases/<int:case_id>/ladder/letters/new/", views.letter_new, name="letter_new"),
     path("cases/<int:case_id>/arrangement/new/", views.arrangement_new, name="arrangement_new"),
     path(
         "cases/<int:case_id>/psychotherapy-notes/",

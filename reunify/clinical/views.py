@@ -46,6 +46,7 @@ from reunify.clinical.models import (
     ContactRung,
     Ladder,
     LadderStep,
+    Letter,
     NoteFormat,
     ParentingArrangement,
     ProgressNote,
@@ -100,6 +101,8 @@ class CaseClinical:
     assents: list[tuple[ChildAssent, Party | None, ContactRung | None]] = field(
         default_factory=list
     )
+    letters: list[Letter] = field(default_factory=list)
+    may_read_letters: bool = False
     may_climb: bool = False
     step_up_form: Form | None = None
     step_down_form: Form | None = None
@@ -146,6 +149,10 @@ def case_sections(
         (a, parties.get(a.child_id), rungs.get(a.rung_id))
         for a in sorted(view.ladder.assents.all(), key=lambda a: (a.recorded_at, a.pk))
     ][::-1]
+    sections.letters = [
+        letter for rung in view.rungs if rung.letters for letter in rung.letters_exchanged.all()
+    ][::-1]
+    sections.may_read_letters = access.may_read_letters(user, case)
     sections.may_climb = may_edit and case.phase == Phase.THERAPEUTIC_CONTACT
     if sections.may_climb:
         position = forms.current_position(view.ladder)
@@ -807,6 +814,31 @@ def ladder_edit(request: AuthedRequest, case_id: int) -> HttpResponse:
     }
     return render(
         request, "clinical/ladder_form.html", context, status=400 if form.is_bound else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def letter_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """Record a letter or message exchanged on the ladder's letters rung."""
+    case = access.case_get(request.user, case_id, Action.EDIT)
+    ladder = Ladder.objects.filter(case=case).select_related("current_rung").first()
+    if request.method == "GET" and not (
+        ladder and ladder.current_rung and ladder.current_rung.letters
+    ):
+        messages.error(
+            request, _("Letters are recorded while the ladder stands on a letters rung.")
+        )
+        return _to_case(case, "ladder")
+    form = forms.LetterForm(request.POST or None)
+    return case_views._record_page(
+        request,
+        case,
+        form,
+        heading=_("Record a letter"),
+        section="ladder",
+        save=lambda data: services.letter_record(actor=request.user, case=case, **data),
+        done=_("The letter is recorded."),
     )
 
 

@@ -28,7 +28,7 @@ from reunify.clinical.models import (
     ProgressNote,
 )
 from reunify.clinical.services import ContactFacts
-from reunify.conftest import Family, advance_to, screen
+from reunify.conftest import Family, advance_to, pass_letters, screen
 
 LOCAL = ZoneInfo(settings.TIME_ZONE)
 # A Monday morning well away from a daylight-saving change, so "a week later" is 168 hours.
@@ -57,9 +57,15 @@ def now() -> dt.datetime:
     return timezone.localtime()
 
 
-def in_contact(therapist: User, family: Family) -> Ladder:
-    """Walk the family's case into therapeutic contact: the ladder starts on its first rung."""
+def in_contact(therapist: User, family: Family, *, letters: bool = False) -> Ladder:
+    """Walk the family's case into therapeutic contact: the ladder starts on its first rung.
+
+    The default first rung is a letters rung, whose way up counts letters; unless `letters`,
+    it is made a rung of visits here, since these tests exercise the count of visits (the
+    letters rung has its own, in test_letters.py)."""
     advance_to(therapist, family, Phase.THERAPEUTIC_CONTACT)
+    if not letters:
+        ContactRung.objects.filter(ladder__case=family.case, position=1).update(letters=False)
     return ladder_of(family)
 
 
@@ -210,8 +216,12 @@ def ready_to_step_up(
 ) -> ContactRung:
     """Everything the way up asks for: enough calm recorded visits and the child's yes."""
     ladder = ladder_of(family)
-    for _ in range(visits if visits is not None else ladder.min_sessions):
-        make_visit(therapist, family, clock=clock, record=facts(comfort))
+    count = visits if visits is not None else ladder.min_sessions
+    if ladder.current_rung is not None and ladder.current_rung.letters:
+        pass_letters(therapist, family, count)  # a letters rung counts letters, not visits
+    else:
+        for _ in range(count):
+            make_visit(therapist, family, clock=clock, record=facts(comfort))
     following = rung(family, ladder.current_rung.position + 1)  # type: ignore[union-attr]
     assent(therapist, family, following)
     return following

@@ -146,6 +146,8 @@ class World:
 
 def make_world(therapist: User, family: Family, monitor: User | None) -> World:
     advance_to(therapist, family, "therapeutic_contact")
+    # The first rung as a rung of visits: these tests count visits (letters: test_letters.py).
+    ContactRung.objects.filter(ladder__case=family.case, position=1).update(letters=False)
     visit = schedule_visit(therapist, family, monitor=monitor)
     session = schedule_session(therapist, family, hours=27)
     held = schedule_session(therapist, family, hours=-3)
