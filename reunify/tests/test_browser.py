@@ -62,6 +62,9 @@ from reunify.conftest import advance_to
 with time_machine.travel(timezone.now() - dt.timedelta(hours=1)):
     g = make_family(t, title="Linden family", last="Linden")
     advance_to(t, g, "therapeutic_contact")
+    # This family's ladder starts with visits, not letters (a ladder the therapist set up so).
+    from reunify.clinical.models import ContactRung
+    ContactRung.objects.filter(ladder__case=g.case, position=1).update(letters=False)
 """
 
 

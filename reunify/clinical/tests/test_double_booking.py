@@ -165,6 +165,7 @@ def audit_flushable(transactional_db: Any) -> Any:
         cursor.execute("SET session_replication_role = replica")
 
 
+@pytest.mark.flushes
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_two_bookings_of_one_slot_at_once_only_one_wins(audit_flushable: Any) -> None:
     therapist = make_user("racer", supervisor=make_user("racesup", role="supervisor"))
