@@ -8,7 +8,11 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST = 127.0.0.1
 PORT = 8000
 
-.PHONY: run test test-pg lint typecheck bench demo system-packages clean
+SCALE ?= 1
+DB ?= both
+BENCH_ARGS ?=
+
+.PHONY: run test test-pg lint typecheck bench bench-packages demo system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,9 +56,16 @@ test-pg: $(STAMP) $(AXE) system-packages
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --dist loadfile -m "not flushes"
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m flushes
 
-bench: $(STAMP)
-	$(BIN)/python bench/caseload.py
-	$(BIN)/python bench/report.py
+# The load generator the bench drives (Debian's wrk).
+bench-packages:
+	@test -x /usr/bin/wrk || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	  else echo "The bench needs: sudo apt-get install wrk"; exit 1; fi; }
+
+# A large practice served by gunicorn and loaded by wrk; see bench/README.md.
+# `make bench SCALE=0.05` for a small one, `make bench DB=postgres BENCH_ARGS=--fresh`.
+bench: $(STAMP) bench-packages
+	$(BIN)/python -m bench.run --scale $(SCALE) --db $(DB) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,9 @@
 
 Every error answers JSON with a `detail` a person can act on: bad input 400 (or 422 when the
 body does not fit its schema), no or revoked token 401, a forbidden action 403, a case out of
-sight 404 (never confirming it exists), a closed gate 409 with the reasons.
+sight 404 (never confirming it exists), a closed gate 409 with the reasons, a body too large 413,
+busy 503 (see `reunify.transactions`); errors outside these views (unknown paths, 405, 500) are
+answered by `reunify.errors`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -71,6 +74,13 @@ api.add_router("/", measures_router)
 
 def _answer(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
     return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    # Always past ninja (even with DEBUG on): the request's middleware runs a write that lost
+    # a race again, or answers 503; anything else is a 500 with a JSON detail.
+    raise exc
 
 
 @api.exception_handler(ValidationError)

@@ -14,6 +14,10 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv if argv is None else argv)
+    if args[1:2] != ["serve"]:
+        # An operator's command (migrate, audit verify, a restore) may run one long statement;
+        # the statement timeout is for requests, which a person is waiting on.
+        os.environ.setdefault("REUNIFY_DB_STATEMENT_TIMEOUT_MS", "0")
     args[0] = "reunify"
     execute_from_command_line(args)
 

@@ -95,9 +95,10 @@ def refusal_record(request: HttpRequest, error: Exception) -> None:
 class RefusalAuditMiddleware:
     """Write every authorisation refusal of a page to the audit log.
 
-    `process_exception` runs after the view's transaction has rolled back, so the event is written
-    in its own transaction and survives. API refusals are caught by the ninja exception handlers
-    before they get here; those call `refusal_record` themselves.
+    `process_exception` runs after the view's own transaction has rolled back; a write request's
+    transaction (`reunify.transactions`) commits on a 403 or 404 answer, so the event survives.
+    API refusals are caught by the ninja exception handlers before they get here; those call
+    `refusal_record` themselves.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -1,8 +1,8 @@
 """Django settings, read from the environment.
 
 DATABASE_URL (absent: an SQLite file under var/), REUNIFY_SECRET_KEY, REUNIFY_DEBUG and
-REUNIFY_ALLOWED_HOSTS are the knobs; everything else is fixed here so every deployment behaves
-the same.
+REUNIFY_ALLOWED_HOSTS are the main knobs (the README lists them all); everything else is fixed
+here so every deployment behaves the same.
 """
 
 import contextlib
@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "reunify.errors.ApiErrorMiddleware",
+    # Each POST/PUT/PATCH/DELETE in one transaction, retried after a lost race (see the module).
+    "reunify.transactions.WriteRetryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -103,12 +106,38 @@ DATABASES = {
         default=f"sqlite:///{_sqlite_path}", conn_max_age=60, conn_health_checks=True
     )
 }
+# Fail fast rather than hang: a database that accepts connections and never answers costs a
+# request (and /healthz) this long, not the proxy's whole timeout.
+REUNIFY_DB_CONNECT_TIMEOUT = int(os.environ.get("REUNIFY_DB_CONNECT_TIMEOUT", "5"))
+REUNIFY_DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("REUNIFY_DB_STATEMENT_TIMEOUT_MS", "30000"))
+# SQLite: how long a write waits for another writer's lock before it answers 503.
+REUNIFY_SQLITE_BUSY_TIMEOUT = float(os.environ.get("REUNIFY_SQLITE_BUSY_TIMEOUT", "5"))
+# A write that lost a race (deadlock, serialisation failure) runs this many times in all before
+# it answers 503 (reunify/transactions.py).
+REUNIFY_WRITE_ATTEMPTS = int(os.environ.get("REUNIFY_WRITE_ATTEMPTS", "3"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # IMMEDIATE makes every transaction take the write lock up front, so the audit chain's
-    # "read the head, append after it" can never interleave with another writer.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # "read the head, append after it" can never interleave with another writer. WAL lets pages
+    # read while one request writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": REUNIFY_SQLITE_BUSY_TIMEOUT,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "connect_timeout": REUNIFY_DB_CONNECT_TIMEOUT,
+            "options": f"-c statement_timeout={REUNIFY_DB_STATEMENT_TIMEOUT_MS}",
+            # A peer gone silent is noticed in seconds, not the kernel's two hours.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        }
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -150,6 +179,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "reunify.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

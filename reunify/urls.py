@@ -17,3 +17,8 @@ urlpatterns = [
     path("", include("reunify.reports.urls")),
     path("", include("reunify.measures.urls")),
 ]
+
+handler400 = "reunify.errors.bad_request"
+handler403 = "reunify.errors.permission_denied"
+handler404 = "reunify.errors.page_not_found"
+handler500 = "reunify.errors.server_error"

@@ -40,6 +40,7 @@ from reunify.accounts.models import (
     User,
 )
 from reunify.audit.chain import audit_record
+from reunify.transactions import advisory_lock
 
 TOKEN_PREFIX = "rfy_"  # noqa: S105 - a public marker, not a secret
 
@@ -254,7 +255,7 @@ def totp_factor_being_enrolled(user: User) -> SecondFactor | None:
 @transaction.atomic
 def totp_enrol_start(*, user: User) -> SecondFactor:
     """Begin enrolling an authenticator app with a fresh secret; nothing counts until confirmed."""
-    factor = SecondFactor.objects.select_for_update().filter(user=user).first()
+    factor = SecondFactor.objects.select_for_update(no_key=True).filter(user=user).first()
     if factor is not None and factor.confirmed_at is not None:
         raise ValidationError(
             f"{user.username} already has a second factor; an administrator must reset it first."
@@ -302,7 +303,7 @@ def _recovery_codes_issue(user: User, now: dt.datetime) -> list[str]:
 @transaction.atomic
 def totp_enrol_confirm(*, user: User, factor: SecondFactor, code: str) -> list[str]:
     """Confirm enrolment with a first code; return the recovery codes, shown this once only."""
-    factor = SecondFactor.objects.select_for_update().get(pk=factor.pk, user=user)
+    factor = SecondFactor.objects.select_for_update(no_key=True).get(pk=factor.pk, user=user)
     if factor.confirmed_at is not None:
         raise ValidationError(f"{user.username} already has a confirmed second factor.")
     now = timezone.now()
@@ -322,7 +323,7 @@ def totp_enrol_confirm(*, user: User, factor: SecondFactor, code: str) -> list[s
 def totp_verify(*, user: User, code: str) -> None:
     """Accept a current authenticator code once; raise CodeRefused for a wrong or replayed one."""
     factor = (
-        SecondFactor.objects.select_for_update()
+        SecondFactor.objects.select_for_update(no_key=True)
         .filter(user=user, confirmed_at__isnull=False)
         .first()
     )
@@ -426,7 +427,7 @@ def enrolment_code_issue(*, actor: User | None, user: User) -> str:
 def enrolment_code_accept(*, user: User, code: str) -> EnrolmentCode:
     """Check the enrolment code a staff member typed after their password; it is spent when the
     app it lets them set up is confirmed. Raise EnrolmentCodeRefused for any other code."""
-    issued = EnrolmentCode.objects.select_for_update().filter(user=user).first()
+    issued = EnrolmentCode.objects.select_for_update(no_key=True).filter(user=user).first()
     if issued is None:
         raise EnrolmentCodeRefused("no enrolment code issued", _ENROLMENT_WRONG)
     if not any(
@@ -523,17 +524,14 @@ def _lock_if_due(*, scope: str, key: str, limit: int, now: dt.datetime) -> Locko
     return lock
 
 
-@transaction.atomic
-def login_failure_record(*, username: str, address: str, stage: str, reason: str) -> Lockout | None:
-    """Count and audit one failed attempt; return the lockout it triggered, if any."""
-    now, key = timezone.now(), _account_key(username)
-    LoginAttempt.objects.create(username=key, address=address, stage=stage, at=now)
-    audit_record(
-        actor=None,
-        action="auth.failed",
-        detail={"username": key, "address": address, "stage": stage, "reason": reason},
-    )
-    LoginAttempt.objects.filter(at__lt=now - dt.timedelta(days=1)).delete()
+def _login_guard(key: str, address: str) -> None:
+    """Serialise the counting of one account name's and one address's attempts (step 5 of the
+    lock order in `reunify.transactions`), so parallel guesses are counted one at a time."""
+    advisory_lock(f"login:account:{key}")
+    advisory_lock(f"login:address:{address}")
+
+
+def _lock_due(*, key: str, address: str, now: dt.datetime) -> Lockout | None:
     by_account = _lock_if_due(
         scope=LockoutScope.ACCOUNT,
         key=key,
@@ -547,6 +545,50 @@ def login_failure_record(*, username: str, address: str, stage: str, reason: str
         now=now,
     )
     return by_account or by_address
+
+
+@transaction.atomic
+def login_attempt_claim(*, username: str, address: str, stage: str) -> LoginAttempt | None:
+    """Claim one try before the password is checked: None when the account name or address is
+    locked (or this try would go past the limit); otherwise the try, on record as a failure
+    until `login_attempt_passed`. Claiming and counting happen under one lock, so however many
+    guesses arrive at once, no more than the limit are ever checked."""
+    now, key = timezone.now(), _account_key(username)
+    _login_guard(key, address)
+    if login_lockout(username=key, address=address) is not None:
+        return None
+    if _lock_due(key=key, address=address, now=now) is not None:
+        return None
+    return LoginAttempt.objects.create(username=key, address=address, stage=stage, at=now)
+
+
+def login_attempt_passed(attempt: LoginAttempt) -> None:
+    """The claimed try was right (or never checked): it counts as no failure."""
+    LoginAttempt.objects.filter(pk=attempt.pk).delete()
+
+
+@transaction.atomic
+def login_failure_record(
+    *,
+    username: str,
+    address: str,
+    stage: str,
+    reason: str,
+    attempt: LoginAttempt | None = None,
+) -> Lockout | None:
+    """Count (unless `attempt` claimed it already) and audit one failed attempt; return the
+    lockout it triggered, if any."""
+    now, key = timezone.now(), _account_key(username)
+    _login_guard(key, address)
+    if attempt is None:
+        LoginAttempt.objects.create(username=key, address=address, stage=stage, at=now)
+    audit_record(
+        actor=None,
+        action="auth.failed",
+        detail={"username": key, "address": address, "stage": stage, "reason": reason},
+    )
+    LoginAttempt.objects.filter(at__lt=now - dt.timedelta(days=1)).delete()
+    return _lock_due(key=key, address=address, now=now)
 
 
 def login_lockout(*, username: str, address: str) -> Lockout | None:

@@ -36,6 +36,8 @@ from reunify.accounts.services import (
     EnrolmentCodeRefused,
     enrolment_code_accept,
     is_totp_code,
+    login_attempt_claim,
+    login_attempt_passed,
     login_failure_record,
     login_lockout,
     login_refusal_record,
@@ -140,10 +142,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         username = request.POST.get("username", "")
         address = client_address(request)
-        if login_lockout(username=username, address=address) is not None:
+        # The try is claimed (and counted) before the password is checked: parallel guesses
+        # past the limit are refused unchecked.
+        tried = bool(username and request.POST.get("password"))
+        attempt = None
+        if tried:
+            attempt = login_attempt_claim(
+                username=username, address=address, stage=LoginStage.PASSWORD
+            )
+        if tried and attempt is None:
             login_refusal_record(username=username, address=address, stage=LoginStage.PASSWORD)
             locked = True
         elif form.is_valid():
+            if attempt is not None:
+                login_attempt_passed(attempt)
             user = form.get_user()
             # A fresh session key, so a session id planted before the password is worth nothing.
             request.session.cycle_key()
@@ -159,9 +171,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 return redirect("login_enrol")
             # A party's second factor is theirs to turn on (PRODUCT.md §8); staff must have one.
             return redirect(_login_pending_complete(request, user, "none"))
-        elif username and request.POST.get("password"):
+        elif attempt is not None:
             lock = login_failure_record(
-                username=username, address=address, stage=LoginStage.PASSWORD, reason="password"
+                username=username,
+                address=address,
+                stage=LoginStage.PASSWORD,
+                reason="password",
+                attempt=attempt,
             )
             locked = lock is not None
     if locked:

@@ -3,9 +3,11 @@ from django.db import models
 
 
 class Event(models.Model):
-    """One thing someone did to or saw of protected information; never changed once written."""
+    """One thing someone did to or saw of protected information; never changed once written.
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    Its `id` is the order it was written in. Its place in the hash chain is its `Link`, added
+    by the sealer right after the writing transaction commits (`Pending` until then)."""
+
     at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -15,21 +17,55 @@ class Event(models.Model):
     case_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     object_type = models.CharField(max_length=80, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
-    source = models.CharField(max_length=200, help_text="Where it came from: address or 'cli'.")
+    source = models.CharField(help_text="Where it came from: address or 'cli'.", max_length=200)
     detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
-        ordering = ["seq"]
-        indexes = [models.Index(fields=["case_id", "action", "seq"])]
+        ordering = ["id"]
+        indexes = [models.Index(fields=["case_id", "action", "id"])]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor_label}"
+        return f"#{self.id} {self.action} by {self.actor_label}"
+
+
+class Pending(models.Model):
+    """An event written and committed but not yet sealed into the chain.
+
+    Writers add one with each event, in their own transaction; the sealer links the event and
+    deletes this row. The only audit table rows are ever deleted from."""
+
+    # No database constraints on the audit tables' references: the triggers, not foreign
+    # keys, keep events from going away, and `verify` names any reference left dangling.
+    event = models.OneToOneField(
+        Event,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="pending",
+    )
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} waiting to be sealed"
+
+
+class Link(models.Model):
+    """An event's place in the one chain: its number (1, 2, 3, … with no gap), the hash of the
+    link before it, and its own hash over both and the event's content."""
+
+    seq = models.PositiveBigIntegerField(primary_key=True)
+    event = models.OneToOneField(
+        Event, on_delete=models.DO_NOTHING, db_constraint=False, related_name="link"
+    )
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"link #{self.seq} (event {self.event_id})"
 
 
 class ChainHead(models.Model):
-    """The newest link of the chain; a single row locked by each writer so links never fork."""
+    """The newest link of the chain; a single row that only the sealer locks, so links never
+    fork, and that lets `verify` notice links cut off the end."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.PositiveBigIntegerField(default=0)

@@ -72,7 +72,8 @@ from reunify.cases.schemas import (
     TransitionIn,
     TransitionOut,
 )
-from reunify.cases.selectors import LOOKS_PER_PAGE, LookKind
+from reunify.cases.selectors import LookKind
+from reunify.paging import Page, paged
 
 router = Router(tags=["cases"])
 
@@ -165,14 +166,20 @@ class ContactRule:
 
 
 @router.get("/cases", response={200: list[CaseRowOut], 401: ErrorOut})
+@paged
 def case_list(
-    request: HttpRequest, include_closed: bool = False, search: str = Query("", max_length=100)
+    request: HttpRequest,
+    page: Page,
+    include_closed: bool = False,
+    search: str = Query("", max_length=100),
 ) -> list[CaseRowOut]:
-    """The cases you may see, with phase, pause, days in phase, next screen due and gate;
-    `search` keeps those whose family, a party's name or a case number matches."""
+    """The cases you may see, by family name, with phase, pause, days in phase, next screen
+    due and gate; `search` keeps those whose family, a party's name or a case number matches."""
     user = request_user(request)
     access.require_staff(user)
-    rows = selectors.caseload(user, include_closed=include_closed, search=search)
+    cases = selectors.caseload_cases(user, include_closed=include_closed, search=search)
+    # The page is chosen first: gates are computed, and the look recorded, for its cases only.
+    rows = selectors.caseload_rows(page.rows(with_gate_facts(cases), order=("title", "id")))
     services.case_views(actor=user, cases=[row.case for row in rows], what="api:case_list")
     return [CaseRowOut.of(row) for row in rows]
 
@@ -327,10 +334,12 @@ def co_therapist_delete(request: HttpRequest, id: int, username: str) -> tuple[i
 
 
 @router.get("/cases/{id}/court-orders", response={200: list[CourtOrderOut], **READ_ERRORS})
-def court_order_list(request: HttpRequest, id: int) -> list[CourtOrderOut]:
+@paged
+def court_order_list(request: HttpRequest, id: int, page: Page) -> list[CourtOrderOut]:
+    """The case's court orders by number, each with its terms."""
     _, case = case_to_read(request, id, "court_order_list")
     orders = case.court_orders.select_related("supersedes").prefetch_related("terms__replaced_by")
-    return [CourtOrderOut.of(o) for o in orders]
+    return [CourtOrderOut.of(o) for o in page.rows(orders, order=("number", "id"))]
 
 
 @router.post("/cases/{id}/court-orders", response={201: CourtOrderOut, **WRITE_ERRORS})
@@ -450,10 +459,12 @@ def court_order_supersede(
 
 
 @router.get("/cases/{id}/intakes", response={200: list[IntakeOut], **READ_ERRORS})
-def intake_list(request: HttpRequest, id: int) -> list[IntakeOut]:
+@paged
+def intake_list(request: HttpRequest, id: int, page: Page) -> list[IntakeOut]:
+    """The intake interviews, oldest first."""
     _, case = case_to_read(request, id, "intake_list")
     intakes = case.intakes.select_related("party__person", "recorded_by")
-    return [IntakeOut.of(i) for i in intakes]
+    return [IntakeOut.of(i) for i in page.rows(intakes, order=("held_on", "id"))]
 
 
 @router.post("/cases/{id}/intakes", response={201: IntakeOut, **WRITE_ERRORS})
@@ -467,10 +478,12 @@ def intake_create(request: HttpRequest, id: int, payload: IntakeIn) -> tuple[int
 
 
 @router.get("/cases/{id}/consents", response={200: list[ConsentOut], **READ_ERRORS})
-def consent_list(request: HttpRequest, id: int) -> list[ConsentOut]:
+@paged
+def consent_list(request: HttpRequest, id: int, page: Page) -> list[ConsentOut]:
+    """The signed consents, oldest first."""
     _, case = case_to_read(request, id, "consent_list")
     consents = case.consents.select_related("party__person", "recorded_by")
-    return [ConsentOut.of(c) for c in consents]
+    return [ConsentOut.of(c) for c in page.rows(consents, order=("signed_on", "id"))]
 
 
 @router.post("/cases/{id}/consents", response={201: ConsentOut, **WRITE_ERRORS})
@@ -488,9 +501,12 @@ def consent_create(request: HttpRequest, id: int, payload: ConsentIn) -> tuple[i
 
 
 @router.get("/cases/{id}/document-reviews", response={200: list[DocumentReviewOut], **READ_ERRORS})
-def document_review_list(request: HttpRequest, id: int) -> list[DocumentReviewOut]:
+@paged
+def document_review_list(request: HttpRequest, id: int, page: Page) -> list[DocumentReviewOut]:
+    """The reviews of prior evaluations and court documents, oldest first."""
     _, case = case_to_read(request, id, "document_review_list")
-    return [DocumentReviewOut.of(r) for r in case.document_reviews.select_related("recorded_by")]
+    reviews = case.document_reviews.select_related("recorded_by")
+    return [DocumentReviewOut.of(r) for r in page.rows(reviews, order=("reviewed_on", "id"))]
 
 
 @router.post("/cases/{id}/document-reviews", response={201: DocumentReviewOut, **WRITE_ERRORS})
@@ -510,10 +526,12 @@ def document_review_create(
 
 
 @router.get("/cases/{id}/readiness", response={200: list[ReadinessOut], **READ_ERRORS})
-def readiness_list(request: HttpRequest, id: int) -> list[ReadinessOut]:
+@paged
+def readiness_list(request: HttpRequest, id: int, page: Page) -> list[ReadinessOut]:
+    """The readiness ratings, oldest first."""
     _, case = case_to_read(request, id, "readiness_list")
     ratings = case.readiness_ratings.select_related("party__person", "recorded_by")
-    return [ReadinessOut.of(r) for r in ratings]
+    return [ReadinessOut.of(r) for r in page.rows(ratings, order=("rated_on", "id"))]
 
 
 @router.post("/cases/{id}/readiness", response={201: ReadinessOut, **WRITE_ERRORS})
@@ -548,10 +566,12 @@ def _transitions(case: Case) -> QuerySet[Any]:
 
 
 @router.get("/cases/{id}/transitions", response={200: list[TransitionOut], **READ_ERRORS})
-def transition_list(request: HttpRequest, id: int) -> list[TransitionOut]:
-    """The phase history: every move, pause and resume, who made it, when and why."""
+@paged
+def transition_list(request: HttpRequest, id: int, page: Page) -> list[TransitionOut]:
+    """The phase history, oldest first: every move, pause and resume, who made it, when and
+    why."""
     _, case = case_to_read(request, id, "transition_list")
-    return [TransitionOut.of(t, case) for t in _transitions(case)]
+    return [TransitionOut.of(t, case) for t in page.rows(_transitions(case), order=("at", "id"))]
 
 
 @router.post("/cases/{id}/transitions", response={201: TransitionOut, **WRITE_ERRORS})
@@ -583,12 +603,17 @@ def transition_create(
 # Overrides ---------------------------------------------------------------------------------
 
 
+# The order of a list of overrides (the model's own): newest first.
+NEWEST_OVERRIDES = ("-requested_at", "-id")
+
+
 @router.get("/cases/{id}/overrides", response={200: list[OverrideOut], **READ_ERRORS})
-def case_override_list(request: HttpRequest, id: int) -> list[OverrideOut]:
+@paged
+def case_override_list(request: HttpRequest, id: int, page: Page) -> list[OverrideOut]:
     """Every override asked for on this case, newest first, with its decision."""
     _, case = case_to_read(request, id, "override_list")
     overrides = case.override_requests.select_related("case", "requested_by", "decided_by")
-    return [OverrideOut.of(o) for o in overrides]
+    return [OverrideOut.of(o) for o in page.rows(overrides, order=NEWEST_OVERRIDES)]
 
 
 @router.post("/cases/{id}/overrides", response={201: OverrideOut, **WRITE_ERRORS})
@@ -600,11 +625,14 @@ def override_create(request: HttpRequest, id: int, payload: OverrideIn) -> tuple
 
 
 @router.get("/overrides", response={200: list[OverrideOut], 401: ErrorOut})
-def override_awaiting_list(request: HttpRequest) -> list[OverrideOut]:
-    """Overrides awaiting your co-signature as clinical supervisor (empty for anyone else)."""
+@paged
+def override_awaiting_list(request: HttpRequest, page: Page) -> list[OverrideOut]:
+    """Overrides awaiting your co-signature as clinical supervisor, newest first (empty for
+    anyone else)."""
     user = request_user(request)
     access.require_staff(user)
-    overrides = list(selectors.overrides_awaiting(user).select_related("decided_by"))
+    awaiting = selectors.overrides_awaiting(user).select_related("decided_by")
+    overrides = page.rows(awaiting, order=NEWEST_OVERRIDES)
     cases = list({o.case_id: o.case for o in overrides}.values())
     services.case_views(actor=user, cases=cases, what="api:override_awaiting_list")
     return [OverrideOut.of(o) for o in overrides]
@@ -696,28 +724,33 @@ def case_close(request: HttpRequest, id: int, payload: CloseIn) -> tuple[int, Tr
 
 
 @router.get("/cases/{id}/timeline", response={200: list[TimelineEntryOut], **READ_ERRORS})
-def timeline_get(request: HttpRequest, id: int) -> list[TimelineEntryOut]:
+@paged
+def timeline_get(request: HttpRequest, id: int, page: Page) -> list[TimelineEntryOut]:
     """Every change to the case, newest first, in words."""
     _, case = case_to_read(request, id, "timeline")
-    return [TimelineEntryOut.of(e) for e in selectors.case_timeline(case)]
+    events = page.rows(selectors.case_timeline_events(case), order=("-id",))
+    return [TimelineEntryOut.of(e) for e in selectors.timeline_entries(events)]
 
 
 @router.get("/cases/{id}/access-log", response={200: list[LookOut], **READ_ERRORS})
+@paged
 def access_log_get(
     request: HttpRequest,
     id: int,
-    page: int = Query(1, ge=1),
+    page: Page,
     person: int | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     kind: LookKind | None = None,
 ) -> list[LookOut]:
-    """Who looked at the case, newest first (this look included), 50 to a page; narrowed to
-    one person (a user id), a date range and a kind (`change` lists the changes instead)."""
+    """Who looked at the case, newest first (this look included); narrowed to one person (a
+    user id), a date range and a kind (`change` lists the changes instead)."""
     _, case = case_to_read(request, id, "access_log")
     filters = selectors.LookFilter(
         person=person, since=since, until=until, kind=kind.value if kind else ""
     )
-    start = (page - 1) * LOOKS_PER_PAGE
-    events = selectors.case_access_events(case, filters)[start : start + LOOKS_PER_PAGE]
-    return [LookOut.of(look) for look in selectors.looks_of(events)]
+    order = ("-id",)
+    # A union takes no filter: the cursor's condition narrows each of its parts.
+    events = selectors.case_access_events(case, filters, where=page.after(order))
+    rows = page.take(events, order=order, key=selectors.look_key)
+    return [LookOut.of(look) for look in selectors.looks_of(rows)]

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -114,8 +114,34 @@ def _unsafe_checkins() -> QuerySet[ChildCheckin]:
     return ChildCheckin.objects.filter(safety_concern=True).order_by("-recorded_at", "-id")
 
 
+def _newest_per(model: Any, *same: str, order: tuple[str, ...]) -> Subquery:
+    """The id of the newest row of `model` sharing the outer row's `same` columns: correlated,
+    so a prefetch keeps only the newest of each (plain SQL on SQLite and PostgreSQL alike)."""
+    rows = model.objects.filter(**{name: OuterRef(name) for name in same})
+    return Subquery(rows.order_by(*order).values("id")[:1])
+
+
+_SCREEN_ORDER = ("-screened_on", "-recorded_at", "-id")
+_RATING_ORDER = ("-rated_on", "-id")
+
+
+def _gate_screenings() -> QuerySet[Screening]:
+    """The screenings a gate reads: the newest (its findings decide), and those recorded after
+    the child's latest unsafe check-in (one of them answers it); never the whole history."""
+    after_checkin = _unsafe_checkins().filter(case=OuterRef("case_id")).values("recorded_at")[:1]
+    return Screening.objects.filter(
+        Q(pk=_newest_per(Screening, "case_id", order=_SCREEN_ORDER))
+        | Q(recorded_at__gt=Subquery(after_checkin))
+    ).prefetch_related("findings")
+
+
 def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
-    """Load everything a gate reads in a fixed number of queries, however many cases."""
+    """Load everything a gate reads, and only that, in a fixed number of queries however many
+    cases: the newest screening and rating of each kind (not every one ever made), and the
+    contact visits on the ladder's current rung since stepping onto it.
+
+    The trimmed lists are kept under their own names (`gate_screenings`, …), read through
+    `_facts`; a case loaded without them is asked in full, so both reach the same gate."""
     cases = with_unsafe_checkin(cases)
     return cases.select_related("therapist", "ladder__current_rung").prefetch_related(
         Prefetch("parties", queryset=Party.objects.select_related("person")),
@@ -124,24 +150,38 @@ def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
         Prefetch("releases", queryset=Release.objects.order_by("id")),
         Prefetch(
             "appointments",
-            queryset=Appointment.objects.filter(kind__in=CONTACT_KINDS).select_related(
-                "contact_record"
-            ),
+            queryset=Appointment.objects.filter(
+                kind__in=CONTACT_KINDS,
+                rung_id=F("case__ladder__current_rung_id"),
+                created_at__gte=F("case__ladder__rung_entered_at"),
+            ).select_related("contact_record"),
             to_attr="contact_visits",
         ),
         "intakes",
         "consents",
         "document_reviews",
-        "readiness_ratings",
+        Prefetch(
+            "readiness_ratings",
+            queryset=ReadinessRating.objects.filter(
+                pk=_newest_per(ReadinessRating, "case_id", "party_id", order=_RATING_ORDER)
+            ),
+            to_attr="gate_readiness",
+        ),
         Prefetch(
             "court_orders",
             queryset=CourtOrder.objects.select_related("supersedes").prefetch_related(
                 "terms__replaced_by", "superseded_by"
             ),
         ),
-        Prefetch("screenings", queryset=Screening.objects.prefetch_related("findings")),
+        Prefetch("screenings", queryset=_gate_screenings(), to_attr="gate_screenings"),
         Prefetch("module_assignments", queryset=ModuleAssignment.objects.select_related("module")),
-        "willingness_ratings",
+        Prefetch(
+            "willingness_ratings",
+            queryset=WillingnessRating.objects.filter(
+                pk=_newest_per(WillingnessRating, "case_id", "party_id", order=_RATING_ORDER)
+            ),
+            to_attr="gate_willingness",
+        ),
         Prefetch(
             "alignment_ratings",
             queryset=AlignmentRating.objects.select_related(
@@ -151,8 +191,28 @@ def with_gate_facts(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
+def _facts(case: Case, trimmed: str, related: str) -> list[Any]:
+    """What `with_gate_facts` kept under `trimmed`, or (not loaded through it) the whole
+    related list, from which the rules reach the same answer."""
+    if hasattr(case, trimmed):
+        return list(getattr(case, trimmed))
+    return list(getattr(case, related).all())
+
+
+def contact_visits_of(case: Case) -> list[Appointment]:
+    """The contact visits a gate reads: those `with_gate_facts` kept (the current rung's since
+    stepping onto it), or, not loaded through it, every contact visit of the case."""
+    if hasattr(case, "contact_visits"):
+        return list(case.contact_visits)
+    return list(
+        Appointment.objects.filter(case=case, kind__in=CONTACT_KINDS).select_related(
+            "contact_record"
+        )
+    )
+
+
 def latest_screening(case: Case) -> Screening | None:
-    screenings = list(case.screenings.all())
+    screenings = _facts(case, "gate_screenings", "screenings")
     if not screenings:
         return None
     return max(screenings, key=lambda s: (s.screened_on, s.recorded_at, s.pk))
@@ -192,7 +252,8 @@ def checkin_reasons(case: Case) -> list[Reason]:
     if at is None:
         return []
     day = timezone.localdate(at)
-    if any(s.recorded_at > at and s.screened_on >= day for s in case.screenings.all()):
+    screenings = _facts(case, "gate_screenings", "screenings")
+    if any(s.recorded_at > at and s.screened_on >= day for s in screenings):
         return []
     text = _(
         "the child's check-in of %(date)s raised a safety concern: record a fresh safety "
@@ -517,7 +578,7 @@ def _integration_reasons(case: Case, *, today: dt.date) -> list[Reason]:
         )
         reached = threshold
     else:
-        reasons += rung_visit_reasons(ladder, getattr(case, "contact_visits", []))
+        reasons += rung_visit_reasons(ladder, contact_visits_of(case))
         reached = current
     reasons += assent_reasons(case, ladder, reached)
     top = max(r.position for r in ladder.rungs.all())
@@ -652,7 +713,7 @@ def _psychoeducation_reasons(case: Case) -> list[Reason]:
 
 def _readiness_reasons(case: Case) -> list[Reason]:
     latest: dict[int, ReadinessRating] = {}
-    for rated in case.readiness_ratings.all():
+    for rated in _facts(case, "gate_readiness", "readiness_ratings"):
         current = latest.get(rated.party_id)
         if current is None or (rated.rated_on, rated.pk) > (current.rated_on, current.pk):
             latest[rated.party_id] = rated
@@ -703,7 +764,7 @@ def _willingness_reasons(case: Case) -> list[Reason]:
     unwilling. Ambivalence is where most families start and the ladder is built for it, so it
     is shown but does not hold the gate."""
     latest: dict[int, WillingnessRating] = _latest_by(
-        list(case.willingness_ratings.all()), lambda r: r.party_id
+        _facts(case, "gate_willingness", "willingness_ratings"), lambda r: r.party_id
     )
     reasons = []
     for party in _parties(case, *PARENT_ROLES, PartyRole.CHILD):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -67,24 +67,99 @@ def case_search(cases: CaseQuerySet, search: str) -> CaseQuerySet:
     return cases.filter(matches)
 
 
-def caseload(user: User, *, include_closed: bool = False, search: str = "") -> list[CaseloadRow]:
-    """The cases a user may see with their gate, in a fixed number of queries; `search`
-    narrows them (see `case_search`)."""
+def caseload_cases(user: User, *, include_closed: bool = False, search: str = "") -> CaseQuerySet:
+    """The cases of a user's caseload (see `caseload`), not yet loaded: page them first."""
     cases = case_search(access.cases_for(user), search)
     if not include_closed:
         cases = cases.open()
+    return cases.order_by("title", "id")
+
+
+def caseload_rows(cases: Iterable[Case]) -> list[CaseloadRow]:
+    """Caseload rows of cases loaded `with_gate_facts`: the gate of each, computed here."""
     now = timezone.now()
-    rows = []
-    for case in with_gate_facts(cases.order_by("title", "id")):
-        rows.append(
-            CaseloadRow(
-                case=case,
-                gate=gate_for(case),
-                days_in_phase=(now - case.phase_entered_at).days,
-                screen_due_on=screen_due_on(case) if case.phase != Phase.CLOSED else None,
-            )
+    return [
+        CaseloadRow(
+            case=case,
+            gate=gate_for(case),
+            days_in_phase=(now - case.phase_entered_at).days,
+            screen_due_on=screen_due_on(case) if case.phase != Phase.CLOSED else None,
         )
-    return rows
+        for case in cases
+    ]
+
+
+def caseload(user: User, *, include_closed: bool = False, search: str = "") -> list[CaseloadRow]:
+    """The cases a user may see with their gate, in a fixed number of queries; `search`
+    narrows them (see `case_search`)."""
+    cases = caseload_cases(user, include_closed=include_closed, search=search)
+    return caseload_rows(with_gate_facts(cases))
+
+
+# The caseload page shows this many cases at a time.
+CASELOAD_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class CaseloadPage:
+    """One page of the caseload: its rows, where it stands, and the cases either side.
+
+    `after` and `before` are the case ids the next and previous pages start from (None at
+    either end)."""
+
+    rows: list[CaseloadRow]
+    number: int
+    pages: int
+    total: int
+    after: int | None
+    before: int | None
+
+
+def caseload_page(
+    user: User,
+    *,
+    search: str = "",
+    after: int | None = None,
+    before: int | None = None,
+    size: int = CASELOAD_PAGE_SIZE,
+) -> CaseloadPage:
+    """A page of the caseload, keyset on (title, id): the cases just after the case `after`
+    (or just before the case `before`), the first page with neither. A case opened meanwhile
+    moves no other case between pages: the next page starts after the last case shown."""
+    cases = caseload_cases(user, search=search)
+    anchor = after if after is not None else before
+    if anchor is not None:
+        # The anchor's title, from the cases this user sees only (another's case anchors nothing).
+        title = Subquery(cases.filter(pk=anchor).values("title")[:1])
+        if after is not None:
+            chosen = cases.filter(Q(title__gt=title) | Q(title=title, pk__gt=anchor))
+        else:
+            chosen = cases.filter(Q(title__lt=title) | Q(title=title, pk__lt=anchor)).order_by(
+                "-title", "-id"
+            )
+    else:
+        chosen = cases
+    rows = caseload_rows(with_gate_facts(chosen)[:size])
+    if anchor is not None and not rows:
+        # The anchor is gone from this list (closed, or never the user's): start over.
+        return caseload_page(user, search=search, size=size)
+    if before is not None:
+        rows.reverse()
+    if rows:
+        first = rows[0].case
+        earlier = Q(title__lt=first.title) | Q(title=first.title, pk__lt=first.pk)
+        counts = cases.aggregate(total=Count("pk"), earlier=Count("pk", filter=earlier))
+    else:
+        counts = {"total": cases.count(), "earlier": 0}
+    total, shown_before = counts["total"], counts["earlier"]
+    return CaseloadPage(
+        rows=rows,
+        number=shown_before // size + 1,
+        pages=max(1, -(-total // size)),
+        total=total,
+        after=rows[-1].case.pk if rows and shown_before + len(rows) < total else None,
+        before=rows[0].case.pk if rows and shown_before > 0 else None,
+    )
 
 
 # What each section of the case page reads beyond the case itself and its parties.
@@ -220,7 +295,7 @@ def _case_events(case: Case) -> tuple[QuerySet[Event], QuerySet[Event]]:
 
 
 _LOOK_COLUMNS = (
-    "seq",
+    "id",
     "actor_label",
     "actor__first_name",
     "actor__last_name",
@@ -249,17 +324,25 @@ def _narrowed(events: QuerySet[Event], filters: LookFilter) -> QuerySet[Event]:
     return events.order_by()
 
 
-def case_access_events(case: Case, filters: LookFilter | None = None) -> QuerySet[Any]:
+def case_access_events(
+    case: Case, filters: LookFilter | None = None, *, where: Q | None = None
+) -> QuerySet[Any]:
     """The audit listing of a case as rows for `looks_of`, newest first, narrowed by `filters`
     in the query; with no kind it lists the looks (views, downloads, disclosures, the lists
-    the case appeared in), with `change` the changes. Slice it for a page; `.count()` works."""
+    the case appeared in), with `change` the changes. `where` narrows each part of the union
+    (a page's cursor). Slice it for a page; `.count()` works."""
     filters = filters or LookFilter()
-    own, listed = (_narrowed(events, filters) for events in _case_events(case))
+    own, listed = (_narrowed(events, filters).filter(where or Q()) for events in _case_events(case))
     return (
         own.values_list(*_LOOK_COLUMNS)
         .union(listed.values_list(*_LOOK_COLUMNS), all=True)
-        .order_by("-seq")
+        .order_by("-id")
     )
+
+
+def look_key(row: tuple[Any, ...]) -> tuple[int]:
+    """The paging key (the event's id) of a row of `case_access_events`."""
+    return (row[0],)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -269,7 +352,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 def looks_of(rows: Iterable[tuple[Any, ...]]) -> list[Look]:
     """Rows of `case_access_events` (a page of them) as looks in words."""
     looks = []
-    for _seq, label, first, last, actor_id, at, action, detail, source in rows:
+    for _id, label, first, last, actor_id, at, action, detail, source in rows:
         kind = _kind_of(action)
         what = (detail or {}).get("what")
         reads = (LookKind.VIEW, LookKind.DOWNLOAD)
@@ -404,21 +487,40 @@ def _phase_words(code: Any) -> str:
         return str(code or "").replace("_", " ")
 
 
-def case_timeline(case: Case, *, limit: int = 500) -> list[TimelineEntry]:
-    """Every change to the case, newest first, from the audit log (reads are left out, and so
-    are the therapist's private psychotherapy-note activity and the child's private check-ins,
-    which are no part of the record)."""
-    events = (
+def case_timeline_events(case: Case) -> QuerySet[Event]:
+    """The audit events of the case's timeline, newest first: every change (reads are left
+    out, and so are the therapist's private psychotherapy-note activity and the child's
+    private check-ins, which are no part of the record). Model instances, for `timeline_entries`."""
+    return (
         Event.objects.filter(case_id=case.pk)
         .exclude(action__in=READ_ACTIONS)
         .exclude(_PRIVATE)
-        .order_by("-seq")
+        .select_related("actor")
+        .only(
+            "id",
+            "at",
+            "actor",
+            "actor_label",
+            "actor__first_name",
+            "actor__last_name",
+            "action",
+            "detail",
+        )
+        .order_by("-id")
     )
-    rows = events.values_list(
-        "at", "actor_label", "actor__first_name", "actor__last_name", "action", "detail"
-    )[:limit]
+
+
+def case_timeline(case: Case, *, limit: int = 500) -> list[TimelineEntry]:
+    """Every change to the case, newest first, from the audit log (see `case_timeline_events`)."""
+    return timeline_entries(case_timeline_events(case)[:limit])
+
+
+def timeline_entries(events: Iterable[Event]) -> list[TimelineEntry]:
+    """Timeline events (of `case_timeline_events`) in words."""
     entries = []
-    for at, label, first, last, action, detail in rows:
+    for event in events:
+        at, label, action, detail = event.at, event.actor_label, event.action, event.detail
+        first, last = (event.actor.first_name, event.actor.last_name) if event.actor else ("", "")
         words = action_words(action)
         detail = detail or {}
         if action == "case.transition":

@@ -260,8 +260,13 @@ UNCHANGED = Unchanged.UNCHANGED
 
 
 def case_lock(case: Case) -> Case:
-    """Lock the case row and refresh the caller's instance, so two moves never interleave."""
-    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).get()
+    """Lock the case row and refresh the caller's instance, so two moves never interleave.
+
+    The first lock of any write to a case (the lock order is in `reunify.transactions`); FOR NO
+    KEY UPDATE, so rows added to the case meanwhile (their foreign-key checks) are not blocked."""
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list(
+        "pk", flat=True
+    ).get()
     case.refresh_from_db()
     return case
 
@@ -529,7 +534,7 @@ def person_update(
     cleaned = person_details_clean(
         {field: value for field, value in given.items() if value is not UNCHANGED}
     )
-    person = Person.objects.select_for_update().get(pk=party.person_id)
+    person = Person.objects.select_for_update(no_key=True).get(pk=party.person_id)
     changed = {field: value for field, value in cleaned.items() if value != getattr(person, field)}
     if changed.get("substitute_address") and not person.protected_address:
         raise ValidationError(SUBSTITUTE_UNPROTECTED)
@@ -720,7 +725,7 @@ def _order_locked(actor: User, order: CourtOrder) -> tuple[Case, CourtOrder]:
     access.require(actor, access.Action.EDIT, order.case)
     require_open(order.case)
     case = case_lock(order.case)
-    return case, CourtOrder.objects.select_for_update().get(pk=order.pk)
+    return case, CourtOrder.objects.select_for_update(no_key=True).get(pk=order.pk)
 
 
 def _change_date(order: CourtOrder, day: dt.date, what: str) -> None:
@@ -735,7 +740,7 @@ def _change_date(order: CourtOrder, day: dt.date, what: str) -> None:
 
 def _terms_of(order: CourtOrder, terms: list[CourtTerm]) -> list[CourtTerm]:
     ids = {t.pk for t in terms}
-    found = list(CourtTerm.objects.select_for_update().filter(order=order, pk__in=ids))
+    found = list(CourtTerm.objects.select_for_update(no_key=True).filter(order=order, pk__in=ids))
     if len(found) != len(ids):
         raise ValidationError(
             _("A term named is not a term of court order %(number)s.") % {"number": order.number}
@@ -1170,7 +1175,7 @@ def override_decide(
     case = case_lock(request.case)
     access.require(actor, access.Action.COSIGN, case)
     require_open(case)
-    request = OverrideRequest.objects.select_for_update().get(pk=request.pk)
+    request = OverrideRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
     if request.status != OverrideStatus.PENDING:
         raise ValidationError("This override has already been decided.")
     if request.requested_by_id == actor.pk:

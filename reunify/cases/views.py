@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,15 +105,21 @@ def _party_rows(user: User, case: Case) -> list[tuple[Party, bool, bool]]:
     return [(party, *shown[party.person.protected_address]) for party in case.parties.all()]
 
 
-def _overview(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+# The long lists of the case page come a page at a time, newest first.
+SCREENS_PER_PAGE = 10
+TIMELINE_PER_PAGE = 50
+
+
+def _overview(
+    user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
+) -> dict[str, Any]:
     gate = gate_for(case)
     pending = case.override_requests.filter(status=OverrideStatus.PENDING).select_related(
         "requested_by"
     )
     pending_request = pending.first()
-    screenings = sorted(
-        case.screenings.all(), key=lambda s: (s.screened_on, s.recorded_at, s.pk), reverse=True
-    )
+    history = case.screenings.order_by("-screened_on", "-recorded_at", "-id")
+    screenings = Paginator(history.prefetch_related("findings"), SCREENS_PER_PAGE)
     due_on = screen_due_on(case)
     return {
         "gate": gate,
@@ -121,7 +127,7 @@ def _overview(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) ->
         "may_cosign": pending_request is not None and access.can(user, Action.COSIGN, case),
         "pending": pending_request,
         "latest_screen": latest_screening(case),
-        "screenings": screenings,
+        "screenings": screenings.get_page(query.get("screens")),
         "screen_due_on": due_on,
         "screen_overdue": due_on is not None and due_on < timezone.localdate(),
         "override_form": bound.get("override") or forms.OverrideRequestForm(prefix="override"),
@@ -129,7 +135,9 @@ def _overview(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) ->
     }
 
 
-def _parties(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+def _parties(
+    user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
+) -> dict[str, Any]:
     parties = {party.pk: party for party in case.parties.all()}
     for party in parties.values():
         if party.represents_id in parties:
@@ -141,7 +149,9 @@ def _parties(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> 
     }
 
 
-def _legal(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+def _legal(
+    user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
+) -> dict[str, Any]:
     terms = CourtTerm.objects.select_related("replaced_by")
     orders = case.court_orders.select_related("supersedes").prefetch_related(
         Prefetch("terms", queryset=terms), "superseded_by"
@@ -149,7 +159,9 @@ def _legal(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> di
     return {"court_orders": orders}
 
 
-def _sessions(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+def _sessions(
+    user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
+) -> dict[str, Any]:
     from reunify.clinical.views import case_sections
 
     by_id = {party.pk: party for party in case.parties.all()}
@@ -157,35 +169,48 @@ def _sessions(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) ->
         "intakes": _attach_parties(list(case.intakes.all()), by_id),
         "consents": _attach_parties(list(case.consents.all()), by_id),
         "document_reviews": case.document_reviews.all(),
-        **case_sections(user, case, may_edit=may_edit, section="sessions"),
+        **case_sections(
+            user, case, may_edit=may_edit, section="sessions", page=query.get("sessions")
+        ),
     }
 
 
-def _measures(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+def _measures(
+    user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
+) -> dict[str, Any]:
     by_id = {party.pk: party for party in case.parties.all()}
     ratings = case.readiness_ratings.order_by("-rated_on", "-pk")
     return {"readiness": _attach_parties(list(ratings), by_id)}
 
 
-def _timeline(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+def _timeline(
+    user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
+) -> dict[str, Any]:
     condition_words = dict(services.ResumeConditions.choices)
+    events = Paginator(selectors.case_timeline_events(case), TIMELINE_PER_PAGE)
+    timeline = events.get_page(query.get("page"))
     return {
         "transitions": [
             (transition, [condition_words.get(code, code) for code in transition.conditions])
             for transition in case.transitions.all()
         ],
         "overrides": list(case.override_requests.select_related("requested_by", "decided_by")),
-        "timeline": selectors.case_timeline(case),
+        "timeline": selectors.timeline_entries(timeline.object_list),
+        "timeline_page": timeline,
         "looks": selectors.case_access_log(case, limit=LOOKS_ON_CASE_PAGE),
     }
 
 
-def _nothing(user: User, case: Case, may_edit: bool, bound: dict[str, Form]) -> dict[str, Any]:
+def _nothing(
+    user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
+) -> dict[str, Any]:
     # The section's partial loads what it shows through its own template tag.
     return {}
 
 
-SECTION_CONTEXT: dict[str, Callable[[User, Case, bool, dict[str, Form]], dict[str, Any]]] = {
+SECTION_CONTEXT: dict[
+    str, Callable[[User, Case, bool, dict[str, Form], QueryDict], dict[str, Any]]
+] = {
     "overview": _overview,
     "parties": _parties,
     "legal": _legal,
@@ -228,7 +253,7 @@ def _case_page(
         "refused_message": refused_message or (str(refused) if refused else ""),
         "problems": problems or [],
         "bound": bound,
-        **SECTION_CONTEXT[section](user, case, may_edit, bound),
+        **SECTION_CONTEXT[section](user, case, may_edit, bound, request.GET),
     }
     if section == "ladder":
         from reunify.clinical.views import case_sections

@@ -76,6 +76,7 @@ from reunify.clinical.schemas import (
     StepOut,
     StepResultOut,
 )
+from reunify.paging import Page, paged
 
 router = Router(tags=["clinical record"])
 
@@ -199,12 +200,18 @@ def _monitor(username: str | None) -> User | None:
 # Sessions ----------------------------------------------------------------------------------
 
 
+# Sessions and visits in the order they are held.
+BY_START = ("starts_at", "id")
+
+
 @router.get("/cases/{id}/appointments", response={200: list[AppointmentOut], **READ_ERRORS})
-def appointment_list(request: HttpRequest, id: int) -> list[AppointmentOut]:
+@paged
+def appointment_list(request: HttpRequest, id: int, page: Page) -> list[AppointmentOut]:
     """Every session of the case, oldest first: participants, status, cancellations (by whom,
     how late), no-shows, visits ended early and their ladder rung."""
     _, case = case_to_read(request, id, "appointment_list")
-    return [AppointmentOut.of(a) for a in _appointments(Appointment.objects.filter(case=case))]
+    appointments = _appointments(Appointment.objects.filter(case=case))
+    return [AppointmentOut.of(a) for a in page.rows(appointments, order=BY_START)]
 
 
 @router.post("/cases/{id}/appointments", response={201: AppointmentOut, **WRITE_ERRORS})
@@ -230,7 +237,10 @@ def appointment_create(
 
 
 @router.get("/visits", response={200: list[AppointmentOut], 401: ErrorOut})
-def visit_list(request: HttpRequest, include_past: bool = False) -> list[AppointmentOut]:
+@paged
+def visit_list(
+    request: HttpRequest, page: Page, include_past: bool = False
+) -> list[AppointmentOut]:
     """Contact visits still to hold or record (status scheduled), soonest first; with
     `include_past=true`, every one. A visit monitor gets exactly the visits assigned to them;
     a therapist or supervisor, the contact visits of the cases they may see."""
@@ -240,10 +250,10 @@ def visit_list(request: HttpRequest, include_past: bool = False) -> list[Appoint
         visits = selectors.monitor_visits(user)
     else:
         visits = Appointment.objects.filter(access.appointment_visibility(user))
-    visits = _appointments(visits.filter(kind__in=CONTACT_KINDS)).order_by("starts_at", "id")
+    visits = _appointments(visits.filter(kind__in=CONTACT_KINDS))
     if not include_past:
         visits = visits.filter(status=AppointmentStatus.SCHEDULED)
-    rows = list(visits)
+    rows = page.rows(visits, order=BY_START)
     case_ids = {a.case_id for a in rows}
     staff_of = set(access.cases_for(user).filter(pk__in=case_ids).values_list("pk", flat=True))
     cases = [appointment.case for appointment in {a.case_id: a for a in rows}.values()]
@@ -498,13 +508,17 @@ def assent_create(request: HttpRequest, id: int, payload: AssentIn) -> tuple[int
 
 
 @router.get("/cases/{id}/letters", response={200: list[LetterOut], **READ_ERRORS})
-def letter_list(request: HttpRequest, id: int) -> list[LetterOut]:
+@paged
+def letter_list(request: HttpRequest, id: int, page: Page) -> list[LetterOut]:
     """The letters and messages exchanged on the ladder's letters rungs, oldest first; the
     content and the reason for holding one back only for the treating therapists."""
     user, case = case_to_read(request, id, "letters")
     with_content = access.may_read_letters(user, case)
     letters = Letter.objects.filter(case=case).select_related("rung", "reviewed_by")
-    return [LetterOut.of(letter, with_content=with_content) for letter in letters]
+    return [
+        LetterOut.of(letter, with_content=with_content)
+        for letter in page.rows(letters, order=("written_on", "id"))
+    ]
 
 
 @router.post("/cases/{id}/letters", response={201: LetterOut, **WRITE_ERRORS})
@@ -521,13 +535,16 @@ def letter_create(request: HttpRequest, id: int, payload: LetterIn) -> tuple[int
 
 
 @router.get("/appointments/{id}/notes", response={200: list[NoteOut], **READ_ERRORS})
-def note_list(request: HttpRequest, id: int) -> list[NoteOut]:
+@paged
+def note_list(request: HttpRequest, id: int, page: Page) -> list[NoteOut]:
     """The session's progress notes, drafts and signed, each with its addenda and the
     amendment requests made of it."""
     user = request_user(request)
     appointment = appointment_in_record(user, id, Action.VIEW)
     case_view(actor=user, case=appointment.case, what="api:note_list")
-    return [NoteOut.of(n) for n in _notes(ProgressNote.objects.filter(appointment=appointment))]
+    notes = _notes(ProgressNote.objects.filter(appointment=appointment))
+    # One session's notes: the model's order (by the session's start) is the order written.
+    return [NoteOut.of(n) for n in page.rows(notes, order=("id",))]
 
 
 @router.post("/appointments/{id}/notes", response={201: NoteOut, **WRITE_ERRORS})
@@ -581,12 +598,14 @@ def note_sign(request: HttpRequest, id: int, payload: NoteSignIn) -> NoteOut:
 
 
 @router.get("/notes/{id}/addenda", response={200: list[AddendumOut], **READ_ERRORS})
-def addendum_list(request: HttpRequest, id: int) -> list[AddendumOut]:
+@paged
+def addendum_list(request: HttpRequest, id: int, page: Page) -> list[AddendumOut]:
     """The addenda of a signed note, oldest first, each hash-linked to the one before."""
     user = request_user(request)
     note = _note_of(user, id, Action.VIEW)
     case_view(actor=user, case=note.case, what="api:addendum_list")
-    return [AddendumOut.of(a) for a in note.addenda.select_related("author")]
+    addenda = note.addenda.select_related("author")
+    return [AddendumOut.of(a) for a in page.rows(addenda, order=("signed_at", "id"))]
 
 
 @router.post("/notes/{id}/addenda", response={201: AddendumOut, **WRITE_ERRORS})
@@ -655,11 +674,15 @@ def amendment_decision(
 @router.get(
     "/cases/{id}/psychotherapy-notes", response={200: list[PsychotherapyNoteOut], **READ_ERRORS}
 )
-def psychotherapy_note_list(request: HttpRequest, id: int) -> list[PsychotherapyNoteOut]:
-    """Your own psychotherapy notes on the case, and those your supervisees shared with you;
-    nobody else's, and they appear in no other response."""
+@paged
+def psychotherapy_note_list(
+    request: HttpRequest, id: int, page: Page
+) -> list[PsychotherapyNoteOut]:
+    """Your own psychotherapy notes on the case, newest first, and those your supervisees
+    shared with you; nobody else's, and they appear in no other response."""
     user, case = case_to_read(request, id, "psychotherapy_note_list")
-    return [PsychotherapyNoteOut.of(n) for n in selectors.psychotherapy_notes_for(user, case)]
+    notes = selectors.psychotherapy_notes_for(user, case)
+    return [PsychotherapyNoteOut.of(n) for n in page.rows(notes, order=("-created_at", "-id"))]
 
 
 @router.post(

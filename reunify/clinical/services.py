@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,6 +64,7 @@ from reunify.clinical.models import (
     ProgressNote,
     PsychotherapyNote,
 )
+from reunify.transactions import advisory_lock
 
 GENESIS = "0" * 64
 # Weeks between integration check-ins: decreasing frequency (PRODUCT.md §2, phase 5).
@@ -139,28 +140,25 @@ FREE_STATUSES = (AppointmentStatus.CANCELLED, AppointmentStatus.HELD)
 
 
 def _booking_lock(*, staff: list[User], people: list[int], room: str) -> None:
-    """Serialise the bookings that could clash with this one: the rows of its staff, then of
+    """Serialise the bookings that could clash with this one (step 3 of the lock order in
+    `reunify.transactions`): the rows of its staff, then of
     its people, each in id order (so two bookings never wait on each other in a circle), and
     on PostgreSQL its room by name. A second booking of the same slot waits here until the
     first commits, then sees it."""
     list(
-        User.objects.select_for_update()
+        User.objects.select_for_update(no_key=True)
         .filter(pk__in=sorted({u.pk for u in staff}))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     list(
-        Person.objects.select_for_update()
+        Person.objects.select_for_update(no_key=True)
         .filter(pk__in=sorted(set(people)))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    if room and connection.vendor == "postgresql":
-        key = int.from_bytes(
-            hashlib.sha256(f"room:{room}".encode()).digest()[:8], "big", signed=True
-        )
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    if room:
+        advisory_lock(f"room:{room}")
 
 
 def _room(modality: str, location: str) -> str:
@@ -683,7 +681,7 @@ def _step_effective_on(case: Case, ladder: Ladder, day: dt.date | None) -> dt.da
 
 
 def _ladder_locked(case: Case) -> Ladder:
-    ladder = Ladder.objects.select_for_update().filter(case=case).first()
+    ladder = Ladder.objects.select_for_update(no_key=True).filter(case=case).first()
     if ladder is None:
         raise ValidationError(
             "The case has no contact ladder yet; it starts with therapeutic contact."
@@ -1155,6 +1153,9 @@ def note_write(
     takes an addendum. A safety concern pauses the case at once, draft or not."""
     case = appointment.case
     access.require(actor, access.Action.EDIT, case)
+    if safety_concern:
+        # A concern pauses the case: its row first, before the note's (the lock order).
+        case = case_lock(case)
     require_open(case)
     clean = _clean_body(format, body)
     if safety_concern and not safety_concern_note.strip():
@@ -1176,7 +1177,7 @@ def note_write(
         )
         action = "note.create"
     else:
-        note = ProgressNote.objects.select_for_update().get(pk=note.pk)
+        note = ProgressNote.objects.select_for_update(no_key=True).get(pk=note.pk)
         if note.appointment_id != appointment.pk:
             raise ValidationError("That note belongs to another session.")
         if note.is_signed:
@@ -1202,7 +1203,6 @@ def note_write(
         detail={"appointment": appointment.pk, "safety_concern": note.safety_concern},
     )
     if safety_concern:
-        case = case_lock(case)
         _pause_for_concern(
             actor=actor,
             case=case,
@@ -1267,7 +1267,11 @@ def note_sign(
 
     With `content` (what is on the author's screen) the draft is saved first and that is what
     is signed, in one transaction: a refusal saves nothing."""
-    note = ProgressNote.objects.select_for_update().select_related("case").get(pk=note.pk)
+    note = (
+        ProgressNote.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("case")
+        .get(pk=note.pk)
+    )
     access.require(actor, access.Action.EDIT, note.case)
     if note.author_id != actor.pk:
         raise PermissionDenied("Only the author signs a note.")
@@ -1330,7 +1334,11 @@ def _append(*, actor: User, note: ProgressNote, kind: str, text: str) -> Addendu
 @transaction.atomic
 def addendum_add(*, actor: User, note: ProgressNote, text: str) -> Addendum:
     """Add a signed addendum under a signed note: the only way a signed note changes."""
-    note = ProgressNote.objects.select_for_update().select_related("case").get(pk=note.pk)
+    note = (
+        ProgressNote.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("case")
+        .get(pk=note.pk)
+    )
     access.require(actor, access.Action.EDIT, note.case)
     require_open(note.case)
     if not note.is_signed:
@@ -1463,7 +1471,7 @@ def amendment_decide(
     """Accept (the amendment becomes an addendum) or deny (the denial, and the party's
     statement of disagreement if they give one, are appended to the note)."""
     request = (
-        AmendmentRequest.objects.select_for_update()
+        AmendmentRequest.objects.select_for_update(no_key=True, of=("self",))
         .select_related("note", "case")
         .get(pk=request.pk)
     )
@@ -1473,7 +1481,7 @@ def amendment_decide(
     if request.status != AmendmentStatus.PENDING:
         raise ValidationError("This request has already been decided.")
     reason = require_text(reason, "The reason for the decision")
-    note = ProgressNote.objects.select_for_update().get(pk=request.note_id)
+    note = ProgressNote.objects.select_for_update(no_key=True).get(pk=request.note_id)
     if accept:
         text = require_text(amendment_text, "The amended text")
         _append(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,8 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +34,7 @@ from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases import views as case_views
 from reunify.cases.forms import parties_of
+from reunify.cases.gates import contact_visits_of
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Phase
 from reunify.cases.sections import to_section
 from reunify.cases.services import GateClosed, case_view
@@ -86,12 +89,16 @@ def _warn_paused(request: AuthedRequest, case: Case, was_paused: bool) -> None:
 # The case page's clinical sections ---------------------------------------------------------------
 
 
+# The case page's past sessions come this many at a time.
+SESSIONS_PER_PAGE = 20
+
+
 @dataclass
 class CaseClinical:
     """What the case page shows of the clinical record, loaded in a fixed number of queries."""
 
     upcoming: list[Appointment]
-    past: list[Appointment]
+    past: Sequence[Appointment]  # a page of them
     attendance: list[selectors.Attendance]
     held: selectors.HeldVisits
     arrangements: list[ParentingArrangement]
@@ -118,25 +125,35 @@ def case_sections(
     bound: dict[str, Form] | None = None,
     refused: GateClosed | None = None,
     section: str = "ladder",
+    page: str | None = None,
 ) -> dict[str, Any]:
-    """The case page's sessions and arrangement, or its ladder (then `case` comes with its gate
-    facts)."""
+    """The case page's sessions and arrangement (`page` of the past ones), or its ladder (then
+    `case` comes with its gate facts)."""
     bound = bound or {}
-    appointments = list(selectors.appointments_of(case))
     now = timezone.now()
-    upcoming = selectors.upcoming(appointments, now=now)
-    shown = {a.pk for a in upcoming}
     sections = CaseClinical(
-        upcoming=upcoming,
-        past=[a for a in reversed(appointments) if a.pk not in shown],
-        attendance=selectors.attendance_of(case),
-        held=selectors.held_visits(appointments),
-        arrangements=list(ParentingArrangement.objects.filter(case=case)),
+        upcoming=[],
+        past=[],
+        attendance=[],
+        held=selectors.HeldVisits(),
+        arrangements=[],
         now=now,
         refused=refused,
     )
     if section == "sessions":
+        # Every session to come and every held visit (they need telling); the rest a page at a
+        # time, newest first, so a year of sessions with their notes is not one page.
+        scheduled = selectors.appointments_of(case)
+        to_come = Q(starts_at__gte=now, status=AppointmentStatus.SCHEDULED)
+        past = scheduled.exclude(to_come).order_by("-starts_at", "-id")
+        sections.upcoming = list(scheduled.filter(to_come))
+        sections.past = Paginator(past, SESSIONS_PER_PAGE).get_page(page)
+        sections.attendance = selectors.attendance_of(case)
+        sections.held = selectors.held_visits(list(scheduled.filter(status=AppointmentStatus.HELD)))
+        sections.arrangements = list(ParentingArrangement.objects.filter(case=case))
         return {"clinical": sections}
+    # The ladder's gate reads the visits on its current rung, as the case's gate facts hold them.
+    appointments = contact_visits_of(case)
     view = selectors.ladder_view(case, appointments)
     if view is None:
         return {"clinical": sections}

@@ -48,6 +48,7 @@ from reunify.documents.services import document_tag_substance_use
 from reunify.messaging import selectors as messaging_selectors
 from reunify.messaging.models import Message
 from reunify.messaging.services import message_reply, messages_mark_read
+from reunify.paging import Page, paged
 from reunify.portal.models import Invitation
 from reunify.portal.services import invitation_create, portal_access_revoke
 
@@ -78,19 +79,22 @@ def _visible(user: User, queryset: QuerySet[M], pk: int, *, case_path: str = "ca
 # Invitations and portal access ----------------------------------------------------------------
 
 
-def _invitations(user: User, case: Case) -> list[InvitationOut]:
+def _invitations(user: User, case: Case, page: Page | None = None) -> list[InvitationOut]:
+    """The case's invitations, newest first: a page of them, or (after a write) all."""
     rule = ContactRule(user, case)
     invitations = Invitation.objects.filter(case=case).select_related(
         "party__person", "accepted_by"
     )
-    return [InvitationOut.of(i, show_email=rule.shows(i.party.person)) for i in invitations]
+    rows = page.rows(invitations, order=("-created_at", "-id")) if page else invitations
+    return [InvitationOut.of(i, show_email=rule.shows(i.party.person)) for i in rows]
 
 
 @router.get("/cases/{id}/invitations", response={200: list[InvitationOut], **READ_ERRORS})
-def invitation_list(request: HttpRequest, id: int) -> list[InvitationOut]:
+@paged
+def invitation_list(request: HttpRequest, id: int, page: Page) -> list[InvitationOut]:
     """Every invitation into the portal, newest first, and whether it was accepted."""
     user, case = case_to_read(request, id, "invitation_list")
-    return _invitations(user, case)
+    return _invitations(user, case, page)
 
 
 @router.post("/cases/{id}/invitations", response={201: InvitationOut, **WRITE_ERRORS})
@@ -136,10 +140,11 @@ def _releases(case: Case) -> QuerySet[Release]:
 
 
 @router.get("/cases/{id}/releases", response={200: list[ReleaseOut], **READ_ERRORS})
-def release_list(request: HttpRequest, id: int) -> list[ReleaseOut]:
+@paged
+def release_list(request: HttpRequest, id: int, page: Page) -> list[ReleaseOut]:
     """Every release of information of the case, in force or not, newest first."""
     _, case = case_to_read(request, id, "release_list")
-    return [ReleaseOut.of(r) for r in _releases(case)]
+    return [ReleaseOut.of(r) for r in page.rows(_releases(case), order=("-granted_on", "-id"))]
 
 
 @router.post("/cases/{id}/releases", response={201: ReleaseOut, **WRITE_ERRORS})
@@ -180,13 +185,16 @@ def release_revoke(request: HttpRequest, id: int, payload: ReasonIn) -> ReleaseO
 
 
 @router.get("/parties/{id}/disclosures", response={200: list[DisclosureOut], **READ_ERRORS})
-def disclosure_accounting(request: HttpRequest, id: int) -> list[DisclosureOut]:
-    """A party's accounting of disclosures: date, recipient, what, purpose, and the release or
-    court order that covered each (for a professional: everything disclosed to them)."""
+@paged
+def disclosure_accounting(request: HttpRequest, id: int, page: Page) -> list[DisclosureOut]:
+    """A party's accounting of disclosures, newest first: date, recipient, what, purpose, and
+    the release or court order that covered each (for a professional: everything disclosed
+    to them)."""
     user = request_user(request)
     party = _visible(user, Party.objects.select_related("person", "case"), id)
     case_view(actor=user, case=party.case, what=f"api:disclosure_accounting party {party.pk}")
-    return [DisclosureOut.of(d) for d in services.party_accounting(party)]
+    disclosures = services.party_accounting(party)
+    return [DisclosureOut.of(d) for d in page.rows(disclosures, order=("-at", "-id"))]
 
 
 # Restrictions -----------------------------------------------------------------------------------
@@ -197,9 +205,12 @@ def _restrictions(case: Case) -> QuerySet[Restriction]:
 
 
 @router.get("/cases/{id}/restrictions", response={200: list[RestrictionOut], **READ_ERRORS})
-def restriction_list(request: HttpRequest, id: int) -> list[RestrictionOut]:
+@paged
+def restriction_list(request: HttpRequest, id: int, page: Page) -> list[RestrictionOut]:
+    """The restrictions of a parent's access, lifted or not, newest first."""
     _, case = case_to_read(request, id, "restriction_list")
-    return [RestrictionOut.of(r) for r in _restrictions(case)]
+    restrictions = page.rows(_restrictions(case), order=("-created_at", "-id"))
+    return [RestrictionOut.of(r) for r in restrictions]
 
 
 @router.post("/cases/{id}/restrictions", response={201: RestrictionOut, **WRITE_ERRORS})
@@ -243,13 +254,14 @@ def _document(user: User, id: int) -> Document:
 
 
 @router.get("/documents/{id}/shares", response={200: list[ShareOut], **READ_ERRORS})
-def share_list(request: HttpRequest, id: int) -> list[ShareOut]:
-    """The family members a document is (or was) shared with."""
+@paged
+def share_list(request: HttpRequest, id: int, page: Page) -> list[ShareOut]:
+    """The family members a document is (or was) shared with, newest share first."""
     user = request_user(request)
     document = _document(user, id)
     case_view(actor=user, case=document.case, what="api:share_list")
     shares = DocumentShare.objects.filter(document=document).select_related("party__person")
-    return [_share_out(s) for s in shares]
+    return [_share_out(s) for s in page.rows(shares, order=("-shared_at", "-id"))]
 
 
 @router.post("/documents/{id}/shares", response={201: ShareOut, **WRITE_ERRORS})
@@ -314,11 +326,17 @@ def _conversation_party(request: HttpRequest, id: int, party_id: int) -> tuple[U
 @router.get(
     "/cases/{id}/parties/{party_id}/messages", response={200: list[MessageOut], **WRITE_ERRORS}
 )
-def conversation_get(request: HttpRequest, id: int, party_id: int) -> list[MessageOut]:
-    """One family member's conversation with the treating therapists (they alone may read it)."""
+@paged
+def conversation_get(request: HttpRequest, id: int, party_id: int, page: Page) -> list[MessageOut]:
+    """One family member's conversation with the treating therapists (they alone may read it),
+    oldest first; the family member's messages count as read once the last page is fetched."""
     _, party = _conversation_party(request, id, party_id)
-    thread = [message_out(m) for m in messaging_selectors.conversation(party)]
-    messages_mark_read(party=party, by_party=False)
+    messages = page.rows(
+        messaging_selectors.conversation(party), order=messaging_selectors.CONVERSATION_ORDER
+    )
+    thread = [message_out(m) for m in messages]
+    if page.next_cursor is None:
+        messages_mark_read(party=party, by_party=False)
     return thread
 
 

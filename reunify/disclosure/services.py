@@ -120,7 +120,11 @@ def release_grant(
 @transaction.atomic
 def release_revoke(*, actor: User, release: Release, reason: str) -> Release:
     """Revoke at once: from the next request on, nothing more is disclosed under it."""
-    release = Release.objects.select_for_update().select_related("case").get(pk=release.pk)
+    release = (
+        Release.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("case")
+        .get(pk=release.pk)
+    )
     access.require(actor, access.Action.EDIT, release.case)
     if release.revoked_at is not None:
         raise ValidationError("This release is already revoked.")
@@ -260,7 +264,9 @@ def restriction_set(*, actor: User, case: Case, party: Party, reason: str) -> Re
 @transaction.atomic
 def restriction_lift(*, actor: User, restriction: Restriction, reason: str) -> Restriction:
     restriction = (
-        Restriction.objects.select_for_update().select_related("case").get(pk=restriction.pk)
+        Restriction.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("case")
+        .get(pk=restriction.pk)
     )
     access.require(actor, access.Action.EDIT, restriction.case)
     if restriction.lifted_at is not None:
@@ -320,7 +326,7 @@ def document_share(*, actor: User, document: Document, party: Party) -> Document
 def document_unshare(*, actor: User, share: DocumentShare) -> DocumentShare:
     """Withdraw a share at once: the family member no longer sees the document."""
     share = (
-        DocumentShare.objects.select_for_update()
+        DocumentShare.objects.select_for_update(no_key=True, of=("self",))
         .select_related("document__case", "party__person")
         .get(pk=share.pk)
     )

@@ -16,6 +16,7 @@ from reunify.cases.schemas import ErrorOut
 from reunify.documents import selectors, services
 from reunify.documents.models import Document, DocumentKind
 from reunify.documents.views import file_response
+from reunify.paging import Page, paged
 
 router = Router(tags=["documents"])
 
@@ -53,10 +54,12 @@ class DocumentOut(Schema):
 
 
 @router.get("/cases/{id}/documents", response={200: list[DocumentOut], **READ_ERRORS})
-def document_list(request: HttpRequest, id: int) -> list[DocumentOut]:
+@paged
+def document_list(request: HttpRequest, id: int, page: Page) -> list[DocumentOut]:
     """The case's documents, newest first (the files themselves are downloaded one by one)."""
     _, case = case_to_read(request, id, "document_list")
-    return [DocumentOut.of(d) for d in selectors.case_documents(case)]
+    documents = page.rows(selectors.case_documents(case), order=("-uploaded_at", "-id"))
+    return [DocumentOut.of(d) for d in documents]
 
 
 @router.post("/cases/{id}/documents", response={201: DocumentOut, **WRITE_ERRORS})

@@ -1,14 +1,14 @@
 """Uploading a document to a case and opening it again: checked, stored, audited.
 
 A file is accepted only when its first bytes and its name agree that it is a PDF, PNG or JPEG
-and it fits the size limit. It is written under a random name before its record is saved; if the
-record or its audit row cannot be written, the file is removed again, so there is never a file
-without its record nor a record without its file.
+and it fits the size limit. It is written under a random temporary name in the transaction that
+saves its record and its audit row, takes its stored name when that transaction commits and is
+removed when it rolls back (see `storage`), so there is never a file without its record nor a
+record without its file.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import unicodedata
@@ -149,34 +149,30 @@ def document_upload(*, actor: User, case: Case, kind: str, title: str, upload: F
         written = storage.file_write(upload.chunks(), suffix=file_type.suffix, max_bytes=limit)
     except storage.TooLarge as grown:
         raise _too_large(name, int(grown.args[0]), limit) from None
-    try:
-        document = Document.objects.create(
-            case=case,
-            kind=kind,
-            title=title,
-            original_name=name,
-            stored_name=written.stored_name,
-            content_type=file_type.content_type,
-            size=written.size,
-            sha256=written.sha256,
-            uploaded_by=actor,
-            uploaded_at=timezone.now(),
-        )
-        audit_record(
-            actor=actor,
-            action="document.upload",
-            case_id=case.pk,
-            obj=document,
-            detail={
-                "kind": kind,
-                "content_type": file_type.content_type,
-                "size": written.size,
-                "sha256": written.sha256,
-            },
-        )
-    except BaseException:
-        storage.file_remove(written.stored_name)
-        raise
+    document = Document.objects.create(
+        case=case,
+        kind=kind,
+        title=title,
+        original_name=name,
+        stored_name=written.stored_name,
+        content_type=file_type.content_type,
+        size=written.size,
+        sha256=written.sha256,
+        uploaded_by=actor,
+        uploaded_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="document.upload",
+        case_id=case.pk,
+        obj=document,
+        detail={
+            "kind": kind,
+            "content_type": file_type.content_type,
+            "size": written.size,
+            "sha256": written.sha256,
+        },
+    )
     return document
 
 
@@ -189,10 +185,7 @@ def _verified(document: Document) -> BinaryIO:
             f"The file of “{document.title}” is missing from the documents folder. "
             "Tell the practice administrator."
         ) from None
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-        digest.update(chunk)
-    if digest.hexdigest() != document.sha256:
+    if storage.sha256_of(storage.chunks_of(handle)) != document.sha256:
         handle.close()
         logger.error("Document %s: stored file does not match its checksum", document.pk)
         raise DocumentUnavailable(

@@ -48,6 +48,7 @@ from reunify.measures.schemas import (
     WillingnessIn,
     WillingnessOut,
 )
+from reunify.paging import Page, paged
 
 router = Router(tags=["measures"])
 
@@ -71,10 +72,13 @@ def _required_party(case: Case, party_id: int) -> Party:
 
 
 @router.get("/cases/{id}/goals", response={200: list[GoalOut], **READ_ERRORS})
-def goal_list(request: HttpRequest, id: int) -> list[GoalOut]:
-    """The treatment plan: each goal with its baseline, target and dated ratings."""
+@paged
+def goal_list(request: HttpRequest, id: int, page: Page) -> list[GoalOut]:
+    """The treatment plan, in the order the goals were added: each goal with its baseline,
+    target and dated ratings."""
     _, case = case_to_read(request, id, "goal_list")
-    return [GoalOut.of(s) for s in selectors.goal_summaries(case)]
+    goals = page.rows(selectors.goals_with_ratings(case), order=("id",))
+    return [GoalOut.of(s) for s in selectors.summaries_of(goals)]
 
 
 @router.post("/cases/{id}/goals", response={201: GoalOut, **WRITE_ERRORS})
@@ -185,10 +189,12 @@ def _checkin_case(request: HttpRequest, id: int, what: str) -> tuple[Any, Case]:
 
 
 @router.get("/cases/{id}/checkins", response={200: list[CheckinOut], **READ_ERRORS})
-def checkin_list(request: HttpRequest, id: int) -> list[CheckinOut]:
+@paged
+def checkin_list(request: HttpRequest, id: int, page: Page) -> list[CheckinOut]:
     """The child's private check-ins, newest first: for the treating therapists only."""
     user, case = _checkin_case(request, id, "checkin_list")
-    return [CheckinOut.of(c) for c in selectors.checkins_for(user, case)]
+    checkins = selectors.checkins_for(user, case)
+    return [CheckinOut.of(c) for c in page.rows(checkins, order=("-recorded_at", "-id"))]
 
 
 @router.post("/cases/{id}/checkins", response={201: CheckinOut, **WRITE_ERRORS})
@@ -212,10 +218,12 @@ def checkin_create(request: HttpRequest, id: int, payload: CheckinIn) -> tuple[i
 
 
 @router.get("/cases/{id}/tasks", response={200: list[TaskOut], **READ_ERRORS})
-def task_list(request: HttpRequest, id: int) -> list[TaskOut]:
-    """Open tasks of the case (for its treating therapists)."""
+@paged
+def task_list(request: HttpRequest, id: int, page: Page) -> list[TaskOut]:
+    """Open tasks of the case, oldest first (for its treating therapists)."""
     user, case = _checkin_case(request, id, "task_list")
-    return [TaskOut.of(t) for t in selectors.open_tasks(user, [case]).get(case.pk, [])]
+    tasks = selectors.open_tasks_of(user, [case])
+    return [TaskOut.of(t) for t in page.rows(tasks, order=("created_at", "id"))]
 
 
 @router.post("/cases/{id}/tasks/{task_id}/done", response={200: TaskOut, **WRITE_ERRORS})
@@ -237,10 +245,13 @@ def _instrument_user(request: HttpRequest) -> Any:
 
 
 @router.get("/questionnaires", response={200: list[InstrumentOut], 401: ErrorOut, 403: ErrorOut})
-def questionnaire_list(request: HttpRequest) -> list[InstrumentOut]:
-    """The practice's questionnaires: the project's own, and those it imported."""
+@paged
+def questionnaire_list(request: HttpRequest, page: Page) -> list[InstrumentOut]:
+    """The practice's questionnaires by title and version: the project's own, and those it
+    imported."""
     user = _instrument_user(request)
-    return [InstrumentOut.of(i) for i in selectors.instruments_for(user)]
+    instruments = selectors.instruments_for(user)
+    return [InstrumentOut.of(i) for i in page.rows(instruments, order=("title", "version", "id"))]
 
 
 @router.get(
@@ -282,10 +293,12 @@ def questionnaire_import(
 
 
 @router.get("/cases/{id}/responses", response={200: list[ResponseOut], **READ_ERRORS})
-def response_list(request: HttpRequest, id: int) -> list[ResponseOut]:
+@paged
+def response_list(request: HttpRequest, id: int, page: Page) -> list[ResponseOut]:
     """Every questionnaire answered on the case, oldest first, with its scores."""
     _, case = case_to_read(request, id, "response_list")
-    return [ResponseOut.of(r) for r in selectors.responses_of(case)]
+    responses = selectors.case_responses(case)
+    return [ResponseOut.of(r) for r in page.rows(responses, order=("answered_on", "id"))]
 
 
 @router.post("/cases/{id}/responses", response={201: ResponseOut, **WRITE_ERRORS})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -58,19 +59,30 @@ class GoalSummary:
         return "unchanged"
 
 
-def goal_summaries(
+def goals_with_ratings(
     case: Case, *, start: dt.date | None = None, end: dt.date | None = None
-) -> list[GoalSummary]:
-    """Every goal of the case with its ratings between start and end (inclusive), 2 queries."""
+) -> QuerySet[Goal]:
+    """The case's goals, each with its ratings between start and end (inclusive) prefetched."""
     ratings = GoalRating.objects.order_by("rated_on", "id")
     if start:
         ratings = ratings.filter(rated_on__gte=start)
     if end:
         ratings = ratings.filter(rated_on__lte=end)
-    goals = Goal.objects.filter(case=case).prefetch_related(Prefetch("ratings", queryset=ratings))
+    return Goal.objects.filter(case=case).prefetch_related(Prefetch("ratings", queryset=ratings))
+
+
+def summaries_of(goals: Iterable[Goal]) -> list[GoalSummary]:
+    """Goals of `goals_with_ratings` (a page of them, say) as summaries."""
     return [
         GoalSummary(goal, [(r.rated_on, r.value) for r in goal.ratings.all()]) for goal in goals
     ]
+
+
+def goal_summaries(
+    case: Case, *, start: dt.date | None = None, end: dt.date | None = None
+) -> list[GoalSummary]:
+    """Every goal of the case with its ratings between start and end (inclusive), 2 queries."""
+    return summaries_of(goals_with_ratings(case, start=start, end=end))
 
 
 # Willingness and alignment -----------------------------------------------------------------
@@ -192,12 +204,17 @@ def instruments_for(user: User) -> QuerySet[Instrument]:
     return Instrument.objects.all()
 
 
-def responses_of(case: Case) -> list[QuestionnaireResponse]:
-    return list(
+def case_responses(case: Case) -> QuerySet[QuestionnaireResponse]:
+    """The questionnaires answered on the case, oldest first."""
+    return (
         QuestionnaireResponse.objects.filter(case=case)
         .select_related("instrument", "party__person", "recorded_by")
         .order_by("answered_on", "id")
     )
+
+
+def responses_of(case: Case) -> list[QuestionnaireResponse]:
+    return list(case_responses(case))
 
 
 @dataclass
@@ -283,14 +300,19 @@ def checkins_for(user: User, case: Case) -> QuerySet[ChildCheckin]:
     )
 
 
-def open_tasks(user: User, cases: list[Case]) -> dict[int, list[Task]]:
-    """Open tasks of the cases this user treats (one query); none for anyone else, since a
+def open_tasks_of(user: User, cases: list[Case]) -> QuerySet[Task]:
+    """Open tasks of the cases this user treats, oldest first; none for anyone else, since a
     task may come from the child's private check-in."""
     treated = Case.objects.filter(access.checkin_visibility(user), pk__in=[c.pk for c in cases])
-    tasks: dict[int, list[Task]] = defaultdict(list)
-    for task in Task.objects.filter(case__in=treated.values("pk"), done_at__isnull=True).order_by(
+    return Task.objects.filter(case__in=treated.values("pk"), done_at__isnull=True).order_by(
         "created_at", "id"
-    ):
+    )
+
+
+def open_tasks(user: User, cases: list[Case]) -> dict[int, list[Task]]:
+    """Open tasks of the cases this user treats (one query), by case (see `open_tasks_of`)."""
+    tasks: dict[int, list[Task]] = defaultdict(list)
+    for task in open_tasks_of(user, cases):
         tasks[task.case_id].append(task)
     return tasks
 

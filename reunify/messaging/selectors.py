@@ -12,13 +12,16 @@ from reunify.accounts.models import User
 from reunify.cases.models import FAMILY_ROLES, Case, Party
 from reunify.messaging.models import Message
 
+# A conversation reads oldest first, as it was written.
+CONVERSATION_ORDER = ("created_at", "id")
+
 
 def conversation(party: Party) -> QuerySet[Message]:
     """One family member's conversation with the therapists, oldest first."""
     return (
         Message.objects.filter(party=party)
         .select_related("author", "party__person")
-        .order_by("created_at", "id")
+        .order_by(*CONVERSATION_ORDER)
     )
 
 

@@ -16,8 +16,9 @@ from reunify.cases.models import FAMILY_ROLES, Party
 from reunify.cases.services import case_view
 from reunify.disclosure.schemas import MessageIn
 from reunify.disclosure.services import is_restricted
-from reunify.messaging.selectors import conversation
+from reunify.messaging.selectors import CONVERSATION_ORDER, conversation
 from reunify.messaging.services import message_send_to_therapist, messages_mark_read
+from reunify.paging import Page, paged
 from reunify.portal import services
 from reunify.portal.schemas import (
     PortalMessageOut,
@@ -40,11 +41,13 @@ def portal_user(request: HttpRequest) -> User:
 
 
 @router.get("/portal/parties", response={200: list[PortalPartyRowOut], **PORTAL_READ_ERRORS})
-def portal_party_list(request: HttpRequest) -> list[PortalPartyRowOut]:
-    """The parties you act as in the portal: one per case (and role) you were invited to."""
+@paged
+def portal_party_list(request: HttpRequest, page: Page) -> list[PortalPartyRowOut]:
+    """The parties you act as in the portal, by family name: one per case (and role) you
+    were invited to."""
     user = portal_user(request)
-    parties = access.portal_parties(user).select_related("represents__person")
-    return [PortalPartyRowOut.of(p) for p in parties.order_by("case__title", "id")]
+    parties = access.portal_parties(user).select_related("case", "represents__person")
+    return [PortalPartyRowOut.of(p) for p in page.rows(parties, order=("case__title", "id"))]
 
 
 @router.get("/portal/parties/{id}", response={200: PortalPartyOut, **PORTAL_READ_ERRORS})
@@ -75,13 +78,17 @@ def _conversation_party(user: User, id: int) -> Party:
 @router.get(
     "/portal/parties/{id}/messages", response={200: list[PortalMessageOut], **PORTAL_READ_ERRORS}
 )
-def portal_messages(request: HttpRequest, id: int) -> list[PortalMessageOut]:
-    """Your conversation with your therapist (nobody else's)."""
+@paged
+def portal_messages(request: HttpRequest, id: int, page: Page) -> list[PortalMessageOut]:
+    """Your conversation with your therapist (nobody else's), oldest first; your therapist's
+    messages count as read once you fetch the last page."""
     user = portal_user(request)
     party = _conversation_party(user, id)
     case_view(actor=user, case=party.case, what="api:portal messages")
-    thread = [portal_message_out(m) for m in conversation(party)]
-    messages_mark_read(party=party, by_party=True)
+    messages = page.rows(conversation(party), order=CONVERSATION_ORDER)
+    thread = [portal_message_out(m) for m in messages]
+    if page.next_cursor is None:
+        messages_mark_read(party=party, by_party=True)
     return thread
 
 

@@ -202,7 +202,7 @@ def invitation_accept(*, token: str, password: str) -> User:
     """Accept an invitation: a new portal account named by the e-mail address, or, when that
     address already has one, the same account (its password proves it)."""
     invitation = invitation_for_token(token)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(no_key=True).get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise ValidationError("This invitation has already been used; log in instead.")
     user = User.objects.filter(email__iexact=invitation.email, role=Role.PORTAL).first()

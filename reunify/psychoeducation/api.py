@@ -19,6 +19,7 @@ from reunify.accounts.models import User
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read, request_user
 from reunify.cases.models import Case
 from reunify.cases.schemas import ErrorOut, InputErrorOut
+from reunify.paging import Page, paged
 from reunify.psychoeducation import services
 from reunify.psychoeducation.models import (
     CompletionSource,
@@ -146,11 +147,13 @@ def _assignment_out(case: Case, assignment_id: int) -> AssignmentOut:
 
 
 @router.get("/modules", response={200: list[ModuleOut], **LIBRARY_READ_ERRORS})
-def module_list(request: HttpRequest) -> list[ModuleOut]:
-    """Every module of the practice's library, retired ones included (`active` says which)."""
+@paged
+def module_list(request: HttpRequest, page: Page) -> list[ModuleOut]:
+    """Every module of the practice's library by topic and title, retired ones included
+    (`active` says which)."""
     _reader(request)
-    modules = Module.objects.select_related("updated_by").order_by("topic", "title", "id")
-    return [ModuleOut.of(m) for m in modules]
+    modules = Module.objects.select_related("updated_by")
+    return [ModuleOut.of(m) for m in page.rows(modules, order=("topic", "title", "id"))]
 
 
 @router.get("/modules/{id}", response={200: ModuleOut, 404: ErrorOut, **LIBRARY_READ_ERRORS})
@@ -196,10 +199,12 @@ def module_update(request: HttpRequest, id: int, payload: ModuleIn) -> ModuleOut
 
 
 @router.get("/cases/{id}/modules", response={200: list[AssignmentOut], **READ_ERRORS})
-def case_module_list(request: HttpRequest, id: int) -> list[AssignmentOut]:
+@paged
+def case_module_list(request: HttpRequest, id: int, page: Page) -> list[AssignmentOut]:
     """The modules given to each family member, oldest first, with their completion."""
     _, case = case_to_read(request, id, "modules")
-    return [AssignmentOut.of(a) for a in case_assignments(case)]
+    assignments = page.rows(case_assignments(case), order=("assigned_at", "id"))
+    return [AssignmentOut.of(a) for a in assignments]
 
 
 @router.post("/cases/{id}/modules", response={201: AssignmentOut, **WRITE_ERRORS})

@@ -107,7 +107,7 @@ def module_update(
     entry = _library_entry(
         topic=topic, title=title, summary=summary, body=body, language=language, active=active
     )
-    module = Module.objects.select_for_update().get(pk=module.pk)
+    module = Module.objects.select_for_update(no_key=True).get(pk=module.pk)
     changed = [name for name in LIBRARY_FIELDS if getattr(module, name) != entry[name]]
     if not changed:
         return module
@@ -167,7 +167,7 @@ def module_complete(
     if completed_on > timezone.localdate():
         raise ValidationError(f"The completion date {completed_on} is in the future.")
     assignment = (
-        ModuleAssignment.objects.select_for_update(of=("self",))
+        ModuleAssignment.objects.select_for_update(no_key=True, of=("self",))
         .select_related("module", "party__person")
         .get(pk=assignment.pk)
     )

@@ -17,6 +17,7 @@ from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to
 from reunify.cases.models import Cadence, Case, Party
 from reunify.cases.schemas import ErrorOut
 from reunify.cases.services import case_views
+from reunify.paging import Page, paged
 from reunify.portal.api import PORTAL_READ_ERRORS, portal_user
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import Dashboard, Expiring, dashboard_for
@@ -100,10 +101,12 @@ class ReportOut(Schema):
 
 
 @router.get("/cases/{id}/reports", response={200: list[ReportOut], **READ_ERRORS})
-def report_list(request: HttpRequest, id: int) -> list[ReportOut]:
+@paged
+def report_list(request: HttpRequest, id: int, page: Page) -> list[ReportOut]:
     """The case's issued court progress reports, newest first."""
     _, case = case_to_read(request, id, "report_list")
-    return [ReportOut.of(r) for r in selectors.case_reports(case)]
+    reports = page.rows(selectors.case_report_rows(case), order=("-number", "-id"))
+    return [ReportOut.of(r) for r in selectors.issued_reports(reports)]
 
 
 @router.post("/cases/{id}/reports", response={201: ReportOut, **WRITE_ERRORS})

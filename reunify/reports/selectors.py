@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -493,11 +494,21 @@ def _disclosed(label: str, ids: list[int]) -> dict[str, list[str]]:
     return found
 
 
-def case_reports(case: Case) -> list[Issued]:
-    """A case's issued reports, newest first, each with whom it was disclosed to (2 queries)."""
-    reports = list(IssuedReport.objects.filter(case=case).select_related("issued_by"))
+def case_report_rows(case: Case) -> QuerySet[IssuedReport]:
+    """A case's issued reports, newest first (for `issued_reports`)."""
+    return IssuedReport.objects.filter(case=case).select_related("issued_by")
+
+
+def issued_reports(reports: Iterable[IssuedReport]) -> list[Issued]:
+    """Reports (a page of them, say), each with whom it was disclosed to (1 query)."""
+    reports = list(reports)
     sent = _disclosed(IssuedReport._meta.label_lower, [r.pk for r in reports])
     return [Issued(r, sent.get(str(r.pk), [])) for r in reports]
+
+
+def case_reports(case: Case) -> list[Issued]:
+    """A case's issued reports, newest first, each with whom it was disclosed to (2 queries)."""
+    return issued_reports(case_report_rows(case))
 
 
 def case_notices(case: Case) -> list[Issued]:

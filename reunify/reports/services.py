@@ -2,18 +2,18 @@
 store, audit and log the disclosures, in one transaction.
 
 An issued PDF is kept byte for byte in the documents folder (outside the web root) with its
-SHA-256; the row that names it is never changed (the database refuses). If the row or its audit
-cannot be written, the file is removed again. A custody opinion never goes into one: the text
-the therapist writes into a report or a notice is checked for its words and refused.
+SHA-256; the row that names it is never changed (the database refuses). The file takes its stored
+name only when the transaction commits and is removed if it rolls back (`documents.storage`).
+A custody opinion never goes into one: the text the therapist writes into a report or a notice
+is checked for its words and refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, TypeVar
 
@@ -74,13 +74,9 @@ M = TypeVar("M", IssuedReport, TerminationNotice)
 
 
 def _kept(rendered: Rendered, save: Callable[[storage.Written], M]) -> M:
-    """Write the PDF, then its row (through `save`); remove the file if the row fails."""
+    """Write the PDF, then its row (through `save`), in the caller's transaction."""
     written = storage.file_write([rendered.pdf], suffix=".pdf", max_bytes=MAX_PDF_BYTES)
-    try:
-        return save(written)
-    except BaseException:
-        storage.file_remove(written.stored_name)
-        raise
+    return save(written)
 
 
 # Court progress reports -----------------------------------------------------------------------
@@ -339,36 +335,32 @@ def report_issue(
         )
 
     report = _kept(rendered, save)
-    try:
-        audit_record(
+    audit_record(
+        actor=actor,
+        action="report.issue",
+        case_id=case.pk,
+        obj=report,
+        detail={
+            "number": report.number,
+            "start": start,
+            "end": end,
+            "sha256": report.sha256,
+            "pages": report.pages,
+            "recipients": [party.pk for party, _release in recipients_covered],
+        },
+    )
+    for party, release in recipients_covered:
+        disclosure_record(
             actor=actor,
-            action="report.issue",
-            case_id=case.pk,
+            recipient=party,
+            release=release,
+            category=Category.COURT_REPORTS,
+            channel=Channel.REPORT,
+            description=f"Court progress report {report.number} ({start} to {end}), "
+            f"SHA-256 {report.sha256}",
             obj=report,
-            detail={
-                "number": report.number,
-                "start": start,
-                "end": end,
-                "sha256": report.sha256,
-                "pages": report.pages,
-                "recipients": [party.pk for party, _release in recipients_covered],
-            },
+            carries_substance_use=substance_use,
         )
-        for party, release in recipients_covered:
-            disclosure_record(
-                actor=actor,
-                recipient=party,
-                release=release,
-                category=Category.COURT_REPORTS,
-                channel=Channel.REPORT,
-                description=f"Court progress report {report.number} ({start} to {end}), "
-                f"SHA-256 {report.sha256}",
-                obj=report,
-                carries_substance_use=substance_use,
-            )
-    except BaseException:
-        storage.file_remove(report.stored_name)
-        raise
     return report
 
 
@@ -381,10 +373,7 @@ def _verified(stored_name: str, sha256: str, what: str) -> BinaryIO:
             f"The file of {what} is missing from the documents folder. "
             "Tell the practice administrator."
         ) from None
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
-        digest.update(chunk)
-    if digest.hexdigest() != sha256:
+    if storage.sha256_of(storage.chunks_of(handle)) != sha256:
         handle.close()
         logger.error("%s: stored file does not match its SHA-256", what)
         raise IssuedUnavailable(
@@ -482,18 +471,11 @@ class Verification:
         )
 
 
-def sha256_of(chunks: Iterable[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
 def report_verify(data_or_hash: bytes | str) -> Verification:
     """Is this PDF (or this SHA-256) one the practice issued? Answers nothing else: never the
     case, the family or the kind of document."""
     if isinstance(data_or_hash, bytes):
-        digest = sha256_of([data_or_hash])
+        digest = storage.sha256_of([data_or_hash])
     else:
         digest = "".join(data_or_hash.split()).lower()
         if not SHA256.match(digest):
@@ -605,33 +587,29 @@ def _notice_issue(
             pages=rendered.pages,
         ),
     )
-    try:
-        audit_record(
+    audit_record(
+        actor=actor,
+        action="notice.issue",
+        case_id=case.pk,
+        obj=notice,
+        detail={
+            "kind": to.kind,
+            "recipient": to.party.pk if to.party else None,
+            "sha256": notice.sha256,
+            "disclosed": release is not None,
+        },
+    )
+    if release is not None and to.party is not None:
+        disclosure_record(
             actor=actor,
-            action="notice.issue",
-            case_id=case.pk,
+            recipient=to.party,
+            release=release,
+            category=category,
+            channel=Channel.REPORT,
+            description=f"Notice of closing ({case.get_outcome_display().lower()}), "
+            f"SHA-256 {notice.sha256}",
             obj=notice,
-            detail={
-                "kind": to.kind,
-                "recipient": to.party.pk if to.party else None,
-                "sha256": notice.sha256,
-                "disclosed": release is not None,
-            },
         )
-        if release is not None and to.party is not None:
-            disclosure_record(
-                actor=actor,
-                recipient=to.party,
-                release=release,
-                category=category,
-                channel=Channel.REPORT,
-                description=f"Notice of closing ({case.get_outcome_display().lower()}), "
-                f"SHA-256 {notice.sha256}",
-                obj=notice,
-            )
-    except BaseException:
-        storage.file_remove(notice.stored_name)
-        raise
     return notice
 
 
@@ -668,13 +646,7 @@ def termination_notices_issue(*, actor: User, case: Case) -> list[TerminationNot
         "reason": case.outcome_reason,
         "verify_url": _verify_url(),
     }
-    notices: list[TerminationNotice] = []
-    try:
-        for to in _addressees(case, parties, orders):
-            notices.append(_notice_issue(actor=actor, case=case, to=to, context=context, now=now))
-    except BaseException:
-        # The transaction rolls the rows back; the files written so far go with them.
-        for notice in notices:
-            storage.file_remove(notice.stored_name)
-        raise
-    return notices
+    return [
+        _notice_issue(actor=actor, case=case, to=to, context=context, now=now)
+        for to in _addressees(case, parties, orders)
+    ]

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -31,6 +32,7 @@ from reunify.accounts.models import User
 from reunify.cases.models import Case
 from reunify.cases.sections import to_section
 from reunify.cases.services import case_view, case_views
+from reunify.documents import storage
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import dashboard_for
 from reunify.reports.forms import ReportIssueForm, VerifyForm
@@ -92,7 +94,7 @@ def _preview_key(case: Case, asked: dict[str, Any]) -> str:
         bool(asked["substance_use"]),
         sorted(party.pk for party in asked["recipients"]),
     ]
-    return services.sha256_of([json.dumps(content).encode()])
+    return storage.sha256_of([json.dumps(content).encode()])
 
 
 def _form_page(
@@ -242,6 +244,8 @@ def notice_download(request: AuthedRequest, notice_id: int) -> HttpResponseBase:
     return pdf_response(notice, handle)
 
 
+# Checking a report reads and writes nothing: no write transaction (reunify.transactions).
+@transaction.non_atomic_requests
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """Public: is this PDF (or this SHA-256) one the practice issued, unaltered?"""
@@ -255,7 +259,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                     raise ValidationError(
                         "That file is larger than any document this practice issues."
                     )
-                result = services.report_verify(services.sha256_of(upload.chunks()))
+                result = services.report_verify(storage.sha256_of(upload.chunks()))
             else:
                 result = services.report_verify(form.cleaned_data["sha256"])
         except ValidationError as error:

@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema
 from pydantic import field_validator
 
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read
+from reunify.paging import Page, paged
 from reunify.safety.models import Contraindication, FindingStatus, Screening, ScreeningFinding
 from reunify.safety.services import screening_record
 
@@ -93,11 +94,13 @@ class ScreeningOut(Schema):
 
 
 @router.get("/cases/{id}/screenings", response={200: list[ScreeningOut], **READ_ERRORS})
-def screening_list(request: HttpRequest, id: int) -> list[ScreeningOut]:
+@paged
+def screening_list(request: HttpRequest, id: int, page: Page) -> list[ScreeningOut]:
     """The case's safety screens, oldest first, each with all its findings."""
     _, case = case_to_read(request, id, "screening_list")
     screenings = case.screenings.select_related("recorded_by").prefetch_related("findings")
-    return [ScreeningOut.of(s) for s in screenings]
+    order = ("screened_on", "recorded_at", "id")
+    return [ScreeningOut.of(s) for s in page.rows(screenings, order=order)]
 
 
 @router.post("/cases/{id}/screenings", response={201: ScreeningOut, **WRITE_ERRORS})

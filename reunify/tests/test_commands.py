@@ -52,7 +52,7 @@ def test_createuser_reads_the_password_from_stdin(supervisor, monkeypatch):
     assert nora.supervisor == supervisor
     assert nora.first_name == "Nora"
     assert nora.check_password(STRONG)
-    created, issued = Event.objects.order_by("-seq")[1], Event.objects.order_by("-seq")[0]
+    created, issued = Event.objects.order_by("-id")[1], Event.objects.order_by("-id")[0]
     assert (created.action, created.actor, created.source) == ("user.create", None, "cli")
     assert (issued.action, issued.source) == ("totp.enrolment_code_issue", "cli")
 
@@ -125,7 +125,7 @@ def test_token_create_prints_a_token_that_authenticates(therapist):
     assert token.key_hash != key
     assert key not in str(list(ApiToken.objects.values()))
     assert key not in str(list(Event.objects.values()))
-    assert Event.objects.order_by("-seq").first().source == "cli"
+    assert Event.objects.order_by("-id").first().source == "cli"
 
 
 def test_token_list_shows_prefixes_and_state_never_the_token(therapist):

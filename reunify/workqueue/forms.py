@@ -7,7 +7,7 @@ SEARCH_LIMIT = 100
 
 
 class CaseSearchForm(forms.Form):
-    """The caseload's search box: a family, a party's name or a case number."""
+    """The caseload's search box (a family, a party's name or a case number) and the page."""
 
     q = forms.CharField(
         label=_("Search the caseload"),
@@ -16,3 +16,6 @@ class CaseSearchForm(forms.Form):
         help_text=_("A family, a party's name, or a case or court case number."),
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+    # Keyset paging: the page after (or before) this case; the page's links carry them.
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

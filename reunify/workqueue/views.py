@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -52,10 +53,17 @@ def _caseload_page(
     if not access.may_create_case(user):
         return render(request, "cases/no_caseload.html", status=status)
     search_form = CaseSearchForm(request.GET)
-    search = search_form.cleaned_data["q"] if search_form.is_valid() else ""
+    valid = search_form.is_valid()
+    search = search_form.cleaned_data["q"] if valid else ""
     if search_form.errors:
         status = 400
-    rows = selectors.caseload(user, search=search)
+    page = selectors.caseload_page(
+        user,
+        search=search,
+        after=search_form.cleaned_data["after"] if valid else None,
+        before=search_form.cleaned_data["before"] if valid else None,
+    )
+    rows = page.rows
     sessions = caseload_sessions([row.case for row in rows])
     lines = [
         CaseloadLine(
@@ -65,6 +73,7 @@ def _caseload_page(
         )
         for row in rows
     ]
+    # The work queue lists every urgent item whatever the page: no safety item waits on paging.
     queue = work_queue(user)
     shown = {line.case.pk: line.case for line in lines} | {c.pk: c for c in queue.cases}
     services.case_views(actor=user, cases=list(shown.values()), what="caseload")
@@ -81,12 +90,19 @@ def _caseload_page(
             messages.error(request, str(error))
     context = {
         "lines": lines,
+        "page": page,
+        "page_query": _page_query(search),
         "awaiting": awaiting,
         "queue": queue,
         "search_form": search_form,
         "search": search,
     }
     return render(request, "cases/caseload.html", context, status=status)
+
+
+def _page_query(search: str) -> str:
+    """What a paging link keeps of the request: the search."""
+    return urlencode({"q": search}) + "&" if search else ""
 
 
 @login_required

@@ -96,7 +96,7 @@ def is_logged_in(client: Client) -> bool:
 
 
 def events(action: str) -> list[Event]:
-    return list(Event.objects.filter(action=action).order_by("seq"))
+    return list(Event.objects.filter(action=action).order_by("id"))
 
 
 # The whole flow ---------------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def test_the_first_login_enrols_an_authenticator_and_shows_recovery_codes_once(
     assert app.secret not in factor.secret_sealed
     stored = [row.code_hash for row in RecoveryCode.objects.filter(user=therapist)]
     assert not any(code in value for code in codes for value in stored)
-    assert [e.action for e in Event.objects.filter(actor=therapist).order_by("seq")][-4:] == [
+    assert [e.action for e in Event.objects.filter(actor=therapist).order_by("id")][-4:] == [
         "totp.enrolment_code_accept",
         "totp.enrol_start",
         "totp.enrol",

@@ -242,7 +242,7 @@ def test_the_party_form_records_a_workplace_and_a_substitute_address(
     assert response.status_code == 302
     gwen = Person.objects.get(first_name="Gwen")
     assert (gwen.workplace, gwen.substitute_address) == ("Fennick Mill", "PO Box 12")
-    event = Event.objects.filter(action="party.add").latest("seq")
+    event = Event.objects.filter(action="party.add").latest("id")
     assert event.detail["contact"] == ["address", "workplace", "substitute_address"]
     assert "Fennick" not in str(event.detail) and "PO Box" not in str(event.detail)
 
@@ -305,7 +305,7 @@ def test_the_api_adds_a_party_with_a_workplace_and_a_substitute_address(
     )
     gail = by_role(api_parties(client, supervisor, family).json(), "guardian")
     assert (gail["workplace"], gail["substitute_address"]) == (None, "PO Box 12")
-    event = Event.objects.filter(action="party.add").latest("seq")
+    event = Event.objects.filter(action="party.add").latest("id")
     assert event.detail["contact"] == ["workplace", "substitute_address"]
 
 
@@ -349,7 +349,7 @@ def test_protecting_a_party_records_the_substitute_address(
 
     assert response.status_code == 200
     assert response.json()["substitute_address"] == "PO Box 9"
-    event = Event.objects.filter(action="party.protect").latest("seq")
+    event = Event.objects.filter(action="party.protect").latest("id")
     assert event.detail == {"substitute_address": "recorded"}
     daniel = by_role(api_parties(client, supervisor, family).json(), "estranged_parent")
     assert (daniel["address"], daniel["substitute_address"]) == (None, "PO Box 9")
@@ -363,7 +363,7 @@ def test_protection_without_a_substitute_address_leaves_it_as_it_is(
     response = post(client, path, {"protected": True}, therapist)
 
     assert response.json()["substitute_address"] == SUBSTITUTE
-    assert Event.objects.filter(action="party.protect").latest("seq").detail == {}
+    assert Event.objects.filter(action="party.protect").latest("id").detail == {}
 
 
 def test_the_api_refuses_a_substitute_address_while_removing_protection(
@@ -399,7 +399,7 @@ def test_the_case_page_saves_a_substitute_address(
         response.content.decode()
     )
     assert Person.objects.get(pk=family.other.person_id).substitute_address == "PO Box 9"
-    assert Event.objects.filter(action="party.protect").latest("seq").detail == {
+    assert Event.objects.filter(action="party.protect").latest("id").detail == {
         "substitute_address": "recorded"
     }
 

@@ -307,7 +307,7 @@ def test_a_new_case_starts_in_assessment_and_is_logged(therapist):
         "Child's resistance or refusal",
         "Loyalty conflict or alienation claims",
     ]
-    event = Event.objects.order_by("-seq").first()
+    event = Event.objects.order_by("-id").first()
     assert (event.action, event.case_id, event.actor) == ("case.open", case.pk, therapist)
 
 
@@ -334,7 +334,7 @@ def test_a_protected_address_is_kept_and_can_be_lifted(world):
     services.party_protect(actor=world.therapist, party=world.family.other, protected=False)
 
     assert not Person.objects.get(pk=world.family.other.person_id).protected_address
-    assert Event.objects.order_by("-seq").first().action == "party.unprotect"
+    assert Event.objects.order_by("-id").first().action == "party.unprotect"
 
 
 def test_a_court_order_keeps_its_terms_in_words(world):

@@ -626,7 +626,7 @@ def test_a_closed_case_is_read_only(therapist, supervisor, family, outcome):
     assert case.phase == Phase.CLOSED
     assert case.outcome == outcome
     assert case.outcome_reason == "Ended."
-    closed = Event.objects.filter(action="case.close").latest("seq")  # the notices follow it
+    closed = Event.objects.filter(action="case.close").latest("id")  # the notices follow it
     assert closed.detail == {"outcome": outcome, "effective_on": str(timezone.localdate())}
     events = Event.objects.count()
 

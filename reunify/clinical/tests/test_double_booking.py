@@ -156,15 +156,6 @@ def test_the_api_refuses_a_double_booking(client: Client, therapist, family, boo
     assert Appointment.objects.count() == 1
 
 
-@pytest.fixture
-def audit_flushable(transactional_db: Any) -> Any:
-    """A transactional test empties every table afterwards; let it past the append-only
-    triggers for that one flush (Django closes the connection right after it)."""
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-
-
 @pytest.mark.flushes
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_two_bookings_of_one_slot_at_once_only_one_wins(audit_flushable: Any) -> None:

@@ -610,7 +610,7 @@ def test_a_safety_concern_in_a_draft_pauses_the_case_and_holds_contact_visits(
     upcoming.refresh_from_db()
     assert upcoming.status == AppointmentStatus.HELD
     assert upcoming.status_note.startswith("case paused: safety concern")
-    assert [e.action for e in Event.objects.filter(case_id=case.pk).order_by("-seq")[:3]] == [
+    assert [e.action for e in Event.objects.filter(case_id=case.pk).order_by("-id")[:3]] == [
         "appointment.hold",
         "case.pause",
         "note.create",

@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -29,7 +29,7 @@ from reunify.audit.models import Event
 from reunify.cases import services as case_services
 from reunify.cases.sections import section_url
 from reunify.cases.selectors import case_access_log, case_timeline
-from reunify.conftest import Family, bearer, last_event, login
+from reunify.conftest import Family, bearer, committing, last_event, login
 from reunify.documents import services, storage
 from reunify.documents.checks import documents_folder_is_private
 from reunify.documents.models import Document
@@ -65,9 +65,10 @@ def upload(
 ) -> Document:
     fields: dict[str, Any] = {"kind": "court_order", "title": "Minute order of 12 March"}
     fields.update(extra)
-    return document_upload(
-        actor=therapist, case=family.case, upload=a_file(name, content), **fields
-    )
+    with committing():
+        return document_upload(
+            actor=therapist, case=family.case, upload=a_file(name, content), **fields
+        )
 
 
 def body(response: Any) -> bytes:
@@ -226,8 +227,10 @@ def test_the_limit_is_ten_megabytes_unless_set(
     assert "a document can be at most 10 MB" in message
 
 
-def test_a_file_that_grows_past_the_limit_while_written_leaves_nothing(folder: Path) -> None:
-    with pytest.raises(storage.TooLarge):
+def test_a_file_that_grows_past_the_limit_while_written_leaves_nothing(
+    db: Any, folder: Path
+) -> None:
+    with pytest.raises(storage.TooLarge), transaction.atomic():
         storage.file_write(iter([b"%PDF-", bytes(100)]), suffix=".pdf", max_bytes=50)
 
     assert stored(folder) == []
@@ -460,10 +463,15 @@ def test_the_default_documents_folder_passes_the_check() -> None:
 
 
 def page_post(client: Client, family: Family, name: str = "order.pdf", content: bytes = PDF) -> Any:
-    return client.post(
-        reverse("document_new", args=[family.case.pk]),
-        {"kind": "court_order", "title": "Minute order of 12 March", "file": a_file(name, content)},
-    )
+    with committing():
+        return client.post(
+            reverse("document_new", args=[family.case.pk]),
+            {
+                "kind": "court_order",
+                "title": "Minute order of 12 March",
+                "file": a_file(name, content),
+            },
+        )
 
 
 def download_url(document: Document) -> str:
@@ -753,7 +761,8 @@ def api_upload(client: Client, family: Family, user: User | None, **fields: Any)
     data["file"] = fields.pop("file", a_file("evaluation.pdf"))
     data.update(fields)
     headers = bearer(user) if user else {}
-    return client.post(f"{API}/cases/{family.case.pk}/documents", data, headers=headers)
+    with committing():
+        return client.post(f"{API}/cases/{family.case.pk}/documents", data, headers=headers)
 
 
 def test_the_api_uploads_a_document(
@@ -932,8 +941,9 @@ def test_the_sample_pdf_reads_back_as_text(tmp_path: Path) -> None:
 def test_the_demo_families_have_documents_that_open(db: Any, folder: Path) -> None:
     from reunify.demo import demo_load
 
-    demo_load()
-    demo_load()
+    with committing():
+        demo_load()
+        demo_load()
 
     documents = {d.case.title: d for d in Document.objects.select_related("case")}
     assert sorted(documents) == ["Marigold family", "Thistlewood family"]

@@ -100,7 +100,7 @@ def test_each_write_works_and_is_audited(
     body, action = WRITES[suffix]
     response = api(client, "post", path(suffix, family, goal), therapist, body(family))
     assert response.status_code == 201, response.content
-    event = Event.objects.filter(action=action).latest("seq")
+    event = Event.objects.filter(action=action).latest("id")
     assert (event.actor_id, event.case_id) == (therapist.pk, family.case.pk)
 
 

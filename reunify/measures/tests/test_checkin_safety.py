@@ -104,7 +104,7 @@ def test_a_low_rating_on_the_portal_pauses_the_case_and_holds_the_visit(
     assert visit.status == AppointmentStatus.HELD
     page = client.get(reverse("portal_checkin", args=[family.child.pk])).content.decode()
     assert "Your therapist will see this" in page
-    actions = list(Event.objects.order_by("seq").values_list("action", flat=True))
+    actions = list(Event.objects.order_by("id").values_list("action", flat=True))
     assert actions[-4:] == [
         "child_checkin.record",
         "case.pause",

@@ -110,7 +110,7 @@ def test_the_record_form_works(client: Client, therapist: User, family: Family, 
     assert response.status_code == 302, text(response)
     assert response["Location"].endswith("#progress-heading") or "/cases/" in response["Location"]
     assert model._default_manager.count() == before + 1
-    event = Event.objects.filter(action=action).latest("seq")
+    event = Event.objects.filter(action=action).latest("id")
     assert (event.actor_id, event.case_id) == (therapist.pk, family.case.pk)
 
 

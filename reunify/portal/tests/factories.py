@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.cases.models import Party, PartyRole
-from reunify.conftest import PASSWORD, Family, add_party, login, make_case
+from reunify.conftest import PASSWORD, Family, add_party, committing, login, make_case
 from reunify.disclosure.models import Release
 from reunify.disclosure.services import release_grant
 from reunify.documents.models import Document
@@ -137,13 +137,14 @@ def upload(
     therapist: User, family: Family, title: str = "Minute order", *, substance_use: bool = False
 ) -> Document:
     pdf = text_pdf(title, ["FICTIONAL TEST DOCUMENT"])
-    document = document_upload(
-        actor=therapist,
-        case=family.case,
-        kind="other",
-        title=title,
-        upload=SimpleUploadedFile(f"{title}.pdf", pdf, content_type="application/pdf"),
-    )
+    with committing():
+        document = document_upload(
+            actor=therapist,
+            case=family.case,
+            kind="other",
+            title=title,
+            upload=SimpleUploadedFile(f"{title}.pdf", pdf, content_type="application/pdf"),
+        )
     if substance_use:
         document = document_tag_substance_use(
             actor=therapist, document=document, substance_use=True

@@ -39,7 +39,7 @@ def test_an_invitation_is_mailed_with_a_single_use_link(
     # Only a digest is kept; the e-mail names nobody else in the case.
     assert token not in invitation.token_hash
     assert "Laura" not in sent.body and "Mia" not in sent.body
-    event = Event.objects.filter(action="invitation.create").latest("seq")
+    event = Event.objects.filter(action="invitation.create").latest("id")
     assert event.case_id == rivers.case.pk
 
 

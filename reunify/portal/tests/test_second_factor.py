@@ -55,7 +55,7 @@ def text(response: Any) -> str:
 
 
 def actions(user: User) -> list[str]:
-    return list(Event.objects.filter(actor=user).order_by("seq").values_list("action", flat=True))
+    return list(Event.objects.filter(actor=user).order_by("id").values_list("action", flat=True))
 
 
 def wrong(app: pyotp.TOTP) -> str:
@@ -255,7 +255,7 @@ def test_the_next_login_asks_for_the_code_and_refuses_one_already_used(
     clock.shift(STEP)
     response = client.post(reverse("login_code"), {"code": app.now()}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("portal_home")
-    login_event = Event.objects.filter(action="auth.login").latest("seq")
+    login_event = Event.objects.filter(action="auth.login").latest("id")
     assert login_event.actor == daniel
     assert login_event.detail["second_factor"] == "totp"
 

@@ -31,7 +31,7 @@ from reunify.clinical.tests.factories import (
     make_note,
     make_visit,
 )
-from reunify.conftest import Family, add_party, screen
+from reunify.conftest import Family, add_party, committing, screen
 from reunify.disclosure.models import Category
 from reunify.disclosure.services import release_grant
 from reunify.documents import storage
@@ -167,7 +167,8 @@ def issue(therapist: User, reporting: Reporting, **overrides: Any) -> IssuedRepo
         "summary": SUMMARY,
     }
     fields.update(overrides)
-    return report_issue(actor=therapist, case=reporting.family.case, **fields)
+    with committing():
+        return report_issue(actor=therapist, case=reporting.family.case, **fields)
 
 
 def stored_bytes(item: IssuedReport | TerminationNotice) -> bytes:

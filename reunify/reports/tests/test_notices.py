@@ -124,7 +124,7 @@ def test_each_notice_is_a_file_entry_in_the_audit_log(
 ) -> None:
     close(therapist, reporting.family.case)
 
-    events = Event.objects.filter(action="notice.issue").order_by("seq")
+    events = Event.objects.filter(action="notice.issue").order_by("id")
     written = notices(reporting.family.case)
     assert [e.object_id for e in events] == [str(n.pk) for n in written]
     assert [e.detail["disclosed"] for e in events] == [False, False, True]

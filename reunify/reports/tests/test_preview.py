@@ -68,7 +68,7 @@ def test_a_preview_is_watermarked_and_neither_issued_nor_disclosed(
     assert SUMMARY in text
     assert not IssuedReport.objects.exists()
     assert Disclosure.objects.count() == disclosures
-    event = Event.objects.latest("seq")
+    event = Event.objects.latest("id")
     assert (event.action, event.case_id) == ("report.preview", reporting.family.case.pk)
     assert "sha256" not in event.detail
     assert event.detail["recipients"] == [reporting.court.pk]
@@ -209,7 +209,7 @@ def test_a_therapist_previews_then_signs_and_issues(
     assert response["Content-Disposition"] == f'attachment; filename="{name}"'
     assert WATERMARK in pdftotext(response.content)
     assert not IssuedReport.objects.exists()
-    assert Event.objects.latest("seq").action == "report.preview"
+    assert Event.objects.latest("id").action == "report.preview"
 
     response = client.post(
         reverse("report_new", args=[case.pk]), {**form_data(reporting), "step": "issue"}
@@ -310,7 +310,7 @@ def test_the_api_previews_a_report(client: Client, therapist: User, reporting: R
     assert "-preview.pdf" in response["Content-Disposition"]
     assert WATERMARK in pdftotext(response.content)
     assert not IssuedReport.objects.exists()
-    assert Event.objects.latest("seq").action == "report.preview"
+    assert Event.objects.latest("id").action == "report.preview"
 
 
 def test_the_api_preview_refuses_what_it_should(

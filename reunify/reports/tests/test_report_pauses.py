@@ -98,7 +98,7 @@ def test_a_reason_for_the_court_can_be_given_when_pausing(therapist: User, famil
         actor=therapist, case=family.case, reason="Clinical detail.", court_reason=f"  {COURT} "
     )
     assert (pause.rationale, pause.court_reason) == ("Clinical detail.", COURT)
-    event = Event.objects.filter(action="case.pause").latest("seq")
+    event = Event.objects.filter(action="case.pause").latest("id")
     assert event.detail["court_reason"] is True
 
 
@@ -155,14 +155,14 @@ def test_bad_input_is_named_and_changes_nothing(
     client: Client, therapist: User, family: Family, reporting: Reporting
 ) -> None:
     login(client, therapist)
-    before = last_event().seq
+    before = last_event().id
 
     response = client.post(page(family), {"court_reason": "x" * 1001})
 
     assert response.status_code == 400
     assert "at most 1000 characters" in response.content.decode()
     assert the_pause(family).court_reason == ""
-    assert not Event.objects.filter(seq__gt=before, action="case.pause_court_reason").exists()
+    assert not Event.objects.filter(id__gt=before, action="case.pause_court_reason").exists()
 
 
 # The API ------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def test_a_clear_screen_answers_every_item_and_is_logged(therapist, family):
     assert screening.note == "Seen together with the GAL."
     findings = {f.contraindication: f.status for f in screening.findings.all()}
     assert findings == {code: FindingStatus.ABSENT for code in Contraindication.values}
-    event = Event.objects.order_by("-seq").first()
+    event = Event.objects.order_by("-id").first()
     assert (event.action, event.case_id, event.object_id) == (
         "screening.record",
         family.case.pk,
