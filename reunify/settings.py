@@ -117,9 +117,10 @@ REUNIFY_SQLITE_BUSY_TIMEOUT = float(os.environ.get("REUNIFY_SQLITE_BUSY_TIMEOUT"
 REUNIFY_WRITE_ATTEMPTS = int(os.environ.get("REUNIFY_WRITE_ATTEMPTS", "3"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    # IMMEDIATE makes every transaction take the write lock up front, so the audit chain's
-    # "read the head, append after it" can never interleave with another writer. WAL lets pages
-    # read while one request writes.
+    # IMMEDIATE makes every transaction take the write lock up front, so two writers queue
+    # (within the busy timeout) instead of one failing when it upgrades a read to a write; the
+    # audit sealer's "read the head, append after it" is one such write. WAL lets pages read
+    # while one request writes.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": REUNIFY_SQLITE_BUSY_TIMEOUT,

@@ -46,7 +46,7 @@ def test_a_wrong_method_answers_json_405(client: Client, therapist: User) -> Non
 
 def test_an_unhandled_exception_answers_json_500(therapist: User) -> None:
     client = Client(raise_request_exception=False)
-    with mock.patch("reunify.cases.api.selectors.caseload", side_effect=RuntimeError("boom")):
+    with mock.patch("reunify.cases.api.selectors.caseload_cases", side_effect=RuntimeError("boom")):
         response = client.get(f"{API}/cases", headers=bearer(therapist))
 
     assert response.status_code == 500

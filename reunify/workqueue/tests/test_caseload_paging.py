@@ -173,7 +173,7 @@ def test_the_list_event_names_the_cases_on_the_page_and_in_the_queue(
 
     client.get(reverse("caseload"))
 
-    event = Event.objects.filter(action=selectors.LIST_VIEW).latest("seq")
+    event = Event.objects.filter(action=selectors.LIST_VIEW).latest("id")
     listed = set(event.listed_cases.values_list("case_id", flat=True))
     queued = {case.pk for case in work_queue(therapist).cases}
     assert late.case.pk in queued
