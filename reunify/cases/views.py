@@ -28,7 +28,7 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases import forms, selectors, services
-from reunify.cases.gates import gate_for, latest_screening, screen_due_on
+from reunify.cases.gates import gate_for, latest_screening, loaded_facts, screen_due_on
 from reunify.cases.models import (
     Case,
     CourtOrder,
@@ -166,9 +166,9 @@ def _sessions(
 
     by_id = {party.pk: party for party in case.parties.all()}
     return {
-        "intakes": _attach_parties(list(case.intakes.all()), by_id),
-        "consents": _attach_parties(list(case.consents.all()), by_id),
-        "document_reviews": case.document_reviews.all(),
+        "intakes": _attach_parties(loaded_facts(case, "gate_intakes", "intakes"), by_id),
+        "consents": _attach_parties(loaded_facts(case, "gate_consents", "consents"), by_id),
+        "document_reviews": loaded_facts(case, "gate_document_reviews", "document_reviews"),
         **case_sections(
             user, case, may_edit=may_edit, section="sessions", page=query.get("sessions")
         ),
