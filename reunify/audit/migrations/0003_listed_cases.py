@@ -5,36 +5,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-SQLITE_UP = [
-    """CREATE TRIGGER audit_listedcase_no_update BEFORE UPDATE ON audit_listedcase
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-    """CREATE TRIGGER audit_listedcase_no_delete BEFORE DELETE ON audit_listedcase
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-]
-SQLITE_DOWN = [
-    "DROP TRIGGER IF EXISTS audit_listedcase_no_update",
-    "DROP TRIGGER IF EXISTS audit_listedcase_no_delete",
-]
-# audit_event_refuse() comes from 0002.
-POSTGRES_UP = [
-    """CREATE TRIGGER audit_listedcase_no_change BEFORE UPDATE OR DELETE ON audit_listedcase
-       FOR EACH ROW EXECUTE FUNCTION audit_event_refuse()""",
-    """CREATE TRIGGER audit_listedcase_no_truncate BEFORE TRUNCATE ON audit_listedcase
-       FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse()""",
-]
-POSTGRES_DOWN = [
-    "DROP TRIGGER IF EXISTS audit_listedcase_no_truncate ON audit_listedcase",
-    "DROP TRIGGER IF EXISTS audit_listedcase_no_change ON audit_listedcase",
-]
-
-
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        for statement in statements_by_vendor.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
-
-    return run
+from reunify.triggers import append_only
 
 
 class Migration(migrations.Migration):
@@ -74,8 +45,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(
-            _run({"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}),
-            _run({"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}),
-        ),
+        append_only("audit_listedcase"),
     ]

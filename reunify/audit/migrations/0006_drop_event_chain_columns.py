@@ -5,20 +5,13 @@ append-only triggers back."""
 from django.conf import settings
 from django.db import migrations, models
 
+from reunify.triggers import by_vendor, sqlite_append_only
+
 SQLITE_TRIGGERS = [
     "DROP TRIGGER IF EXISTS audit_event_no_update",
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
-    """CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
-    """CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event
-       BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
+    *sqlite_append_only("audit_event"),
 ]
-
-
-def sqlite_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_TRIGGERS:
-            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
@@ -39,5 +32,5 @@ class Migration(migrations.Migration):
                 fields=["case_id", "action", "id"], name="audit_event_case_id_1b83a7_idx"
             ),
         ),
-        migrations.RunPython(sqlite_triggers, migrations.RunPython.noop),
+        by_vendor({"sqlite": SQLITE_TRIGGERS}, {}),
     ]

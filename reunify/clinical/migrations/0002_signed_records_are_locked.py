@@ -7,6 +7,8 @@ and after that nothing may touch it.
 
 from django.db import migrations
 
+from reunify.triggers import by_vendor
+
 SQLITE_UP = [
     """CREATE TRIGGER progress_note_signed_no_update BEFORE UPDATE ON clinical_progressnote
        WHEN OLD.signed_at IS NOT NULL
@@ -48,20 +50,12 @@ POSTGRES_DOWN = [
 ]
 
 
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        for statement in statements_by_vendor.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("clinical", "0001_initial")]
 
     operations = [
-        migrations.RunPython(
-            _run({"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}),
-            _run({"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}),
+        by_vendor(
+            {"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP},
+            {"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN},
         )
     ]

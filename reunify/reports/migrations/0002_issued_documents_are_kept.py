@@ -6,6 +6,8 @@ once. A corrected report is a new report with the next number.
 
 from django.db import migrations
 
+from reunify.triggers import by_vendor
+
 TABLES = ("reports_issuedreport", "reports_terminationnotice")
 
 SQLITE_UP = [
@@ -46,20 +48,12 @@ POSTGRES_DOWN = [
 ]
 
 
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        for statement in statements_by_vendor.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("reports", "0001_initial")]
 
     operations = [
-        migrations.RunPython(
-            _run({"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP}),
-            _run({"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN}),
+        by_vendor(
+            {"sqlite": SQLITE_UP, "postgresql": POSTGRES_UP},
+            {"sqlite": SQLITE_DOWN, "postgresql": POSTGRES_DOWN},
         )
     ]
