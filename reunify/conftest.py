@@ -441,3 +441,23 @@ def case_text(client: Client, case_id: int) -> str:
     for slug in SLUGS:
         pages.append(client.get(section_url(case_id, slug)).content.decode())
     return "\n".join(pages)
+
+
+def sessions_held_cancelled_and_to_come(therapist: User, family: Family, number: int) -> None:
+    """Three individual sessions for the estranged parent and the child: one held, one the
+    child cancelled, one in five days; `number` spaces families an hour apart, so a therapist
+    with many such families is never booked twice at once."""
+    now = timezone.now()
+    for days in (-3, -2, 5):
+        clinical.appointment_schedule(
+            actor=therapist,
+            case=family.case,
+            kind="individual",
+            starts_at=now + dt.timedelta(days=days, hours=number),
+            participants=[family.estranged, family.child],
+        )
+    held, cancelled = family.case.appointments.order_by("starts_at")[:2]
+    clinical.appointment_complete(actor=therapist, appointment=held)
+    clinical.appointment_cancel(
+        actor=therapist, appointment=cancelled, cancelled_by="party", party=family.child
+    )

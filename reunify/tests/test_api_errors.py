@@ -7,9 +7,11 @@ import json
 from typing import Any
 from unittest import mock
 
+import pytest
 from django.test import Client, RequestFactory
 
 from reunify.accounts.models import User
+from reunify.cases.models import Case
 from reunify.conftest import bearer
 from reunify.errors import csrf_failure
 
@@ -54,37 +56,40 @@ def test_an_unhandled_exception_answers_json_500(therapist: User) -> None:
     assert "boom" not in response.content.decode()
 
 
-def test_a_body_past_the_largest_upload_answers_json_413_unread(
-    client: Client, therapist: User, settings: Any
+@pytest.mark.parametrize(
+    ("limits", "body", "says"),
+    [
+        # Past any upload: refused before the body is read.
+        (
+            {"REUNIFY_MAX_UPLOAD_BYTES": 1000, "DATA_UPLOAD_MAX_MEMORY_SIZE": 1000},
+            3000,
+            "the largest upload accepted",
+        ),
+        # Past what a JSON body may hold in memory.
+        ({"DATA_UPLOAD_MAX_MEMORY_SIZE": 100}, 500, "too large"),
+    ],
+)
+def test_a_body_too_large_answers_json_413(
+    client: Client,
+    therapist: User,
+    settings: Any,
+    limits: dict[str, int],
+    body: int,
+    says: str,
 ) -> None:
-    settings.REUNIFY_MAX_UPLOAD_BYTES = 1000
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    for name, value in limits.items():
+        setattr(settings, name, value)
 
     response = client.post(
         f"{API}/cases",
-        json.dumps({"title": "x" * 3000}),
+        json.dumps({"title": "x" * body}),
         content_type="application/json",
         headers=bearer(therapist),
     )
 
     assert response.status_code == 413
-    assert "the largest upload accepted" in detail(response)
-
-
-def test_a_json_body_past_the_memory_limit_answers_json_413(
-    client: Client, therapist: User, settings: Any
-) -> None:
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
-
-    response = client.post(
-        f"{API}/cases",
-        json.dumps({"title": "x" * 500}),
-        content_type="application/json",
-        headers=bearer(therapist),
-    )
-
-    assert response.status_code == 413
-    assert "too large" in detail(response)
+    assert says in detail(response)
+    assert not Case.objects.exists()
 
 
 def test_an_oversize_page_post_answers_a_plain_413_page(

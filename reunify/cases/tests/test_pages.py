@@ -41,12 +41,6 @@ from reunify.cases.models import (
 )
 from reunify.cases.sections import section_url
 from reunify.cases.services import TermInput
-from reunify.clinical.models import Appointment
-from reunify.clinical.services import (
-    appointment_cancel,
-    appointment_complete,
-    appointment_schedule,
-)
 from reunify.conftest import (
     PASSWORD,
     Family,
@@ -58,6 +52,7 @@ from reunify.conftest import (
     login,
     make_family,
     screen,
+    sessions_held_cancelled_and_to_come,
 )
 from reunify.safety.models import Contraindication, Screening
 
@@ -356,21 +351,7 @@ def _busy_case(therapist: User, number: int) -> Family:
         terms=[TermInput(TermKind.SUPERVISED_UNTIL, until=today() + 90 * DAY)],
     )
     # Sessions held, cancelled and to come: the caseload counts them per party.
-    now = timezone.now()
-    for days in (-3, -2, 5):
-        appointment_schedule(
-            actor=therapist,
-            case=family.case,
-            kind="individual",
-            # An hour apart per family: one therapist is never booked twice at once.
-            starts_at=now + days * DAY + number * dt.timedelta(hours=1),
-            participants=[family.estranged, family.child],
-        )
-    held, cancelled = Appointment.objects.filter(case=family.case).order_by("starts_at")[:2]
-    appointment_complete(actor=therapist, appointment=held)
-    appointment_cancel(
-        actor=therapist, appointment=cancelled, cancelled_by="party", party=family.child
-    )
+    sessions_held_cancelled_and_to_come(therapist, family, number)
     return family
 
 

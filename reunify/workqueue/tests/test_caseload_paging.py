@@ -3,7 +3,6 @@ cases there are, and the urgent section never paged."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -18,14 +17,14 @@ from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import selectors
 from reunify.cases.models import Case
-from reunify.clinical.models import Appointment
-from reunify.clinical.services import (
-    appointment_cancel,
-    appointment_complete,
-    appointment_schedule,
+from reunify.clinical.tests.factories import stopped_clock
+from reunify.conftest import (
+    login,
+    make_case,
+    make_family,
+    screen,
+    sessions_held_cancelled_and_to_come,
 )
-from reunify.clinical.tests.factories import DAY, stopped_clock
-from reunify.conftest import login, make_case, make_family, screen
 from reunify.measures.services import willingness_record
 from reunify.safety.models import Contraindication
 from reunify.workqueue.selectors import work_queue
@@ -196,21 +195,7 @@ def _practice_case(therapist: User, number: int) -> Case:
             willingness_record(
                 actor=therapist, case=family.case, party=party, level=level, rated_on=today
             )
-    now = timezone.now()
-    for days in (-3, -2, 5):
-        appointment_schedule(
-            actor=therapist,
-            case=family.case,
-            kind="individual",
-            # An hour apart per family: one therapist is never booked twice at once.
-            starts_at=now + days * DAY + number * dt.timedelta(hours=1),
-            participants=[family.estranged, family.child],
-        )
-    held, cancelled = Appointment.objects.filter(case=family.case).order_by("starts_at")[:2]
-    appointment_complete(actor=therapist, appointment=held)
-    appointment_cancel(
-        actor=therapist, appointment=cancelled, cancelled_by="party", party=family.child
-    )
+    sessions_held_cancelled_and_to_come(therapist, family, number)
     return family.case
 
 
