@@ -96,6 +96,8 @@ def _environment(folder: Path, url: str) -> dict[str, str]:
     env.pop("DATABASE_URL", None)
     if url:
         env["DATABASE_URL"] = url
+    # A fixed key of the bench's own: the practice's sessions outlive one server.
+    env.setdefault("REUNIFY_SECRET_KEY", "bench-only-secret-key-" + "b" * 40)
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
         REUNIFY_VAR_DIR=str(folder),

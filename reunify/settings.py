@@ -23,9 +23,11 @@ def _flag(name: str, default: bool = False) -> bool:
 
 
 DEBUG = _flag("REUNIFY_DEBUG")
-_INSECURE_DEV_KEY = "reunify-development-key-not-for-production-use-0123456789abcdef"
-SECRET_KEY = os.environ.get("REUNIFY_SECRET_KEY", _INSECURE_DEV_KEY)
-if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY and _flag("REUNIFY_PRODUCTION"):
+# Public in the source, so it protects nothing: the app serves on it only in debug
+# (reunify/accounts/checks.py), and `reunify check --deploy` flags it.
+DEVELOPMENT_SECRET_KEY = "reunify-development-key-not-for-production-use-0123456789abcdef"  # noqa: S105  (public on purpose)
+SECRET_KEY = os.environ.get("REUNIFY_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY and _flag("REUNIFY_PRODUCTION"):
     raise RuntimeError("REUNIFY_SECRET_KEY must be set in production")
 # Previous keys, comma-separated, while rotating: sessions and second-factor secrets still open.
 SECRET_KEY_FALLBACKS = [

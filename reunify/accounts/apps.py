@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "reunify.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from reunify.accounts import checks  # noqa: F401  (registers the secret-key check)

@@ -94,6 +94,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "REUNIFY_VAR_DIR": str(var_dir),
         "REUNIFY_SECURE_COOKIES": "0",
         "REUNIFY_DEBUG": "0",
+        "REUNIFY_SECRET_KEY": "browser-tests-only-" + "k" * 40,
         "DJANGO_SETTINGS_MODULE": "reunify.settings",
     }
     env.pop("DATABASE_URL", None)

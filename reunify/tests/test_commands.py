@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -177,6 +178,7 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'reunify.sqlite3'}",
         REUNIFY_VAR_DIR=str(tmp_path),
+        REUNIFY_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_SETTINGS_MODULE="reunify.settings",
     )
     return env

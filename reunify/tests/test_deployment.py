@@ -30,6 +30,7 @@ def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "reunify.settings",
         "REUNIFY_VAR_DIR": str(tmp_path),
         "REUNIFY_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "REUNIFY_SECRET_KEY": "deployment-tests-only-" + "d" * 40,
         **extra,
     }
 

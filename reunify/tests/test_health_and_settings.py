@@ -144,3 +144,49 @@ def test_without_database_url_an_sqlite_file_under_the_var_dir_is_used(tmp_path)
     assert engine == "django.db.backends.sqlite3"
     assert name == str(tmp_path / "reunify.sqlite3")
     assert options["transaction_mode"] == "IMMEDIATE"
+
+
+def test_check_deploy_flags_the_development_secret_key(tmp_path):
+    env = production(tmp_path)
+    del env["REUNIFY_SECRET_KEY"]
+
+    result = reunify("check", "--deploy", env=env)
+
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stderr
+    assert "REUNIFY_SECRET_KEY is not set" in result.stderr
+
+
+def test_check_deploy_accepts_a_secret_key_of_the_practice(tmp_path):
+    result = reunify("check", "--deploy", env=production(tmp_path))
+
+    assert "accounts.E001" not in result.stdout + result.stderr
+
+
+def test_outside_debug_the_app_refuses_to_serve_on_the_development_key(tmp_path):
+    env = {**environment(tmp_path), "DJANGO_SETTINGS_MODULE": "reunify.settings"}
+
+    served = reunify("serve", "--port", "8999", env=env)
+    imported = subprocess.run(  # the WSGI application gunicorn loads
+        [sys.executable, "-c", "import reunify.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert served.returncode == 1
+    assert "REUNIFY_SECRET_KEY is not set" in served.stderr
+    assert "Traceback" not in served.stderr
+    assert imported.returncode != 0
+    assert "REUNIFY_SECRET_KEY is not set" in imported.stderr
+
+
+def test_in_debug_the_development_key_serves(tmp_path):
+    env = {**environment(tmp_path), "REUNIFY_DEBUG": "1"}
+    script = "from reunify.accounts.checks import refuse_development_key as r; r(); print('ok')"
+
+    result = reunify("shell", "-c", script, env=env)
+
+    assert result.stdout.strip().endswith("ok")
+    assert result.returncode == 0

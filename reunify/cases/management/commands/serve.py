@@ -3,9 +3,12 @@ import socket
 from argparse import ArgumentParser
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+
+from reunify.accounts.checks import refuse_development_key
 
 
 def _port_problem(host: str, port: int) -> str:
@@ -42,6 +45,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            refuse_development_key()
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
         host, port = options["host"], options["port"]
         if not 0 < port < 65536:
             raise CommandError(_("The port must be a number from 1 to 65535, not %s.") % port)
