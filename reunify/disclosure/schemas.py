@@ -29,6 +29,10 @@ class InvitationOut(Schema):
     expires_at: dt.datetime
     accepted_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    email_failed_at: dt.datetime | None = Field(
+        description="When the invitation's e-mail could not be sent (invite again); null if "
+        "it went out."
+    )
     username: str | None = Field(description="The portal login name, once accepted.")
 
     @classmethod
@@ -52,6 +56,7 @@ class InvitationOut(Schema):
             expires_at=invitation.expires_at,
             accepted_at=invitation.accepted_at,
             revoked_at=invitation.revoked_at,
+            email_failed_at=invitation.email_failed_at,
             username=user.username if user is not None else None,
         )
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +25,7 @@ from reunify.audit.chain import audit_record
 from reunify.cases.gates import checkin_is_unsafe
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
 from reunify.cases.services import case_lock, pause_for_safety, require_open
+from reunify.mail import send_after_commit
 from reunify.measures import questionnaires
 from reunify.measures.models import (
     STAKEHOLDER_ROLES,
@@ -344,7 +344,7 @@ def _checkin_concern_raise(*, actor: User, case: Case, checkin: ChildCheckin) ->
         "safety screen.\n\nOpen it in Reunify: %(link)s\n"
     ) % {"number": case.pk, "date": day, "link": link}
     messages = [(subject, body, None, [email]) for email in recipients]
-    transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+    send_after_commit(messages, what="check-in concern", case_id=case.pk, obj=checkin)
     audit_record(
         actor=actor,
         action="child_checkin.concern",

@@ -24,6 +24,8 @@ class Invitation(models.Model):
         related_name="portal_invitations",
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When the invitation's e-mail could not be sent (the mail server refused or was down).
+    email_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

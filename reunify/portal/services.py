@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.http import Http404
@@ -42,6 +41,7 @@ from reunify.disclosure.models import (
 from reunify.disclosure.services import covering_release, disclosure_record, is_restricted
 from reunify.documents.models import Document
 from reunify.documents.services import document_open_in_portal
+from reunify.mail import send_after_commit
 from reunify.messaging.models import Message
 from reunify.messaging.selectors import conversation
 from reunify.portal.models import Invitation
@@ -109,7 +109,15 @@ def invitation_create(
     subject = _("Your invitation to the portal of %(practice)s") % {
         "practice": settings.REUNIFY_PRACTICE_NAME
     }
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=False))
+    send_after_commit(
+        [(subject, body, None, [email])],
+        what="invitation",
+        case_id=case.pk,
+        obj=invitation,
+        failed=lambda: Invitation.objects.filter(pk=invitation.pk).update(
+            email_failed_at=timezone.now()
+        ),
+    )
     return invitation
 
 

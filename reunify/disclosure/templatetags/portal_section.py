@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from django import template
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from reunify import access
 from reunify.accounts.models import User
@@ -76,6 +77,16 @@ def _state(invitation: Invitation | None, now: dt.datetime) -> tuple[str, bool]:
         )
     if invitation.revoked_at is not None:
         return f"Access ended {timezone.localdate(invitation.revoked_at):%Y-%m-%d}", False
+    if invitation.email_failed_at is not None:
+        failed = timezone.localtime(invitation.email_failed_at)
+        return (
+            gettext(
+                "The invitation e-mail could not be sent (%(when)s): check the address and "
+                "invite again"
+            )
+            % {"when": f"{failed:%Y-%m-%d %H:%M}"},
+            False,
+        )
     if invitation.expires_at < now:
         return f"Invitation expired {timezone.localdate(invitation.expires_at):%Y-%m-%d}", False
     return (
