@@ -29,7 +29,7 @@ def send_after_commit(
     what: str,
     case_id: int | None = None,
     obj: models.Model | None = None,
-    failed: Callable[[], None] | None = None,
+    failed: Callable[[], object] | None = None,
 ) -> None:
     """Send `messages` once the current transaction commits (nothing if it rolls back)."""
     if not messages:
