@@ -723,11 +723,9 @@ def _psychoeducation_reasons(case: Case) -> list[Reason]:
 
 
 def _readiness_reasons(case: Case) -> list[Reason]:
-    latest: dict[int, ReadinessRating] = {}
-    for rated in loaded_facts(case, "gate_readiness", "readiness_ratings"):
-        current = latest.get(rated.party_id)
-        if current is None or (rated.rated_on, rated.pk) > (current.rated_on, current.pk):
-            latest[rated.party_id] = rated
+    latest: dict[int, ReadinessRating] = _latest_by(
+        loaded_facts(case, "gate_readiness", "readiness_ratings"), lambda r: r.party_id
+    )
     reasons = []
     for party in _parties(case, *PARENT_ROLES, PartyRole.CHILD):
         rating = latest.get(party.pk)
@@ -762,6 +760,7 @@ def _readiness_reasons(case: Case) -> list[Reason]:
 
 
 def _latest_by(ratings: list[Any], key: Any) -> dict[Any, Any]:
+    """The newest rating (by date, then by when it was recorded) for each `key`."""
     latest: dict[Any, Any] = {}
     for rated in ratings:
         current = latest.get(key(rated))
@@ -845,7 +844,6 @@ def gate_for(case: Case, *, today: dt.date | None = None) -> Gate:
         reasons += _readiness_reasons(case)
         reasons += _willingness_reasons(case)
         reasons += _alignment_reasons(case)
-    if following == Phase.THERAPEUTIC_CONTACT:
         reasons += court_reasons(case, supervised=True, in_therapy=True, today=today)
     if following == Phase.INTEGRATION:
         reasons += _integration_reasons(case, today=today)

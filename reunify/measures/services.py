@@ -471,10 +471,6 @@ def instrument_import(
     return instrument
 
 
-def shipped_instrument_files() -> list[Path]:
-    return sorted(SHIPPED_DIR.glob("*.json"))
-
-
 def _informant_party(
     case: Case, informant: str, party: Party | None, definition: Any
 ) -> Party | None:

@@ -138,7 +138,12 @@ def test_a_code_belongs_to_its_user(therapist: User, outsider: User, clock: Any)
 def test_capitals_spaces_and_dashes_do_not_matter(therapist: User, clock: Any) -> None:
     code = enrolment_code_issue(actor=None, user=therapist)
 
-    enrolment_code_accept(user=therapist, code=f"  {code.upper().replace('-', ' ')} ")
+    accepted = enrolment_code_accept(user=therapist, code=f"  {code.upper().replace('-', ' ')} ")
+
+    assert accepted.user == therapist
+    assert last_event().action == "totp.enrolment_code_accept"
+    with pytest.raises(EnrolmentCodeRefused):
+        enrolment_code_accept(user=therapist, code=code.upper().replace("-", "") + "X")
 
 
 def test_a_code_survives_rotating_the_secret_key_with_the_old_one_as_fallback(

@@ -100,7 +100,11 @@ def test_touching_sessions_do_not_clash(therapist, family, booked):
 
 def test_a_cancelled_session_frees_its_time(therapist, family, booked):
     services.appointment_cancel(actor=therapist, appointment=booked, cancelled_by="therapist")
-    book(therapist, family, three_pm(), participants=[family.estranged], location="Room 2")
+
+    again = book(therapist, family, three_pm(), participants=[family.estranged], location="Room 2")
+
+    assert again.pk != booked.pk
+    assert again.starts_at == booked.starts_at
 
 
 def test_rescheduling_into_a_taken_time_is_refused(therapist, family, booked):
