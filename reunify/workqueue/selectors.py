@@ -11,7 +11,17 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, TextChoices
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    TextChoices,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -102,7 +112,10 @@ Source = Callable[[User, list[Case]], list[QueueItem]]
 
 
 def _treated(user: User, cases: list[Case]) -> list[Case]:
-    """The cases among `cases` this user treats (therapist or co-therapist): one query."""
+    """The cases among `cases` this user treats (therapist or co-therapist): read from the
+    `treated` flag `work_queue` loads them with, else one query."""
+    if all(hasattr(case, "treated") for case in cases):
+        return [case for case in cases if case.treated]  # type: ignore[attr-defined]
     ids = set(
         Case.objects.filter(
             access.checkin_visibility(user), pk__in=[c.pk for c in cases]
@@ -340,7 +353,14 @@ def overrides_to_cosign(user: User, cases: list[Case]) -> list[QueueItem]:
 
 def work_queue(user: User) -> WorkQueue:
     """Everything waiting for this clinician now, in a fixed number of queries."""
-    cases = list(access.cases_for(user).open().select_related("therapist").order_by("title", "id"))
+    treated = ExpressionWrapper(access.checkin_visibility(user), output_field=BooleanField())
+    cases = list(
+        access.cases_for(user)
+        .open()
+        .select_related("therapist")
+        .annotate(treated=treated)
+        .order_by("title", "id")
+    )
     urgent = [item for source in URGENT_SOURCES for item in source(user, cases)]
     urgent.sort(key=lambda item: item.since or timezone.now(), reverse=True)
     return WorkQueue(
