@@ -339,7 +339,7 @@ def portal_report_releases(party: Party) -> dict[int, Release]:
     Family members never download reports from the portal."""
     from reunify.cases.models import LEGAL_ROLES
     from reunify.disclosure.models import Category, Channel, Disclosure
-    from reunify.disclosure.services import covering_release
+    from reunify.disclosure.selectors import covering_release
     from reunify.reports.models import IssuedReport
 
     if party.role not in LEGAL_ROLES:

@@ -1,7 +1,8 @@
 """Writes for releases, disclosures and restrictions: validate, save, audit, in one transaction.
 
-Nothing leaves the record without a covering release or court order: `covering_release` is
-the one place that answers "may this recipient see this category today, and on what authority".
+Nothing leaves the record without a covering release or court order:
+`disclosure.selectors.covering_release` is the one place that answers "may this recipient see
+this category today, and on what authority".
 """
 
 from __future__ import annotations
@@ -137,42 +138,6 @@ def release_revoke(*, actor: User, release: Release, reason: str) -> Release:
     release.refresh_from_db()
     audit_record(actor=actor, action="release.revoke", case_id=release.case_id, obj=release)
     return release
-
-
-def covering_release(
-    recipient: Party, category: str, *, substance_use: bool = False, today: dt.date | None = None
-) -> Release | None:
-    """The release in force today that lets this recipient see this category (and, when the
-    item carries substance-use information, that category too), or None: default deny."""
-    found = covering_releases([recipient], category, substance_use=substance_use, today=today)
-    return found.get(recipient.pk)
-
-
-def covering_releases(
-    recipients: list[Party],
-    category: str,
-    *,
-    substance_use: bool = False,
-    today: dt.date | None = None,
-) -> dict[int, Release]:
-    """`covering_release` for many recipients in one query: each covered one's release, by
-    party id (a recipient with none is absent)."""
-    today = today or timezone.localdate()
-    releases = Release.objects.filter(
-        recipient__in=[party.pk for party in recipients],
-        revoked_at__isnull=True,
-        granted_on__lte=today,
-        expires_on__gte=today,
-    ).select_related("court_order", "granted_by__person")
-    found: dict[int, Release] = {}
-    for release in releases.order_by("-granted_on", "-id"):
-        if (
-            release.recipient_id not in found
-            and category in release.categories
-            and (not substance_use or Category.SUBSTANCE_USE in release.categories)
-        ):
-            found[release.recipient_id] = release
-    return found
 
 
 @transaction.atomic

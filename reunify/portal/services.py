@@ -38,7 +38,8 @@ from reunify.disclosure.models import (
     DocumentShare,
     Release,
 )
-from reunify.disclosure.services import covering_release, disclosure_record, is_restricted
+from reunify.disclosure.selectors import covering_release
+from reunify.disclosure.services import disclosure_record, is_restricted
 from reunify.documents.models import Document
 from reunify.documents.services import document_open_in_portal
 from reunify.mail import send_after_commit

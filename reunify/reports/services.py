@@ -33,7 +33,8 @@ from reunify.cases.models import Case, Outcome, Party, PartyRole, Phase, Referra
 from reunify.cases.services import case_lock
 from reunify.clinical.services import opinion_words
 from reunify.disclosure.models import REDISCLOSURE_NOTICE, Category, Channel, Release
-from reunify.disclosure.services import covering_release, covering_releases, disclosure_record
+from reunify.disclosure.selectors import covering_release, covering_releases
+from reunify.disclosure.services import disclosure_record
 from reunify.documents import storage
 from reunify.reports import selectors
 from reunify.reports.models import IssuedReport, NoticeKind, TerminationNotice

@@ -17,9 +17,9 @@ from reunify.cases.models import Party, PartyRole
 from reunify.cases.services import court_order_record
 from reunify.conftest import Family, add_party, last_event
 from reunify.disclosure.models import Category, Channel, DocumentShare, Release, Restriction
+from reunify.disclosure.selectors import covering_release
 from reunify.disclosure.services import (
     accounting_for,
-    covering_release,
     disclosure_record,
     document_share,
     document_unshare,
