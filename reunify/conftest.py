@@ -6,7 +6,13 @@ case of `outsider`), each with its own parties. Factories are plain functions.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -461,3 +467,37 @@ def sessions_held_cancelled_and_to_come(therapist: User, family: Family, number:
     clinical.appointment_cancel(
         actor=therapist, appointment=cancelled, cancelled_by="party", party=family.child
     )
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving(
+    command: list[str], env: dict[str, str], port: int, seconds: float = 60
+) -> Iterator[str]:
+    """Run an app server (`reunify serve`, gunicorn) until the block ends; yield its address
+    once its /healthz answers 200, or fail when it has not within `seconds` or has died."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -11,16 +11,16 @@ import datetime as dt
 import hashlib
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from reunify.conftest import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 REUNIFY = Path(sys.executable).parent / "reunify"
@@ -68,12 +68,6 @@ with time_machine.travel(timezone.now() - dt.timedelta(hours=1)):
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # The running server's environment, for `shell` to seed its database while it serves.
 SERVER_ENV: dict[str, str] = {}
 
@@ -102,29 +96,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     SERVER_ENV.update(env)
     for command in (["migrate", "-v0"], ["demo"], ["shell", "-c", SEED]):
         subprocess.run([str(REUNIFY), *command], env=env, check=True, capture_output=True)
-    port = _free_port()
-    process = subprocess.Popen(
-        [str(REUNIFY), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    port = free_port()
+    with serving([str(REUNIFY), "serve", "--port", str(port)], env, port) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import pytest
 from django.db import connection
 
 from reunify import gunicorn_conf
+from reunify.conftest import free_port, serving
 
 GUNICORN = Path(sys.prefix, "bin", "gunicorn")
 
@@ -88,12 +89,6 @@ def test_healthz_answers_503_in_seconds_when_the_database_never_answers(tmp_path
     assert time.monotonic() - began < 40
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _get(url: str, timeout: float) -> int:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return int(response.status)
@@ -102,29 +97,11 @@ def _get(url: str, timeout: float) -> int:
 @contextlib.contextmanager
 def gunicorn(tmp_path: Path) -> Iterator[str]:
     """The app under gunicorn with the shipped configuration, on a free loopback port."""
-    port = _free_port()
+    port = free_port()
     env = _environment(tmp_path, REUNIFY_BIND=f"127.0.0.1:{port}", REUNIFY_WORKERS="2")
-    server = subprocess.Popen(
-        [str(GUNICORN), "-c", "python:reunify.gunicorn_conf", "reunify.wsgi"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get(f"{url}/healthz", timeout=5) == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.3)
+    command = [str(GUNICORN), "-c", "python:reunify.gunicorn_conf", "reunify.wsgi"]
+    with serving(command, env, port) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.skipif(
