@@ -155,12 +155,11 @@ def year_case_build(therapist: Any, weeks: int = 52) -> int:
     from reunify.disclosure.services import release_grant
     from reunify.measures import services as measures
     from reunify.measures.models import StandardGoal
+    from reunify.process import pausing
 
     def signed_note(appointment: Any, data: str, assessment: str, plan: str) -> None:
         body = {"data": data, "assessment": assessment, "plan": plan}
-        note = clinical.note_write(
-            actor=therapist, appointment=appointment, format="dap", body=body
-        )
+        note = pausing.note_write(actor=therapist, appointment=appointment, format="dap", body=body)
         clinical.note_sign(actor=therapist, note=note)
 
     zone = timezone.get_current_timezone()
@@ -169,7 +168,7 @@ def year_case_build(therapist: Any, weeks: int = 52) -> int:
     with time_machine.travel(start, tick=False) as clock:
         family = make_family(therapist, title="Aaa year family", last="Yearlong")
         case = family.case
-        order = cases.court_order_record(
+        order = pausing.court_order_record(
             actor=therapist,
             case=case,
             court="Superior Court of Benchmark County",
@@ -226,7 +225,7 @@ def year_case_build(therapist: Any, weeks: int = 52) -> int:
                 clinical.appointment_complete(actor=therapist, appointment=session)
                 signed_note(session, "Talked about school.", "Calm.", "Next.")
             clock.move_to(visit.starts_at + dt.timedelta(hours=2))
-            clinical.contact_record(
+            pausing.contact_record(
                 actor=therapist,
                 appointment=visit,
                 facts=clinical.ContactFacts(
@@ -317,7 +316,6 @@ def _chunk(progress: Progress, start_n: int, owners: list[Any], per_case: int, t
         Person,
         Transition,
     )
-    from reunify.clinical.ladder import DEFAULT_RUNGS
     from reunify.clinical.models import (
         Appointment,
         ContactRecord,
@@ -327,6 +325,7 @@ def _chunk(progress: Progress, start_n: int, owners: list[Any], per_case: int, t
         ProgressNote,
     )
     from reunify.clinical.services import note_hash
+    from reunify.process.ladder import DEFAULT_RUNGS
     from reunify.safety.models import Contraindication, Screening, ScreeningFinding
 
     zone = timezone.get_current_timezone()

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from reunify.accounts.models import User
     from reunify.cases.models import Case, CaseQuerySet, Party
     from reunify.clinical.models import Appointment, PsychotherapyNote
-    from reunify.disclosure.models import Release
-    from reunify.reports.models import IssuedReport
 
 
 class Action(StrEnum):
@@ -92,7 +90,7 @@ def require(user: User, action: Action, case: Case) -> None:
 def cases_for(user: User) -> CaseQuerySet:
     from reunify.cases.models import Case
 
-    return Case.objects.for_user(user)
+    return Case.objects.filter(case_visibility(user))
 
 
 def case_get(user: User, case_id: int, action: Action = Action.VIEW) -> Case:
@@ -185,21 +183,6 @@ def appointment_visibility(user: User) -> Q:
 
     visible_cases = Case.objects.filter(case_visibility(user)).values("pk")
     return Q(case__in=visible_cases) | Q(monitor=user)
-
-
-def appointment_get(user: User, appointment_id: int, action: Action = Action.VIEW) -> Appointment:
-    """The appointment if the user may perform the action on it; 404/403 otherwise."""
-    from reunify.clinical.models import Appointment
-
-    appointment = (
-        Appointment.objects.filter(appointment_visibility(user), pk=appointment_id)
-        .select_related("case__therapist", "monitor", "rung")
-        .first()
-    )
-    if appointment is None:
-        raise Http404("No such appointment.")
-    require_appointment(user, action, appointment)
-    return appointment
 
 
 def require_appointment(user: User, action: Action, appointment: Appointment) -> None:
@@ -329,51 +312,3 @@ def require_portal(user: User) -> None:
     """Refuse anyone who is not a portal user (staff included: the portal is not theirs)."""
     if not (user.is_authenticated and user.is_active and user.role == Role.PORTAL):
         raise PermissionDenied("The portal is for family members and legal parties.")
-
-
-def portal_report_releases(party: Party) -> dict[int, Release]:
-    """The issued court reports a portal party may download today, each with the release (or
-    court order) that covers it: only a legal party, only a report issued to them (its
-    disclosure logged when it was issued), only while a release covering court reports is in
-    force, and for a report carrying substance-use information, one that names that too.
-    Family members never download reports from the portal."""
-    from reunify.cases.models import LEGAL_ROLES
-    from reunify.disclosure.models import Category, Channel, Disclosure
-    from reunify.disclosure.selectors import covering_release
-    from reunify.reports.models import IssuedReport
-
-    if party.role not in LEGAL_ROLES:
-        return {}
-    release = covering_release(party, Category.COURT_REPORTS)
-    if release is None:
-        return {}
-    issued = Disclosure.objects.filter(
-        recipient=party,
-        channel=Channel.REPORT,
-        object_type=IssuedReport._meta.label_lower,
-    ).values_list("object_id", flat=True)
-    reports = list(
-        IssuedReport.objects.filter(
-            case_id=party.case_id, pk__in=[int(pk) for pk in issued if pk.isdigit()]
-        ).only("pk", "substance_use")
-    )
-    substance_use = (
-        covering_release(party, Category.COURT_REPORTS, substance_use=True)
-        if any(r.substance_use for r in reports)
-        else None
-    )
-    found = {}
-    for report in reports:
-        covering = substance_use if report.substance_use else release
-        if covering is not None:
-            found[report.pk] = covering
-    return found
-
-
-def may_download_report(user: User, party: Party, report: IssuedReport) -> bool:
-    """May this portal user, acting as this party, download this issued court report today?"""
-    return (
-        portal_parties(user).filter(pk=party.pk).exists()
-        and report.case_id == party.case_id
-        and report.pk in portal_report_releases(party)
-    )

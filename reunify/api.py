@@ -23,12 +23,12 @@ from ninja.security import HttpBearer
 from reunify.accounts.models import User
 from reunify.accounts.services import token_authenticate
 from reunify.cases.api import router as cases_router
-from reunify.cases.services import GateClosed
 from reunify.clinical.api import router as clinical_router
 from reunify.disclosure.api import router as disclosure_router
 from reunify.documents.api import router as documents_router
 from reunify.measures.api import router as measures_router
 from reunify.portal.api import router as portal_router
+from reunify.process.gates import GateClosed
 from reunify.psychoeducation.api import router as psychoeducation_router
 from reunify.reports.api import router as reports_router
 from reunify.safety.api import router as safety_router

@@ -36,17 +36,18 @@ from reunify.accounts.services import (
 )
 from reunify.audit.models import Event
 from reunify.cases import services
-from reunify.cases.gates import integration_threshold, with_gate_facts
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole
 from reunify.clinical import services as clinical
 from reunify.clinical.models import ContactRung, Ladder
 from reunify.disclosure.models import Category
 from reunify.disclosure.services import release_grant
 from reunify.measures.services import willingness_record
+from reunify.process import pausing, transitions
+from reunify.process.gates import integration_threshold, with_gate_facts
+from reunify.process.pausing import screening_record
 from reunify.psychoeducation.models import Module
 from reunify.psychoeducation.services import module_assign, module_complete
 from reunify.safety.models import Contraindication, FindingStatus
-from reunify.safety.services import screening_record
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -290,7 +291,7 @@ def climb_to_integration(therapist: User, family: Family) -> None:
                 rung=rung,
             )
             start += dt.timedelta(hours=1)
-            clinical.contact_record(
+            pausing.contact_record(
                 actor=therapist,
                 appointment=visit,
                 facts=clinical.ContactFacts(duration_minutes=50, comfort_before=8, comfort_after=8),
@@ -324,7 +325,7 @@ def advance_to(therapist: User, family: Family, phase: str) -> None:
             rate_all_ready(therapist, family)
         if family.case.phase == "therapeutic_contact":
             climb_to_integration(therapist, family)
-        services.case_advance(actor=therapist, case=family.case)
+        transitions.case_advance(actor=therapist, case=family.case)
         assert order.index(family.case.phase) <= order.index(phase)
 
 

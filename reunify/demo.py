@@ -33,7 +33,6 @@ from reunify.documents.services import document_tag_substance_use, document_uplo
 from reunify.measures.models import ChildCheckin, Instrument
 from reunify.measures.services import (
     alignment_record,
-    checkin_record,
     goal_add,
     goal_rate,
     response_record,
@@ -43,11 +42,12 @@ from reunify.messaging.models import Message
 from reunify.messaging.services import message_reply, message_send_to_therapist
 from reunify.portal.models import Invitation
 from reunify.portal.services import invitation_accept, invitation_create
+from reunify.process import pausing, transitions
+from reunify.process.pausing import checkin_record, screening_record
 from reunify.psychoeducation.models import Language, Module, Topic
 from reunify.psychoeducation.services import module_assign, module_complete
 from reunify.reports.services import report_issue
 from reunify.safety.models import Contraindication, FindingStatus
-from reunify.safety.services import screening_record
 
 # Printed by `reunify demo` and in the README: the demo practice is public and fictional.
 DEMO_PASSWORD = "reunify-demo-practice"  # noqa: S105
@@ -345,7 +345,7 @@ def _visit(
         participants=[fam.child, fam.estranged],
         monitor=monitor,
     )
-    clinical.contact_record(
+    pausing.contact_record(
         actor=monitor,
         appointment=visit,
         facts=clinical.ContactFacts(
@@ -357,7 +357,7 @@ def _visit(
         ),
     )
     if note:
-        written = clinical.note_write(
+        written = pausing.note_write(
             actor=therapist,
             appointment=visit,
             format="dap",
@@ -430,7 +430,7 @@ def _larkspur(staff: dict[str, User]) -> None:
     services.consent_record(
         actor=t, case=fam.case, party=fam.other, kind="informed_consent", signed_on=_day(6)
     )
-    services.court_order_record(
+    pausing.court_order_record(
         actor=t,
         case=fam.case,
         court="Superior Court of Elmshire County, Family Division",
@@ -475,11 +475,11 @@ def _thistlewood(staff: dict[str, User]) -> None:
         ],
     )
     _assess(t, fam, start=60)
-    services.case_advance(
+    transitions.case_advance(
         actor=t, case=fam.case, rationale="Assessment complete.", effective_on=_day(55)
     )
     _prepare(t, fam, days_ago=50)
-    services.case_advance(
+    transitions.case_advance(
         actor=t,
         case=fam.case,
         rationale="Modules completed by both parents.",
@@ -487,7 +487,7 @@ def _thistlewood(staff: dict[str, User]) -> None:
     )
     _clear_screen(t, fam.case, days_ago=20)
     _ready(t, fam, days_ago=18)
-    services.case_advance(
+    transitions.case_advance(
         actor=t, case=fam.case, rationale="Ready for letters.", effective_on=_day(18)
     )
     _visit(
@@ -533,7 +533,7 @@ def _marigold(staff: dict[str, User]) -> None:
         reason="Mother in recovery after two years of treatment; contact to be rebuilt gradually.",
         referral_days_ago=120,
     )
-    services.court_order_record(
+    pausing.court_order_record(
         actor=t,
         case=fam.case,
         court="Superior Court of Elmshire County, Family Division",
@@ -556,12 +556,12 @@ def _marigold(staff: dict[str, User]) -> None:
         ],
     )
     _assess(t, fam, start=100)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(95))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(95))
     _prepare(t, fam, days_ago=90)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(90))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(90))
     _clear_screen(t, fam.case, days_ago=24)
     _ready(t, fam, days_ago=22)
-    services.case_advance(
+    transitions.case_advance(
         actor=t,
         case=fam.case,
         rationale="All three ready; first letters.",
@@ -781,9 +781,9 @@ def _fernhollow(staff: dict[str, User]) -> None:
         referral_days_ago=90,
     )
     _assess(t, fam, start=80)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(75))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(75))
     _prepare(t, fam, days_ago=70)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(70))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(70))
     _clear_screen(t, fam.case, days_ago=10)
     session = clinical.appointment_schedule(
         actor=t,
@@ -794,7 +794,7 @@ def _fernhollow(staff: dict[str, User]) -> None:
         modality="telehealth",
     )
     clinical.appointment_complete(actor=t, appointment=session)
-    soap = clinical.note_write(
+    soap = pausing.note_write(
         actor=t,
         appointment=session,
         format="soap",
@@ -835,7 +835,7 @@ def _fernhollow(staff: dict[str, User]) -> None:
         rated_on=_day(8),
         note="Supports letters; anxious about visits.",
     )
-    services.override_request(
+    transitions.override_request(
         actor=t,
         case=fam.case,
         rationale="Letters are the lowest rung and Linnea asked for them herself; both "
@@ -859,16 +859,16 @@ def _quillfeather(staff: dict[str, User]) -> None:
         court_ordered=False,
     )
     _assess(t, fam, start=190)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(185))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(185))
     _prepare(t, fam, days_ago=180)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(180))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(180))
     _clear_screen(t, fam.case, days_ago=125)
     _ready(t, fam, days_ago=122)
     # The gates read today's record, so the latest monthly re-screen goes in first.
     _clear_screen(t, fam.case, days_ago=12)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(120))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(120))
     _quillfeather_ladder(t, fam, staff["monitor1"])
-    services.case_advance(
+    transitions.case_advance(
         actor=t, case=fam.case, rationale="Regular weekends for six weeks.", effective_on=_day(8)
     )
     clinical.arrangement_record(
@@ -911,7 +911,7 @@ def _quillfeather_ladder(t: User, fam: _Family, monitor: User) -> None:
                 participants=[fam.child, fam.estranged],
                 monitor=monitor if rung.supervised else None,
             )
-            clinical.contact_record(
+            pausing.contact_record(
                 actor=t,
                 appointment=visit,
                 facts=clinical.ContactFacts(
@@ -947,10 +947,10 @@ def _bramblecott(staff: dict[str, User]) -> None:
         referral_days_ago=300,
     )
     _assess(t, fam, start=290)
-    services.case_advance(actor=t, case=fam.case, effective_on=_day(285))
+    transitions.case_advance(actor=t, case=fam.case, effective_on=_day(285))
     # Rupert never finished his module; the case closed before individual work.
     _prepare(t, fam, days_ago=280, unfinished=fam.other)
-    services.case_close(
+    transitions.case_close(
         actor=t,
         case=fam.case,
         outcome="partial",

@@ -20,7 +20,6 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases import selectors, services
-from reunify.cases.gates import gate_for, next_phase, with_gate_facts
 from reunify.cases.models import (
     Case,
     CourtOrder,
@@ -74,6 +73,8 @@ from reunify.cases.schemas import (
 )
 from reunify.cases.selectors import LookKind
 from reunify.paging import Page, paged
+from reunify.process import pausing, transitions
+from reunify.process.gates import gate_for, next_phase, with_gate_facts
 
 router = Router(tags=["cases"])
 
@@ -348,7 +349,7 @@ def court_order_create(
 ) -> tuple[int, CourtOrderOut]:
     """Record a court order and its terms; a no-contact term in force pauses the case."""
     user, case = case_to_change(request, id)
-    order = services.court_order_record(
+    order = pausing.court_order_record(
         actor=user,
         case=case,
         court=payload.court,
@@ -419,7 +420,7 @@ def court_order_amend(
     """Amend an order from a date: the terms named end, the new terms apply."""
     user, case = case_to_change(request, id)
     order = _order_of(case, order_id)
-    services.court_order_amend(
+    pausing.court_order_amend(
         actor=user,
         order=order,
         effective_on=payload.effective_on,
@@ -441,7 +442,7 @@ def court_order_supersede(
     given; the old order stays on record, linked to the new one."""
     user, case = case_to_change(request, id)
     order = _order_of(case, order_id)
-    new = services.court_order_supersede(
+    new = pausing.court_order_supersede(
         actor=user,
         order=order,
         court=payload.court,
@@ -558,7 +559,7 @@ def readiness_create(
 def gate_get(request: HttpRequest, id: int) -> GateOut:
     """The way to the next phase: open or not, and every reason it is closed."""
     _, case = case_to_read(request, id, "gate")
-    return GateOut.of(services.case_gate(case))
+    return GateOut.of(transitions.case_gate(case))
 
 
 def _transitions(case: Case) -> QuerySet[Any]:
@@ -594,7 +595,7 @@ def transition_create(
             f"{Phase(expected).label.lower()} ({expected}), not to {payload.to_phase.value}. "
             "Phases are taken one at a time."
         )
-    transition = services.case_advance(
+    transition = transitions.case_advance(
         actor=user, case=case, rationale=payload.rationale, effective_on=payload.effective_on
     )
     return 201, TransitionOut.of(transition, case)
@@ -620,7 +621,7 @@ def case_override_list(request: HttpRequest, id: int, page: Page) -> list[Overri
 def override_create(request: HttpRequest, id: int, payload: OverrideIn) -> tuple[int, OverrideOut]:
     """Ask your supervisor to co-sign passing a gate closed only by readiness reasons."""
     user, case = case_to_change(request, id)
-    override = services.override_request(actor=user, case=case, rationale=payload.rationale)
+    override = transitions.override_request(actor=user, case=case, rationale=payload.rationale)
     return 201, OverrideOut.of(override)
 
 
@@ -646,7 +647,7 @@ def override_decision(request: HttpRequest, id: int, payload: DecisionIn) -> Ove
     if override is None:
         raise Http404("No such override.")
     access.case_get(user, override.case_id, Action.COSIGN)
-    decided = services.override_decide(
+    decided = transitions.override_decide(
         actor=user, request=override, approve=payload.approved, note=payload.note
     )
     return OverrideOut.of(
@@ -663,7 +664,7 @@ def override_decision(request: HttpRequest, id: int, payload: DecisionIn) -> Ove
 def case_pause(request: HttpRequest, id: int, payload: PauseIn) -> tuple[int, TransitionOut]:
     """Pause the case at once, with the reason."""
     user, case = case_to_change(request, id)
-    transition = services.case_pause(
+    transition = transitions.case_pause(
         actor=user,
         case=case,
         reason=payload.reason,
@@ -686,7 +687,7 @@ def pause_court_reason(
         Transition.objects.filter(case=case, kind=TransitionKind.PAUSE), pk=transition_id
     )
     pause.case = case
-    saved = services.pause_court_reason_set(
+    saved = transitions.pause_court_reason_set(
         actor=user, transition=pause, court_reason=payload.court_reason
     )
     return TransitionOut.of(saved, case)
@@ -696,7 +697,7 @@ def pause_court_reason(
 def case_resume(request: HttpRequest, id: int, payload: ResumeIn) -> tuple[int, TransitionOut]:
     """Resume a paused case: name the conditions met; a fresh, clear screen must exist."""
     user, case = case_to_change(request, id)
-    transition = services.case_resume(
+    transition = transitions.case_resume(
         actor=user,
         case=case,
         conditions=payload.conditions,
@@ -710,7 +711,7 @@ def case_resume(request: HttpRequest, id: int, payload: ResumeIn) -> tuple[int, 
 def case_close(request: HttpRequest, id: int, payload: CloseIn) -> tuple[int, TransitionOut]:
     """Close the case with its outcome and reason; the record becomes read-only."""
     user, case = case_to_change(request, id)
-    transition = services.case_close(
+    transition = transitions.case_close(
         actor=user,
         case=case,
         outcome=payload.outcome.value,

@@ -26,6 +26,7 @@ from reunify.cases.models import (
     Person,
     ReadinessLevel,
     ReferralSource,
+    ResumeConditions,
     Scenario,
     TermKind,
 )
@@ -37,7 +38,6 @@ from reunify.cases.services import (
     PHONE_LIMIT,
     SUBSTITUTE_ADDRESS_LIMIT,
     WORKPLACE_LIMIT,
-    ResumeConditions,
     TermInput,
 )
 from reunify.safety.models import Contraindication, FindingStatus

@@ -9,7 +9,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from reunify.accounts.models import User
+    pass
 
 
 class Phase(models.TextChoices):
@@ -61,11 +61,6 @@ class Outcome(models.TextChoices):
 class CaseQuerySet(models.QuerySet["Case"]):
     def open(self) -> CaseQuerySet:
         return self.exclude(phase=Phase.CLOSED)
-
-    def for_user(self, user: User) -> CaseQuerySet:
-        from reunify import access
-
-        return self.filter(access.case_visibility(user))
 
 
 class Case(models.Model):
@@ -511,6 +506,18 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.from_phase} → {self.to_phase}"
+
+
+class ResumeConditions(models.TextChoices):
+    """What made it safe to resume a paused case (one or more are recorded with the resume)."""
+
+    FURTHER_INDIVIDUAL_THERAPY = (
+        "further_individual_therapy",
+        _("Further individual therapy completed"),
+    )
+    LEGAL_INTERVENTION = "legal_intervention", _("Legal intervention resolved the restriction")
+    FAMILY_STABILISATION = "family_stabilisation", _("The family has stabilised")
+    OTHER = "other", _("Other (described in the note)")
 
 
 class OverrideStatus(models.TextChoices):

@@ -14,7 +14,6 @@ from ninja import Field, Schema
 from pydantic import ConfigDict, model_validator
 
 from reunify.accounts.models import User
-from reunify.cases.gates import Gate, Reason
 from reunify.cases.models import (
     Cadence,
     Case,
@@ -32,12 +31,13 @@ from reunify.cases.models import (
     ReadinessLevel,
     ReadinessRating,
     ReferralSource,
+    ResumeConditions,
     Scenario,
     TermKind,
     Transition,
 )
 from reunify.cases.selectors import CaseloadRow, Look, LookKind, TimelineEntry
-from reunify.cases.services import ResumeConditions
+from reunify.process.gates import Gate, Reason
 
 
 def _username(user: User | None) -> str | None:

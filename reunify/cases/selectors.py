@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event
-from reunify.cases.gates import Gate, gate_for, screen_due_on, with_gate_facts
 from reunify.cases.models import (
     Case,
     CaseQuerySet,
@@ -27,6 +26,7 @@ from reunify.cases.models import (
     Party,
     Phase,
 )
+from reunify.process.gates import Gate, gate_for, screen_due_on, with_gate_facts
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.accounts.qualifications import require_current_licence
 from reunify.audit.chain import audit_record, audit_record_list
-from reunify.cases.gates import Gate, gate_for, with_gate_facts
 from reunify.cases.models import (
     CONSENTING_ROLES,
     Cadence,
@@ -34,9 +33,6 @@ from reunify.cases.models import (
     CourtTerm,
     DocumentReview,
     Intake,
-    Outcome,
-    OverrideRequest,
-    OverrideStatus,
     Party,
     PartyRole,
     Person,
@@ -49,32 +45,6 @@ from reunify.cases.models import (
     Transition,
     TransitionKind,
 )
-
-
-class GateClosed(Exception):
-    """A move was refused; `gate.reasons` says exactly what is missing."""
-
-    def __init__(self, gate: Gate, message: str = "") -> None:
-        self.gate = gate
-        super().__init__(
-            message or f"The way to {gate.next_phase} is closed: " + "; ".join(gate.texts()) + "."
-        )
-
-
-class ResumeConditions:
-    FURTHER_INDIVIDUAL_THERAPY = "further_individual_therapy"
-    LEGAL_INTERVENTION = "legal_intervention"
-    FAMILY_STABILISATION = "family_stabilisation"
-    OTHER = "other"
-
-    choices = [
-        (FURTHER_INDIVIDUAL_THERAPY, "Further individual therapy completed"),
-        (LEGAL_INTERVENTION, "Legal intervention resolved the restriction"),
-        (FAMILY_STABILISATION, "The family has stabilised"),
-        (OTHER, "Other (described in the note)"),
-    ]
-    values = [value for value, _ in choices]
-
 
 CLOSED_MESSAGE = "This case is closed; its record is read-only."
 # A person's contact details, as the audit log names them (what they say never goes there).
@@ -145,7 +115,7 @@ def effective_check(
     return day
 
 
-def _effective_on(case: Case, day: dt.date | None) -> dt.date:
+def effective_day(case: Case, day: dt.date | None) -> dt.date:
     """The day a move of this case takes effect, checked against the case's previous move."""
     last = case.transitions.order_by("-effective_on", "-at", "-id").first()
     return effective_check(
@@ -648,14 +618,6 @@ def _add_terms(order: CourtOrder, terms: list[TermInput], starts_on: dt.date | N
         )
 
 
-def _pause_for_bans(*, actor: User, case: Case, order: CourtOrder) -> None:
-    """A no-contact term in force today pauses the case at once."""
-    today = timezone.localdate()
-    bans = [t for t in order.terms.all() if t.kind == TermKind.NO_CONTACT and t.in_force(today)]
-    if bans and not case.is_paused:
-        _pause(actor=actor, case=case, reason=f"court order {order.number}: {bans[0].describe()}")
-
-
 def _create_order(
     *,
     actor: User,
@@ -717,7 +679,6 @@ def court_order_record(
         obj=order,
         detail={"number": order.number, "terms": [t.kind for t in terms]},
     )
-    _pause_for_bans(actor=actor, case=case, order=order)
     return order
 
 
@@ -833,7 +794,6 @@ def court_order_amend(
             "reason": reason,
         },
     )
-    _pause_for_bans(actor=actor, case=case, order=order)
     return order
 
 
@@ -899,7 +859,6 @@ def court_order_supersede(
             "terms": [t.kind for t in terms],
         },
     )
-    _pause_for_bans(actor=actor, case=case, order=new)
     return new
 
 
@@ -1031,413 +990,6 @@ def readiness_record(
         detail={"party": party.pk, "level": level},
     )
     return rating
-
-
-def case_gate(case: Case) -> Gate:
-    """The gate as it stands, read fresh from the database."""
-    return gate_for(with_gate_facts(Case.objects.filter(pk=case.pk)).get())
-
-
-def _move(
-    *,
-    actor: User,
-    case: Case,
-    to_phase: str,
-    kind: str,
-    rationale: str,
-    effective_on: dt.date,
-    overridden: list[dict[str, Any]] | None = None,
-    cosigned_by: User | None = None,
-) -> Transition:
-    now = effective_moment(effective_on)
-    transition = Transition.objects.create(
-        case=case,
-        kind=kind,
-        from_phase=case.phase,
-        to_phase=to_phase,
-        actor=actor,
-        at=timezone.now(),
-        effective_on=effective_on,
-        rationale=rationale,
-        overridden_reasons=overridden or [],
-        cosigned_by=cosigned_by,
-    )
-    Case.objects.filter(pk=case.pk).update(phase=to_phase, phase_entered_at=now)
-    case.phase, case.phase_entered_at = to_phase, now
-    audit_record(
-        actor=actor,
-        action="case.transition",
-        case_id=case.pk,
-        obj=transition,
-        detail={
-            "from": transition.from_phase,
-            "to": to_phase,
-            "kind": kind,
-            "overridden": [r["text"] for r in overridden or []],
-            "effective_on": effective_on,
-        },
-    )
-    from reunify.clinical.services import on_phase_entered
-
-    on_phase_entered(actor=actor, case=case, phase=to_phase, effective_on=effective_on)
-    return transition
-
-
-def case_advance(
-    *, actor: User, case: Case, rationale: str = "", effective_on: dt.date | None = None
-) -> Transition:
-    """Move the case into its next phase; refused with the reasons while the gate is closed.
-    `effective_on` is the day the move took effect (today when not given).
-
-    A refusal is itself written to the audit log, with the reasons, after the move rolls back.
-    """
-    try:
-        return _advance(actor=actor, case=case, rationale=rationale, effective_on=effective_on)
-    except GateClosed as refused:
-        audit_record(
-            actor=actor,
-            action="case.transition_refused",
-            case_id=case.pk,
-            obj=case,
-            detail={"to": refused.gate.next_phase, "reasons": refused.gate.texts()},
-        )
-        raise
-
-
-@transaction.atomic
-def _advance(
-    *, actor: User, case: Case, rationale: str, effective_on: dt.date | None
-) -> Transition:
-    access.require(actor, access.Action.EDIT, case)
-    require_open(case)
-    case = case_lock(case)
-    day = _effective_on(case, effective_on)
-    gate = case_gate(case)
-    if gate.next_phase is None:
-        raise ValidationError("There is no next phase; close the case with its outcome instead.")
-    if not gate.is_open:
-        raise GateClosed(gate)
-    return _move(
-        actor=actor,
-        case=case,
-        to_phase=gate.next_phase,
-        kind=TransitionKind.ADVANCE,
-        rationale=rationale.strip(),
-        effective_on=day,
-    )
-
-
-@transaction.atomic
-def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequest:
-    """Ask a supervisor to co-sign passing a gate closed only by readiness reasons."""
-    access.require(actor, access.Action.EDIT, case)
-    require_open(case)
-    rationale = require_text(rationale, "A written clinical rationale")
-    # Only the supervisor of the therapist of record may co-sign (access.Action.COSIGN).
-    if case.therapist.supervisor_id is None:
-        raise ValidationError("No clinical supervisor is assigned to co-sign an override.")
-    case = case_lock(case)
-    gate = case_gate(case)
-    if gate.next_phase is None or gate.is_open:
-        raise ValidationError("The gate is open; no override is needed.")
-    if not gate.overridable:
-        raise GateClosed(
-            gate,
-            "Only readiness reasons can be overridden; safety, court and record reasons "
-            "must be resolved.",
-        )
-    if case.override_requests.filter(status=OverrideStatus.PENDING).exists():
-        raise ValidationError("An override for this case is already awaiting co-signature.")
-    request = OverrideRequest.objects.create(
-        case=case,
-        from_phase=case.phase,
-        to_phase=gate.next_phase,
-        reasons=[r.as_dict() for r in gate.reasons],
-        rationale=rationale,
-        requested_by=actor,
-        requested_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action="override.request",
-        case_id=case.pk,
-        obj=request,
-        detail={"reasons": gate.texts()},
-    )
-    return request
-
-
-@transaction.atomic
-def override_decide(
-    *, actor: User, request: OverrideRequest, approve: bool, note: str = ""
-) -> OverrideRequest:
-    """The supervisor co-signs (and the case moves on) or declines, in writing."""
-    case = case_lock(request.case)
-    access.require(actor, access.Action.COSIGN, case)
-    require_open(case)
-    request = OverrideRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
-    if request.status != OverrideStatus.PENDING:
-        raise ValidationError("This override has already been decided.")
-    if request.requested_by_id == actor.pk:
-        raise ValidationError("The supervisor who co-signs cannot be the one who asked.")
-    now = timezone.now()
-    if approve:
-        gate = case_gate(case)
-        if case.phase != request.from_phase or gate.next_phase != request.to_phase:
-            raise ValidationError("The case has moved since the override was asked for.")
-        if gate.reasons and not gate.overridable:
-            raise GateClosed(
-                gate,
-                "A safety, court or record reason has appeared since; it cannot be overridden.",
-            )
-        _move(
-            actor=request.requested_by,
-            case=case,
-            to_phase=request.to_phase,
-            kind=TransitionKind.OVERRIDE,
-            rationale=request.rationale,
-            effective_on=_effective_on(case, None),
-            overridden=[r.as_dict() for r in gate.reasons],
-            cosigned_by=actor,
-        )
-    elif not note.strip():
-        raise ValidationError("Say why the override is declined.")
-    OverrideRequest.objects.filter(pk=request.pk).update(
-        status=OverrideStatus.COSIGNED if approve else OverrideStatus.DECLINED,
-        decided_by=actor,
-        decided_at=now,
-        decision_note=note.strip(),
-    )
-    request.refresh_from_db()
-    audit_record(
-        actor=actor,
-        action="override.cosign" if approve else "override.decline",
-        case_id=case.pk,
-        obj=request,
-    )
-    return request
-
-
-def _pause(
-    *,
-    actor: User,
-    case: Case,
-    reason: str,
-    court_reason: str = "",
-    effective_on: dt.date | None = None,
-    safety: bool = False,
-) -> Transition:
-    day = _effective_on(case, effective_on)
-    now = effective_moment(day)
-    Case.objects.filter(pk=case.pk).update(
-        paused_at=now, pause_reason=reason, paused_for_safety=safety
-    )
-    case.paused_at, case.pause_reason, case.paused_for_safety = now, reason, safety
-    transition = Transition.objects.create(
-        case=case,
-        kind=TransitionKind.PAUSE,
-        from_phase=case.phase,
-        to_phase=case.phase,
-        actor=actor,
-        at=timezone.now(),
-        effective_on=day,
-        rationale=reason,
-        court_reason=court_reason,
-    )
-    audit_record(
-        actor=actor,
-        action="case.pause",
-        case_id=case.pk,
-        obj=transition,
-        detail={
-            "reason": reason,
-            "effective_on": day,
-            **({"court_reason": True} if court_reason else {}),
-        },
-    )
-    from reunify.clinical.services import on_pause
-
-    on_pause(actor=actor, case=case, reason=reason)
-    return transition
-
-
-@transaction.atomic
-def case_pause(
-    *,
-    actor: User,
-    case: Case,
-    reason: str,
-    court_reason: str = "",
-    effective_on: dt.date | None = None,
-) -> Transition:
-    """Pause the case from `effective_on` (today when not given); contact visits are held.
-    `court_reason`, if given, is what court reports say of the pause; without it they say only
-    that contact was paused for safety, and when."""
-    access.require(actor, access.Action.EDIT, case)
-    require_open(case)
-    reason = require_text(reason, "The reason for the pause")
-    court_reason = _court_reason(court_reason)
-    case = case_lock(case)
-    if case.is_paused:
-        raise ValidationError("The case is already paused.")
-    return _pause(
-        actor=actor,
-        case=case,
-        reason=reason,
-        court_reason=court_reason,
-        effective_on=effective_on,
-    )
-
-
-def _court_reason(text: str) -> str:
-    text = (text or "").strip()
-    if len(text) > 1000:
-        raise ValidationError(_("The reason for the court must be at most 1000 characters."))
-    return text
-
-
-@transaction.atomic
-def pause_court_reason_set(*, actor: User, transition: Transition, court_reason: str) -> Transition:
-    """Write (or change, or clear) the pause's reason for the court, after the fact."""
-    case = transition.case
-    access.require(actor, access.Action.EDIT, case)
-    require_open(case)
-    if transition.kind != TransitionKind.PAUSE:
-        raise ValidationError(_("Only a pause has a reason for the court."))
-    court_reason = _court_reason(court_reason)
-    Transition.objects.filter(pk=transition.pk).update(court_reason=court_reason)
-    transition.court_reason = court_reason
-    audit_record(
-        actor=actor,
-        action="case.pause_court_reason",
-        case_id=case.pk,
-        obj=transition,
-        detail={"court_reason": bool(court_reason)},
-    )
-    return transition
-
-
-def pause_for_safety(*, actor: User, case: Case, reason: str) -> Transition | None:
-    """Pause at once for a safety finding (a no-op when already paused); caller holds the lock."""
-    if case.is_paused or case.is_closed:
-        return None
-    return _pause(actor=actor, case=case, reason=reason, safety=True)
-
-
-@transaction.atomic
-def case_resume(
-    *,
-    actor: User,
-    case: Case,
-    conditions: list[str],
-    note: str = "",
-    effective_on: dt.date | None = None,
-) -> Transition:
-    """Resume a paused case once the conditions are named and a fresh, clear screen exists;
-    `effective_on` is the day it resumed (today when not given)."""
-    access.require(actor, access.Action.EDIT, case)
-    require_open(case)
-    case = case_lock(case)
-    if not case.is_paused:
-        raise ValidationError("The case is not paused.")
-    day = _effective_on(case, effective_on)
-    if not conditions:
-        raise ValidationError("Name the conditions that have been met before resuming.")
-    unknown = [c for c in conditions if c not in ResumeConditions.values]
-    if unknown:
-        raise ValidationError(f"Unknown condition: {', '.join(unknown)}.")
-    if ResumeConditions.OTHER in conditions and not note.strip():
-        raise ValidationError("Describe the other condition in the note.")
-    from reunify.cases.gates import Kind, active_contact_bans, latest_screening
-
-    facts = with_gate_facts(Case.objects.filter(pk=case.pk)).get()
-    screen = latest_screening(facts)
-    assert case.paused_at is not None
-    if screen is None or screen.recorded_at < case.paused_at:
-        raise ValidationError("Record a fresh safety screen before resuming.")
-    gate = gate_for(facts)
-    open_findings = [
-        r.text
-        for r in gate.reasons
-        if r.kind == Kind.SAFETY
-        and r.code.startswith(("contraindication_", "unknown_", "checkin_"))
-    ]
-    if open_findings:
-        raise ValidationError("The fresh screen is not clear: " + "; ".join(open_findings) + ".")
-    bans = active_contact_bans(facts)
-    if bans:
-        raise ValidationError("A court term still applies: " + "; ".join(bans) + ".")
-    Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="", paused_for_safety=False)
-    transition = Transition.objects.create(
-        case=case,
-        kind=TransitionKind.RESUME,
-        from_phase=case.phase,
-        to_phase=case.phase,
-        actor=actor,
-        at=timezone.now(),
-        effective_on=day,
-        rationale=note.strip(),
-        conditions=sorted(set(conditions)),
-    )
-    case.paused_at, case.pause_reason = None, ""
-    audit_record(
-        actor=actor,
-        action="case.resume",
-        case_id=case.pk,
-        obj=transition,
-        detail={"conditions": sorted(set(conditions)), "effective_on": day},
-    )
-    return transition
-
-
-@transaction.atomic
-def case_close(
-    *, actor: User, case: Case, outcome: str, reason: str, effective_on: dt.date | None = None
-) -> Transition:
-    """Close with an outcome and a reason, on `effective_on` (today when not given); after
-    this the case is read-only."""
-    access.require(actor, access.Action.EDIT, case)
-    require_open(case)
-    if outcome not in Outcome.values:
-        raise ValidationError(f"Unknown outcome {outcome!r}.")
-    reason = require_text(reason, "The reason for closing")
-    case = case_lock(case)
-    day = _effective_on(case, effective_on)
-    now = effective_moment(day)
-    transition = Transition.objects.create(
-        case=case,
-        kind=TransitionKind.CLOSE,
-        from_phase=case.phase,
-        to_phase=Phase.CLOSED,
-        actor=actor,
-        at=timezone.now(),
-        effective_on=day,
-        rationale=reason,
-    )
-    Case.objects.filter(pk=case.pk).update(
-        phase=Phase.CLOSED,
-        phase_entered_at=now,
-        outcome=outcome,
-        outcome_reason=reason,
-        closed_at=now,
-        paused_at=None,
-        paused_for_safety=False,
-    )
-    case.refresh_from_db()
-    OverrideRequest.objects.filter(case=case, status=OverrideStatus.PENDING).update(
-        status=OverrideStatus.DECLINED, decided_at=timezone.now(), decision_note="Case closed."
-    )
-    audit_record(
-        actor=actor,
-        action="case.close",
-        case_id=case.pk,
-        obj=transition,
-        detail={"outcome": outcome, "effective_on": day},
-    )
-    from reunify.reports.services import termination_notices_issue
-
-    termination_notices_issue(actor=actor, case=case)
-    return transition
 
 
 def case_view(*, actor: User, case: Case, what: str = "case") -> None:

@@ -28,11 +28,11 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases import forms, selectors, services
-from reunify.cases.gates import gate_for, latest_screening, loaded_facts, screen_due_on
 from reunify.cases.models import (
     Case,
     CourtOrder,
     CourtTerm,
+    Outcome,
     OverrideStatus,
     Party,
     Phase,
@@ -40,7 +40,16 @@ from reunify.cases.models import (
     TransitionKind,
 )
 from reunify.cases.sections import SECTIONS, section_url, to_section
-from reunify.safety.services import screening_record
+from reunify.clinical.sections import case_sections
+from reunify.process import pausing, transitions
+from reunify.process.gates import (
+    GateClosed,
+    gate_for,
+    latest_screening,
+    loaded_facts,
+    screen_due_on,
+)
+from reunify.process.pausing import screening_record
 
 Form = django_forms.Form
 
@@ -162,8 +171,6 @@ def _legal(
 def _sessions(
     user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
 ) -> dict[str, Any]:
-    from reunify.clinical.views import case_sections
-
     by_id = {party.pk: party for party in case.parties.all()}
     return {
         "intakes": _attach_parties(loaded_facts(case, "gate_intakes", "intakes"), by_id),
@@ -186,7 +193,7 @@ def _measures(
 def _timeline(
     user: User, case: Case, may_edit: bool, bound: dict[str, Form], query: QueryDict
 ) -> dict[str, Any]:
-    condition_words = dict(services.ResumeConditions.choices)
+    condition_words = dict(transitions.ResumeConditions.choices)
     events = Paginator(selectors.case_timeline_events(case), TIMELINE_PER_PAGE)
     timeline = events.get_page(query.get("page"))
     return {
@@ -230,10 +237,10 @@ def _case_page(
     section: str = "overview",
     status: int = 200,
     bound: dict[str, Form] | None = None,
-    refused: services.GateClosed | None = None,
+    refused: GateClosed | None = None,
     refused_message: str = "",
     problems: list[str] | None = None,
-    ladder_refused: services.GateClosed | None = None,
+    ladder_refused: GateClosed | None = None,
 ) -> HttpResponse:
     """One section of the case page; after a refused POST it shows the refusal and the form."""
     user = request.user
@@ -256,8 +263,6 @@ def _case_page(
         **SECTION_CONTEXT[section](user, case, may_edit, bound, request.GET),
     }
     if section == "ladder":
-        from reunify.clinical.views import case_sections
-
         context |= case_sections(
             user, case, may_edit=may_edit, bound=bound, refused=ladder_refused, section="ladder"
         )
@@ -310,10 +315,10 @@ def case_advance(request: AuthedRequest, case_id: int) -> HttpResponse:
     if not form.is_valid():
         return _case_page(request, case_id, status=400, bound={"advance": form})
     try:
-        transition = services.case_advance(
+        transition = transitions.case_advance(
             actor=request.user, case=case, effective_on=form.cleaned_data["effective_on"]
         )
-    except services.GateClosed as refused:
+    except GateClosed as refused:
         label = _phase_label(refused.gate.next_phase)
         return _case_page(
             request,
@@ -337,10 +342,10 @@ def override_request(request: AuthedRequest, case_id: int) -> HttpResponse:
     form = forms.OverrideRequestForm(request.POST, prefix="override")
     if form.is_valid():
         try:
-            services.override_request(
+            transitions.override_request(
                 actor=request.user, case=case, rationale=form.cleaned_data["rationale"]
             )
-        except services.GateClosed as refused:
+        except GateClosed as refused:
             return _case_page(request, case_id, status=409, refused=refused)
         except ValidationError as error:
             form.add_error(None, error)
@@ -400,7 +405,7 @@ def _case_action(
             return render(request, "cases/action_page.html", context)
         try:
             act(case, form.cleaned_data)
-        except services.GateClosed as refused:
+        except GateClosed as refused:
             return _case_page(request, case_id, status=409, refused=refused)
         except ValidationError as error:
             form.add_error(None, error)
@@ -419,7 +424,7 @@ def case_pause(request: AuthedRequest, case_id: int) -> HttpResponse:
         case_id,
         name="pause",
         form_class=forms.PauseForm,
-        act=lambda case, data: services.case_pause(actor=request.user, case=case, **data),
+        act=lambda case, data: transitions.case_pause(actor=request.user, case=case, **data),
         heading=_("Pause the case"),
         submit=_("Pause the case"),
         hint=_(
@@ -447,7 +452,7 @@ def pause_court_reason(request: AuthedRequest, case_id: int, transition_id: int)
         form,
         heading=_("The pause of %(date)s: reason for the court")
         % {"date": timezone.localdate(pause.at)},
-        save=lambda data: services.pause_court_reason_set(
+        save=lambda data: transitions.pause_court_reason_set(
             actor=request.user, transition=pause, court_reason=data["court_reason"]
         ),
         done=_("The reason for the court is saved."),
@@ -463,7 +468,7 @@ def case_resume(request: AuthedRequest, case_id: int) -> HttpResponse:
         case_id,
         name="resume",
         form_class=forms.ResumeForm,
-        act=lambda case, data: services.case_resume(actor=request.user, case=case, **data),
+        act=lambda case, data: transitions.case_resume(actor=request.user, case=case, **data),
         heading=_("Resume the case"),
         submit=_("Resume the case"),
         hint=_(
@@ -478,7 +483,7 @@ def _closing_words(case: Case, data: dict[str, Any]) -> str:
     return _(
         "You are about to close “%(title)s” with the outcome “%(outcome)s”. Closing is final: "
         "the record becomes read-only, and the closing notices are written."
-    ) % {"title": case.title, "outcome": services.Outcome(data["outcome"]).label}
+    ) % {"title": case.title, "outcome": Outcome(data["outcome"]).label}
 
 
 @login_required
@@ -489,7 +494,7 @@ def case_close(request: AuthedRequest, case_id: int) -> HttpResponse:
         case_id,
         name="close",
         form_class=forms.CloseForm,
-        act=lambda case, data: services.case_close(actor=request.user, case=case, **data),
+        act=lambda case, data: transitions.case_close(actor=request.user, case=case, **data),
         heading=_("Close the case"),
         submit=_("Review before closing"),
         hint=_("Closing is final: the record becomes read-only."),
@@ -641,7 +646,7 @@ def court_order_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         heading="Record a court order",
         section="legal",
         template="cases/court_order_form.html",
-        save=lambda data: services.court_order_record(
+        save=lambda data: pausing.court_order_record(
             actor=request.user, case=case, terms=form.terms(), **data
         ),
         done="Court order recorded.",
@@ -683,7 +688,7 @@ def court_order_amend(request: AuthedRequest, case_id: int, order_id: int) -> Ht
         form,
         heading=_("Amend court order %(number)s") % {"number": order.number},
         template="cases/court_order_form.html",
-        save=lambda data: services.court_order_amend(
+        save=lambda data: pausing.court_order_amend(
             actor=request.user,
             order=order,
             effective_on=data["effective_on"],
@@ -709,7 +714,7 @@ def court_order_supersede(request: AuthedRequest, case_id: int, order_id: int) -
         form,
         heading=_("Record an order superseding court order %(number)s") % {"number": order.number},
         template="cases/court_order_form.html",
-        save=lambda data: services.court_order_supersede(
+        save=lambda data: pausing.court_order_supersede(
             actor=request.user, order=order, terms=form.terms(), **data
         ),
         done=lambda new: _("Court order %(number)s recorded; it supersedes order %(old)s.")

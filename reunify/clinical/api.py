@@ -1,6 +1,6 @@
 """The clinical-record API: sessions, contact visits, the ladder, notes, as typed endpoints.
 
-Cases are found through `access.case_get` and appointments through `access.appointment_get`
+Cases are found through `access.case_get` and appointments through `selectors.appointment_get`
 (a visit monitor sees and records only the visits assigned to them, and nothing else of the
 case). Every read is written to the audit log through `case_view`; every write is one call to
 a service in `clinical.services`, which validates and audits. Psychotherapy notes are served
@@ -19,11 +19,9 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import Role, User
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read, request_user
-from reunify.cases.gates import integration_threshold, streak, with_gate_facts
 from reunify.cases.models import Case, Party
 from reunify.cases.schemas import ErrorOut
 from reunify.cases.services import UNCHANGED, case_view, case_views
-from reunify.clinical import ladder as ladder_rules
 from reunify.clinical import selectors, services
 from reunify.clinical.models import (
     CONTACT_KINDS,
@@ -77,6 +75,9 @@ from reunify.clinical.schemas import (
     StepResultOut,
 )
 from reunify.paging import Page, paged
+from reunify.process import ladder as ladder_rules
+from reunify.process import pausing
+from reunify.process.gates import integration_threshold, streak, with_gate_facts
 
 router = Router(tags=["clinical record"])
 
@@ -123,7 +124,7 @@ def appointment_in_record(user: User, appointment_id: int, action: Action) -> Ap
     A monitor's sight of their visit stops at the visit: its notes answer 404 like any other
     part of a case out of sight.
     """
-    appointment = access.appointment_get(user, appointment_id)
+    appointment = selectors.appointment_get(user, appointment_id)
     access.require(user, action, appointment.case)
     return appointment
 
@@ -265,7 +266,7 @@ def visit_list(
 def appointment_get(request: HttpRequest, id: int) -> AppointmentOut:
     """One session; a visit monitor may read the visits assigned to them."""
     user = request_user(request)
-    appointment = access.appointment_get(user, id)
+    appointment = selectors.appointment_get(user, id)
     case_view(actor=user, case=appointment.case, what="api:appointment_get")
     return _appointment_out(appointment, clinical=_sees_case(user, appointment))
 
@@ -276,7 +277,7 @@ def appointment_reschedule(request: HttpRequest, id: int, payload: RescheduleIn)
     user = request_user(request)
     appointment = services.appointment_reschedule(
         actor=user,
-        appointment=access.appointment_get(user, id, Action.EDIT),
+        appointment=selectors.appointment_get(user, id, Action.EDIT),
         starts_at=payload.starts_at,
         duration_minutes=payload.duration_minutes,
     )
@@ -287,7 +288,7 @@ def appointment_reschedule(request: HttpRequest, id: int, payload: RescheduleIn)
 def appointment_cancel(request: HttpRequest, id: int, payload: CancelIn) -> AppointmentOut:
     """Cancel, recording by whom (a party, the therapist, the court) and how late."""
     user = request_user(request)
-    appointment = access.appointment_get(user, id, Action.EDIT)
+    appointment = selectors.appointment_get(user, id, Action.EDIT)
     party = None if payload.party_id is None else _party(appointment.case, payload.party_id)
     cancelled = services.appointment_cancel(
         actor=user,
@@ -305,7 +306,7 @@ def appointment_complete(request: HttpRequest, id: int, payload: CompleteIn) -> 
     a completed intake counts as the participant's intake interview)."""
     user = request_user(request)
     appointment = services.appointment_complete(
-        actor=user, appointment=access.appointment_get(user, id, Action.EDIT), note=payload.note
+        actor=user, appointment=selectors.appointment_get(user, id, Action.EDIT), note=payload.note
     )
     return _appointment_out(appointment, clinical=True)
 
@@ -314,7 +315,7 @@ def appointment_complete(request: HttpRequest, id: int, payload: CompleteIn) -> 
 def appointment_no_show(request: HttpRequest, id: int, payload: NoShowIn) -> AppointmentOut:
     """Record that a participant did not come to a session that has started."""
     user = request_user(request)
-    appointment = access.appointment_get(user, id, Action.EDIT)
+    appointment = selectors.appointment_get(user, id, Action.EDIT)
     missed = services.appointment_no_show(
         actor=user,
         appointment=appointment,
@@ -335,7 +336,7 @@ def contact_record_create(
     duration, the child's comfort before and after, incidents. A record that reads as a
     custody opinion answers 400 with the words found, unless `confirm_facts` is true."""
     user = request_user(request)
-    appointment = access.appointment_get(user, id, Action.RECORD)
+    appointment = selectors.appointment_get(user, id, Action.RECORD)
     brought_by = None
     if payload.brought_by is not None:
         brought_by = _party(appointment.case, payload.brought_by)
@@ -352,7 +353,7 @@ def contact_record_create(
         safety_concern_note=payload.safety_concern_note,
     )
     try:
-        services.contact_record(
+        pausing.contact_record(
             actor=user, appointment=appointment, facts=facts, confirm_facts=payload.confirm_facts
         )
     except services.OpinionWarning as warning:
@@ -551,7 +552,7 @@ def note_list(request: HttpRequest, id: int, page: Page) -> list[NoteOut]:
 def note_create(request: HttpRequest, id: int, payload: NoteIn) -> tuple[int, NoteOut]:
     """Write the session's progress note as a draft (DAP or SOAP); sign it when done."""
     user = request_user(request)
-    note = services.note_write(
+    note = pausing.note_write(
         actor=user,
         appointment=appointment_in_record(user, id, Action.EDIT),
         format=payload.format.value,
@@ -567,7 +568,7 @@ def note_update(request: HttpRequest, id: int, payload: NoteIn) -> NoteOut:
     """Change your draft. A signed note is locked: it answers 400 and takes an addendum."""
     user = request_user(request)
     note = _note_of(user, id, Action.EDIT)
-    changed = services.note_write(
+    changed = pausing.note_write(
         actor=user,
         appointment=note.appointment,
         format=payload.format.value,

@@ -64,7 +64,7 @@ class Ladder(models.Model):
         null=True,
         blank=True,
         help_text="The rung (by position) to reach before integration; empty: the default "
-        "(see cases.gates.integration_threshold).",
+        "(see process.gates.integration_threshold).",
     )
 
     def __str__(self) -> str:

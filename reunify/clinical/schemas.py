@@ -12,7 +12,6 @@ from typing import Literal
 from ninja import Field, Schema
 
 from reunify.accounts.models import User
-from reunify.cases.gates import Gate
 from reunify.cases.models import Party, PartyRole
 from reunify.cases.schemas import ReasonOut
 from reunify.clinical.models import (
@@ -40,6 +39,7 @@ from reunify.clinical.models import (
     PsychotherapyNote,
 )
 from reunify.clinical.selectors import Attendance
+from reunify.process.gates import Gate
 
 
 def _username(user: User | None) -> str | None:

@@ -11,13 +11,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import User
-from reunify.cases.gates import Gate
 from reunify.cases.models import FAMILY_ROLES, Case, Party
-from reunify.clinical.ladder import ladder_gate, rungs_of
 from reunify.clinical.models import (
     CONTACT_KINDS,
     HELD_STATUSES,
@@ -31,6 +30,8 @@ from reunify.clinical.models import (
     ProgressNote,
     PsychotherapyNote,
 )
+from reunify.process.gates import Gate
+from reunify.process.ladder import ladder_gate, rungs_of
 
 
 def appointments_of(case: Case) -> QuerySet[Appointment]:
@@ -212,3 +213,18 @@ def upcoming(
     return [
         a for a in appointments if a.starts_at >= now and a.status == AppointmentStatus.SCHEDULED
     ]
+
+
+def appointment_get(
+    user: User, appointment_id: int, action: access.Action = access.Action.VIEW
+) -> Appointment:
+    """The appointment if the user may perform the action on it; 404/403 otherwise."""
+    appointment = (
+        Appointment.objects.filter(access.appointment_visibility(user), pk=appointment_id)
+        .select_related("case__therapist", "monitor", "rung")
+        .first()
+    )
+    if appointment is None:
+        raise Http404("No such appointment.")
+    access.require_appointment(user, action, appointment)
+    return appointment

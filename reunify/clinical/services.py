@@ -23,21 +23,17 @@ from django.utils.translation import gettext as _
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.chain import audit_record
-from reunify.cases.gates import active_contact_bans
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Person, Phase
 from reunify.cases.services import (
     UNCHANGED,
-    GateClosed,
     Unchanged,
     case_lock,
     effective_check,
     effective_moment,
     intake_record,
-    pause_for_safety,
     require_open,
     require_text,
 )
-from reunify.clinical import ladder as ladder_rules
 from reunify.clinical.models import (
     CONTACT_KINDS,
     NOTE_SECTIONS,
@@ -64,6 +60,8 @@ from reunify.clinical.models import (
     ProgressNote,
     PsychotherapyNote,
 )
+from reunify.process import ladder as ladder_rules
+from reunify.process.gates import GateClosed, active_contact_bans
 from reunify.transactions import advisory_lock
 
 GENESIS = "0" * 64
@@ -85,7 +83,7 @@ def _ladder_of(case: Case) -> Ladder | None:
 
 
 def _check_contact_allowed(case: Case, rung: ContactRung | None, kind: str) -> ContactRung:
-    from reunify.cases.gates import checkin_reasons, with_gate_facts
+    from reunify.process.gates import checkin_reasons, with_gate_facts
 
     facts = with_gate_facts(Case.objects.filter(pk=case.pk)).get()
     concerns = checkin_reasons(facts)
@@ -488,13 +486,9 @@ def _hold_upcoming_contact(*, actor: User, case: Case, reason: str) -> list[Part
     return list(affected.values())
 
 
-def on_pause(*, actor: User, case: Case, reason: str) -> list[Party]:
-    """Called by cases.services when a case pauses: contact visits are held."""
+def contact_visits_hold(*, actor: User, case: Case, reason: str) -> list[Party]:
+    """Hold the case's upcoming contact visits because it paused (`process.transitions`)."""
     return _hold_upcoming_contact(actor=actor, case=case, reason=f"case paused: {reason}")
-
-
-def _pause_for_concern(*, actor: User, case: Case, what: str, concern: str) -> None:
-    pause_for_safety(actor=actor, case=case, reason=f"safety concern raised in {what}: {concern}")
 
 
 # Contact records -------------------------------------------------------------------------------
@@ -552,7 +546,8 @@ def contact_record(
     *, actor: User, appointment: Appointment, facts: ContactFacts, confirm_facts: bool = False
 ) -> ContactRecord:
     """Record a contact visit (completed, or ended early with its reason). A raised safety
-    concern pauses the case and holds the visits still to come."""
+    concern pauses the case and holds the visits still to come, when recorded through
+    `process.pausing.contact_record`."""
     case = appointment.case
     access.require_appointment(actor, access.Action.RECORD, appointment)
     require_open(case)
@@ -615,14 +610,6 @@ def contact_record(
             "opinion_words_confirmed": phrases,
         },
     )
-    if facts.safety_concern:
-        case = case_lock(case)
-        _pause_for_concern(
-            actor=actor,
-            case=case,
-            what=f"the contact visit of {timezone.localdate(appointment.starts_at)}",
-            concern=facts.safety_concern_note.strip(),
-        )
     return record
 
 
@@ -691,7 +678,7 @@ def _ladder_locked(case: Case) -> Ladder:
 
 def ladder_gate_for(case: Case) -> Any:
     """The ladder's step-up gate, read fresh (None when the case has no ladder)."""
-    from reunify.cases.gates import with_gate_facts
+    from reunify.process.gates import with_gate_facts
 
     facts = with_gate_facts(Case.objects.filter(pk=case.pk)).get()
     ladder = (
@@ -889,7 +876,7 @@ def ladder_configure(
 ) -> Ladder:
     """Edit the case's ladder: the rungs above the current one, the step-up thresholds, and
     the rung to reach before integration (`integration_position`; None: the default rule of
-    cases.gates.integration_threshold). The current rung and those below it are history and
+    process.gates.integration_threshold). The current rung and those below it are history and
     stay as they are. A redrawn ladder whose chosen threshold no longer names an unsupervised
     rung goes back to the default."""
     access.require(actor, access.Action.EDIT, case)
@@ -1022,7 +1009,7 @@ def letter_record(
     """A letter or message exchanged on the ladder's current rung, a letters rung: when it was
     written, which way it went, and the acting therapist's review (passed on, or held back and
     why). Only while the ladder stands on a letters rung, so the letter counts towards its way
-    up (`cases.gates.letter_streak`). The audit event leaves the content out."""
+    up (`process.gates.letter_streak`). The audit event leaves the content out."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     ladder = _ladder_locked(case)
@@ -1150,7 +1137,8 @@ def note_write(
     note: ProgressNote | None = None,
 ) -> ProgressNote:
     """Create the session's progress note, or change a draft. A signed note is refused: it
-    takes an addendum. A safety concern pauses the case at once, draft or not."""
+    takes an addendum. A safety concern pauses the case at once, draft or not, when written
+    through `process.pausing.note_write`."""
     case = appointment.case
     access.require(actor, access.Action.EDIT, case)
     if safety_concern:
@@ -1184,7 +1172,6 @@ def note_write(
             raise ValidationError("This note is signed and locked; add an addendum instead.")
         if note.author_id != actor.pk:
             raise PermissionDenied("Only the author changes a draft note.")
-        raised_before = note.safety_concern
         ProgressNote.objects.filter(pk=note.pk).update(
             format=format,
             body=clean,
@@ -1194,7 +1181,6 @@ def note_write(
         )
         note.refresh_from_db()
         action = "note.update"
-        safety_concern = safety_concern and not raised_before
     audit_record(
         actor=actor,
         action=action,
@@ -1202,13 +1188,6 @@ def note_write(
         obj=note,
         detail={"appointment": appointment.pk, "safety_concern": note.safety_concern},
     )
-    if safety_concern:
-        _pause_for_concern(
-            actor=actor,
-            case=case,
-            what=f"the note of {timezone.localdate(appointment.starts_at)}",
-            concern=note.safety_concern_note,
-        )
     return note
 
 

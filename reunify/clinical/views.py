@@ -10,9 +10,8 @@ listing the gate's own reasons. Psychotherapy notes are read only through
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +19,6 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,10 +31,9 @@ from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases import views as case_views
 from reunify.cases.forms import parties_of
-from reunify.cases.gates import contact_visits_of
-from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Phase
+from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
 from reunify.cases.sections import to_section
-from reunify.cases.services import GateClosed, case_view
+from reunify.cases.services import case_view
 from reunify.cases.views import AuthedRequest
 from reunify.clinical import forms, selectors, services
 from reunify.clinical.models import (
@@ -45,16 +41,14 @@ from reunify.clinical.models import (
     AmendmentStatus,
     Appointment,
     AppointmentStatus,
-    ChildAssent,
     ContactRung,
     Ladder,
-    LadderStep,
-    Letter,
     NoteFormat,
-    ParentingArrangement,
     ProgressNote,
     PsychotherapyNote,
 )
+from reunify.process import pausing
+from reunify.process.gates import GateClosed
 
 Form = django_forms.Form
 
@@ -84,125 +78,6 @@ def _warn_paused(request: AuthedRequest, case: Case, was_paused: bool) -> None:
             f"The case is now paused: {current.pause_reason}. Upcoming contact visits are held; "
             "the case page lists the parties to tell.",
         )
-
-
-# The case page's clinical sections ---------------------------------------------------------------
-
-
-# The case page's past sessions come this many at a time.
-SESSIONS_PER_PAGE = 20
-
-
-@dataclass
-class CaseClinical:
-    """What the case page shows of the clinical record, loaded in a fixed number of queries."""
-
-    upcoming: list[Appointment]
-    past: Sequence[Appointment]  # a page of them
-    attendance: list[selectors.Attendance]
-    held: selectors.HeldVisits
-    arrangements: list[ParentingArrangement]
-    now: dt.datetime
-    ladder: selectors.LadderView | None = None
-    steps: list[LadderStep] = field(default_factory=list)
-    assents: list[tuple[ChildAssent, Party | None, ContactRung | None]] = field(
-        default_factory=list
-    )
-    letters: list[Letter] = field(default_factory=list)
-    may_read_letters: bool = False
-    may_climb: bool = False
-    step_up_form: Form | None = None
-    step_down_form: Form | None = None
-    assent_form: Form | None = None
-    refused: GateClosed | None = None
-
-
-def case_sections(
-    user: User,
-    case: Case,
-    *,
-    may_edit: bool,
-    bound: dict[str, Form] | None = None,
-    refused: GateClosed | None = None,
-    section: str = "ladder",
-    page: str | None = None,
-) -> dict[str, Any]:
-    """The case page's sessions and arrangement (`page` of the past ones), or its ladder (then
-    `case` comes with its gate facts)."""
-    bound = bound or {}
-    now = timezone.now()
-    sections = CaseClinical(
-        upcoming=[],
-        past=[],
-        attendance=[],
-        held=selectors.HeldVisits(),
-        arrangements=[],
-        now=now,
-        refused=refused,
-    )
-    if section == "sessions":
-        # Every session to come and every held visit (they need telling); the rest a page at a
-        # time, newest first, so a year of sessions with their notes is not one page.
-        scheduled = selectors.appointments_of(case)
-        to_come = Q(starts_at__gte=now, status=AppointmentStatus.SCHEDULED)
-        past = scheduled.exclude(to_come).order_by("-starts_at", "-id")
-        sections.upcoming = list(scheduled.filter(to_come))
-        sections.past = Paginator(past, SESSIONS_PER_PAGE).get_page(page)
-        sections.attendance = selectors.attendance_of(case)
-        sections.held = selectors.held_visits(list(scheduled.filter(status=AppointmentStatus.HELD)))
-        sections.arrangements = list(ParentingArrangement.objects.filter(case=case))
-        return {"clinical": sections}
-    # The ladder's gate reads the visits on its current rung, as the case's gate facts hold them.
-    appointments = contact_visits_of(case)
-    view = selectors.ladder_view(case, appointments)
-    if view is None:
-        return {"clinical": sections}
-    # Parties and rungs are already loaded: point the steps and assents at them, no query each.
-    parties = {party.pk: party for party in case.parties.all()}
-    rungs = {rung.pk: rung for rung in view.rungs}
-    sections.ladder = view
-    sections.steps = sorted(view.ladder.steps.all(), key=lambda s: (s.at, s.pk), reverse=True)
-    sections.assents = [
-        (a, parties.get(a.child_id), rungs.get(a.rung_id))
-        for a in sorted(view.ladder.assents.all(), key=lambda a: (a.recorded_at, a.pk))
-    ][::-1]
-    sections.letters = [
-        letter for rung in view.rungs if rung.letters for letter in rung.letters_exchanged.all()
-    ][::-1]
-    sections.may_read_letters = access.may_read_letters(user, case)
-    sections.may_climb = may_edit and case.phase == Phase.THERAPEUTIC_CONTACT
-    if sections.may_climb:
-        position = forms.current_position(view.ladder)
-        above = [r for r in view.rungs if r.position > position]
-        sections.step_up_form = bound.get("step_up") or forms.StepUpForm(prefix="step_up")
-        sections.step_down_form = bound.get("step_down") or forms.StepDownForm(
-            prefix="step_down", rungs_below=[r for r in view.rungs if r.position < position]
-        )
-        sections.assent_form = bound.get("assent") or forms.AssentForm(
-            prefix="assent",
-            children=[p for p in parties.values() if p.role == PartyRole.CHILD],
-            rungs=above,
-            initial={"rung": str(above[0].pk) if above else ""},
-        )
-    return {"clinical": sections}
-
-
-@dataclass(frozen=True)
-class CaseloadSessions:
-    """A caseload row's sessions: held against due per party, and check-ins overdue."""
-
-    attendance: list[selectors.Attendance]
-    overdue_checkins: int
-
-
-def caseload_sessions(cases: list[Case]) -> dict[int, CaseloadSessions]:
-    """For the caseload: two queries however many cases (their parties come prefetched)."""
-    attendance = selectors.attendance_for(cases)
-    overdue = selectors.overdue_checkins(cases)
-    return {
-        case.pk: CaseloadSessions(attendance.get(case.pk, []), overdue.get(case.pk, 0))
-        for case in cases
-    }
 
 
 # Scheduling -------------------------------------------------------------------------------------
@@ -313,7 +188,7 @@ def _appointment_page(
     """The appointment page; after a refused POST it shows the refusal and the bound form."""
     user = request.user
     bound = bound or {}
-    found = access.appointment_get(user, appointment_id)
+    found = selectors.appointment_get(user, appointment_id)
     case = found.case
     appointment = selectors.appointments_of(case).select_related("case__therapist").get(pk=found.pk)
     case_view(actor=user, case=case, what=f"session of {timezone.localdate(found.starts_at)}")
@@ -418,7 +293,7 @@ def _appointment_action(
 @login_required
 @require_POST
 def appointment_reschedule(request: AuthedRequest, appointment_id: int) -> HttpResponse:
-    appointment = access.appointment_get(request.user, appointment_id, Action.EDIT)
+    appointment = selectors.appointment_get(request.user, appointment_id, Action.EDIT)
     form = forms.RescheduleForm(request.POST, prefix="reschedule")
     return _appointment_action(
         request,
@@ -438,7 +313,7 @@ def appointment_reschedule(request: AuthedRequest, appointment_id: int) -> HttpR
 @login_required
 @require_POST
 def appointment_cancel(request: AuthedRequest, appointment_id: int) -> HttpResponse:
-    appointment = access.appointment_get(request.user, appointment_id, Action.EDIT)
+    appointment = selectors.appointment_get(request.user, appointment_id, Action.EDIT)
     form = forms.CancelForm(
         request.POST, prefix="cancel", parties=parties_of(appointment.case, FAMILY_ROLES)
     )
@@ -461,7 +336,7 @@ def appointment_cancel(request: AuthedRequest, appointment_id: int) -> HttpRespo
 @login_required
 @require_POST
 def appointment_complete(request: AuthedRequest, appointment_id: int) -> HttpResponse:
-    appointment = access.appointment_get(request.user, appointment_id, Action.EDIT)
+    appointment = selectors.appointment_get(request.user, appointment_id, Action.EDIT)
     form = forms.CompleteForm(request.POST, prefix="complete")
     return _appointment_action(
         request,
@@ -479,7 +354,7 @@ def appointment_complete(request: AuthedRequest, appointment_id: int) -> HttpRes
 @login_required
 @require_POST
 def appointment_no_show(request: AuthedRequest, appointment_id: int) -> HttpResponse:
-    appointment = access.appointment_get(request.user, appointment_id, Action.EDIT)
+    appointment = selectors.appointment_get(request.user, appointment_id, Action.EDIT)
     form = forms.NoShowForm(
         request.POST, prefix="no_show", parties=appointment.participants.select_related("person")
     )
@@ -503,7 +378,7 @@ def appointment_no_show(request: AuthedRequest, appointment_id: int) -> HttpResp
 def contact_record(request: AuthedRequest, appointment_id: int) -> HttpResponse:
     """Record a contact visit. Words of a custody opinion are refused until the author
     confirms they are quoted facts."""
-    appointment = access.appointment_get(request.user, appointment_id, Action.RECORD)
+    appointment = selectors.appointment_get(request.user, appointment_id, Action.RECORD)
     case = appointment.case
     form = forms.ContactRecordForm(
         request.POST, prefix="contact", parties=parties_of(case, FAMILY_ROLES)
@@ -512,7 +387,7 @@ def contact_record(request: AuthedRequest, appointment_id: int) -> HttpResponse:
     if form.is_valid():
         was_paused = case.is_paused
         try:
-            services.contact_record(
+            pausing.contact_record(
                 actor=request.user,
                 appointment=appointment,
                 facts=form.facts(),
@@ -566,14 +441,14 @@ def _note_fields(form: forms.NoteForm) -> dict[str, Any]:
 @login_required
 @require_POST
 def note_new(request: AuthedRequest, appointment_id: int) -> HttpResponse:
-    appointment = access.appointment_get(request.user, appointment_id, Action.EDIT)
+    appointment = selectors.appointment_get(request.user, appointment_id, Action.EDIT)
     form = forms.NoteForm(request.POST, prefix="note")
     return _appointment_action(
         request,
         appointment,
         name="note",
         form=form,
-        act=lambda: services.note_write(
+        act=lambda: pausing.note_write(
             actor=request.user, appointment=appointment, **_note_fields(form)
         ),
         done="The progress note is saved as a draft. Sign it when it is complete.",
@@ -592,7 +467,7 @@ def note_edit(request: AuthedRequest, note_id: int) -> HttpResponse:
         appointment,
         name="note",
         form=form,
-        act=lambda: services.note_write(
+        act=lambda: pausing.note_write(
             actor=request.user, appointment=appointment, note=note, **_note_fields(form)
         ),
         done="The draft is saved.",

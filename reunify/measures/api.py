@@ -49,6 +49,7 @@ from reunify.measures.schemas import (
     WillingnessOut,
 )
 from reunify.paging import Page, paged
+from reunify.process import pausing
 
 router = Router(tags=["measures"])
 
@@ -203,7 +204,7 @@ def checkin_create(request: HttpRequest, id: int, payload: CheckinIn) -> tuple[i
     one pauses the case and holds its contact visits."""
     user, case = _checkin_case(request, id, "")
     child = _required_party(case, payload.child_id)
-    checkin = services.checkin_record(
+    checkin = pausing.checkin_record(
         actor=user,
         case=case,
         child=child,

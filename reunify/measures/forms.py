@@ -19,8 +19,8 @@ from reunify.measures.models import (
     Stakeholder,
     StandardGoal,
     WillingnessLevel,
+    stakeholder_label,
 )
-from reunify.measures.selectors import stakeholder_label
 
 
 def _capital(words: str) -> str:

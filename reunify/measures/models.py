@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from reunify.cases.models import PartyRole
+from reunify.cases.models import Party, PartyRole
 
 
 class StandardGoal(models.TextChoices):
@@ -306,3 +306,26 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} by {self.informant} on {self.answered_on}"
+
+
+def checkin_is_unsafe(*, safe: int, feels_unsafe: bool) -> bool:
+    """A child's check-in is a safety concern when it rates how safe they feel at or below
+    REUNIFY_CHECKIN_UNSAFE_AT (of 10), or says they do not feel safe."""
+    return feels_unsafe or safe <= settings.REUNIFY_CHECKIN_UNSAFE_AT
+
+
+def stakeholder_label(stakeholder: str, party: Party | None) -> str:
+    """Words for one part of the support system: "the court", "the attorney (Ana Silva)…"."""
+    if party is not None:
+        name = party.person.full_name
+        if stakeholder == Stakeholder.ATTORNEY and party.represents is not None:
+            return f"the attorney for {party.represents.person.full_name} ({name})"
+        return f"the {Stakeholder(stakeholder).label.lower().removeprefix('the ')} ({name})"
+    words = {
+        Stakeholder.COURT: "the court",
+        Stakeholder.ATTORNEY: "an attorney",
+        Stakeholder.GAL: "the guardian ad litem",
+        Stakeholder.CPS: "CPS",
+        Stakeholder.SCHOOL: "the school",
+    }
+    return words[Stakeholder(stakeholder)]

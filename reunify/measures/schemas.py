@@ -25,8 +25,9 @@ from reunify.measures.models import (
     Task,
     WillingnessLevel,
     WillingnessRating,
+    stakeholder_label,
 )
-from reunify.measures.selectors import GoalSummary, stakeholder_label
+from reunify.measures.selectors import GoalSummary
 
 
 class GoalRatingOut(Schema):

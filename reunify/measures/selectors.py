@@ -29,9 +29,9 @@ from reunify.measures.models import (
     GoalRating,
     Instrument,
     QuestionnaireResponse,
-    Stakeholder,
     Task,
     WillingnessRating,
+    stakeholder_label,
 )
 
 
@@ -112,23 +112,6 @@ def willingness_of(case: Case, parties: list[Party]) -> list[WillingnessSeries]:
             rating.party = series[rating.party_id].party
             series[rating.party_id].ratings.append(rating)
     return list(series.values())
-
-
-def stakeholder_label(stakeholder: str, party: Party | None) -> str:
-    """Words for one part of the support system: "the court", "the attorney (Ana Silva)…"."""
-    if party is not None:
-        name = party.person.full_name
-        if stakeholder == Stakeholder.ATTORNEY and party.represents is not None:
-            return f"the attorney for {party.represents.person.full_name} ({name})"
-        return f"the {Stakeholder(stakeholder).label.lower().removeprefix('the ')} ({name})"
-    words = {
-        Stakeholder.COURT: "the court",
-        Stakeholder.ATTORNEY: "an attorney",
-        Stakeholder.GAL: "the guardian ad litem",
-        Stakeholder.CPS: "CPS",
-        Stakeholder.SCHOOL: "the school",
-    }
-    return words[Stakeholder(stakeholder)]
 
 
 @dataclass(frozen=True)
@@ -337,7 +320,7 @@ def urgent_items(user: User) -> list[UrgentItem]:
     """The open cases this user treats whose child gave an unsafe check-in not yet resolved by
     a fresh screen (the rule is `gates.checkin_reasons`), newest first; at most two queries,
     however many cases. Nothing for anyone but the treating therapists."""
-    from reunify.cases.gates import checkin_reasons, with_unsafe_checkin
+    from reunify.process.gates import checkin_reasons, with_unsafe_checkin
 
     unsafe = ChildCheckin.objects.filter(case=OuterRef("pk"), safety_concern=True)
     cases = with_unsafe_checkin(

@@ -12,20 +12,15 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.chain import audit_record
-from reunify.cases.gates import checkin_is_unsafe
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
-from reunify.cases.services import case_lock, pause_for_safety, require_open
-from reunify.mail import send_after_commit
+from reunify.cases.services import require_open
 from reunify.measures import questionnaires
 from reunify.measures.models import (
     STAKEHOLDER_ROLES,
@@ -43,6 +38,7 @@ from reunify.measures.models import (
     Task,
     WillingnessLevel,
     WillingnessRating,
+    checkin_is_unsafe,
 )
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "instruments"
@@ -268,8 +264,9 @@ def checkin_record(
     feels_unsafe: bool = False,
 ) -> ChildCheckin:
     """The child's private check-in; "I want to slow down" raises a task for the therapist.
-    An unsafe one (see `gates.checkin_is_unsafe`) is a safety concern: the case pauses and its
-    contact visits are held at once, and the treating therapists are e-mailed."""
+    An unsafe one (`models.checkin_is_unsafe`) is a safety concern: through
+    `process.pausing.checkin_record` the case pauses, its contact visits are held at once, and the
+    treating therapists are e-mailed."""
     source = _may_check_in_as(actor, case, child)
     require_open(case)
     _party_of(case, child, "That child")
@@ -317,44 +314,7 @@ def checkin_record(
             "safety_concern": concern,
         },
     )
-    if concern:
-        _checkin_concern_raise(actor=actor, case=case, checkin=checkin)
     return checkin
-
-
-def _checkin_concern_raise(*, actor: User, case: Case, checkin: ChildCheckin) -> None:
-    """Treat the unsafe check-in as any other safety concern, then tell the therapists."""
-    day = timezone.localdate(checkin.recorded_at)
-    paused = pause_for_safety(
-        actor=actor,
-        case=case_lock(case),
-        reason=_("safety concern raised in the child's check-in of %(date)s") % {"date": day},
-    )
-    therapists = [case.therapist, *case.co_therapists.all()]
-    # The therapist who recorded it in session knows already; the others are told.
-    recipients = sorted(
-        {t.email for t in therapists if t.is_active and t.email and t.pk != actor.pk}
-    )
-    link = settings.REUNIFY_PUBLIC_URL.rstrip("/") + reverse("checkin_list", args=[case.pk])
-    # It may be read on a shared screen: the case's reference and a link, no name, no words.
-    subject = _("Reunify: a check-in on case %(number)s needs your attention") % {"number": case.pk}
-    body = _(
-        "A child's check-in on case %(number)s, received on %(date)s, raised a safety "
-        "concern. The case is paused and its upcoming contact visits are held until a fresh "
-        "safety screen.\n\nOpen it in Reunify: %(link)s\n"
-    ) % {"number": case.pk, "date": day, "link": link}
-    messages = [(subject, body, None, [email]) for email in recipients]
-    send_after_commit(messages, what="check-in concern", case_id=case.pk, obj=checkin)
-    audit_record(
-        actor=actor,
-        action="child_checkin.concern",
-        case_id=case.pk,
-        obj=checkin,
-        detail={
-            "paused": paused is not None,
-            "notified": [t.pk for t in therapists if t.email in recipients],
-        },
-    )
 
 
 @transaction.atomic

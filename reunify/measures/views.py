@@ -36,6 +36,7 @@ from reunify.cases.services import case_view
 from reunify.cases.views import AuthedRequest, _record_page
 from reunify.measures import forms, questionnaires, selectors, services
 from reunify.measures.models import ChildCheckin, Goal, Instrument, QuestionnaireResponse, Task
+from reunify.process import pausing
 
 
 def _to_case(case: Case, anchor: str = "progress-heading") -> HttpResponse:
@@ -173,7 +174,7 @@ def checkin_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     form = forms.StaffCheckinForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:
-            checkin = services.checkin_record(actor=request.user, case=case, **form.cleaned_data)
+            checkin = pausing.checkin_record(actor=request.user, case=case, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -264,7 +265,7 @@ def portal_checkin(request: HttpRequest, party_id: int) -> HttpResponse:
             form.add_error(None, "Your family's work with the practice has ended.")
         elif form.is_valid():
             try:
-                checkin = services.checkin_record(
+                checkin = pausing.checkin_record(
                     actor=user, case=case, child=party, **form.cleaned_data
                 )
             except ValidationError as error:

@@ -29,10 +29,10 @@ from reunify.cases.models import (
     CourtOrder,
     Party,
     Phase,
+    ResumeConditions,
     Transition,
     TransitionKind,
 )
-from reunify.cases.services import ResumeConditions
 from reunify.clinical.models import (
     HELD_STATUSES,
     Appointment,
@@ -41,7 +41,8 @@ from reunify.clinical.models import (
     LadderStep,
     ProgressNote,
 )
-from reunify.disclosure.models import REDISCLOSURE_NOTICE, Disclosure, Release
+from reunify.disclosure.models import REDISCLOSURE_NOTICE, Category, Channel, Disclosure, Release
+from reunify.disclosure.selectors import covering_release
 from reunify.measures.selectors import GoalSummary, goal_summaries
 from reunify.reports.models import IssuedReport, TerminationNotice
 
@@ -263,7 +264,7 @@ def _history(
                 pauses.append(Pause(paused[0], on, paused[1]))
             paused = None
             if inside:
-                met = "; ".join(_RESUME_WORDS.get(c, c) for c in t.conditions)
+                met = "; ".join(str(_RESUME_WORDS.get(c, c)) for c in t.conditions)
                 history.append(Happening(on, f"Resumed. Conditions met: {met}."))
         else:
             phase = t.to_phase
@@ -559,9 +560,52 @@ class PortalReport:
         return REDISCLOSURE_NOTICE if self.report.substance_use else ""
 
 
+def portal_report_releases(party: Party) -> dict[int, Release]:
+    """The issued court reports a portal party may download today, each with the release (or
+    court order) that covers it: only a legal party, only a report issued to them (its
+    disclosure logged when it was issued), only while a release covering court reports is in
+    force, and for a report carrying substance-use information, one that names that too.
+    Family members never download reports from the portal."""
+    if party.role not in LEGAL_ROLES:
+        return {}
+    release = covering_release(party, Category.COURT_REPORTS)
+    if release is None:
+        return {}
+    issued = Disclosure.objects.filter(
+        recipient=party,
+        channel=Channel.REPORT,
+        object_type=IssuedReport._meta.label_lower,
+    ).values_list("object_id", flat=True)
+    reports = list(
+        IssuedReport.objects.filter(
+            case_id=party.case_id, pk__in=[int(pk) for pk in issued if pk.isdigit()]
+        ).only("pk", "substance_use")
+    )
+    substance_use = (
+        covering_release(party, Category.COURT_REPORTS, substance_use=True)
+        if any(r.substance_use for r in reports)
+        else None
+    )
+    found = {}
+    for report in reports:
+        covering = substance_use if report.substance_use else release
+        if covering is not None:
+            found[report.pk] = covering
+    return found
+
+
+def may_download_report(user: User, party: Party, report: IssuedReport) -> bool:
+    """May this portal user, acting as this party, download this issued court report today?"""
+    return (
+        access.portal_parties(user).filter(pk=party.pk).exists()
+        and report.case_id == party.case_id
+        and report.pk in portal_report_releases(party)
+    )
+
+
 def portal_reports(party: Party) -> dict[int, IssuedReport]:
     """The issued reports this party may download today, by id (for the portal page's links)."""
-    releases = access.portal_report_releases(party)
+    releases = portal_report_releases(party)
     reports = IssuedReport.objects.filter(case_id=party.case_id, pk__in=list(releases))
     return {r.pk: r for r in reports}
 
@@ -569,7 +613,7 @@ def portal_reports(party: Party) -> dict[int, IssuedReport]:
 def portal_report_get(party: Party, report_id: int) -> PortalReport:
     """The report if this party may download it today; 404 otherwise, never confirming that
     it exists."""
-    release = access.portal_report_releases(party).get(report_id)
+    release = portal_report_releases(party).get(report_id)
     report = IssuedReport.objects.filter(case_id=party.case_id, pk=report_id).first()
     if release is None or report is None:
         raise Http404("No such report.")

@@ -415,7 +415,7 @@ def portal_report_open(*, actor: User, allowed: selectors.PortalReport) -> Binar
     """The issued PDF for a legal party in the portal, after its SHA-256 is checked; the
     download is logged as a disclosure naming the release that covers it, and audited."""
     report, party = allowed.report, allowed.party
-    if not access.may_download_report(actor, party, report):
+    if not selectors.may_download_report(actor, party, report):
         raise Http404("No such report.")
     what = f"court progress report {report.number}"
     handle = _verified(report.stored_name, report.sha256, what)

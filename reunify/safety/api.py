@@ -11,8 +11,8 @@ from pydantic import field_validator
 
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, case_to_change, case_to_read
 from reunify.paging import Page, paged
+from reunify.process.pausing import screening_record
 from reunify.safety.models import Contraindication, FindingStatus, Screening, ScreeningFinding
-from reunify.safety.services import screening_record
 
 router = Router(tags=["safety"])
 

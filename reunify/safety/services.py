@@ -1,4 +1,5 @@
-"""Recording safety screens; a present contraindication pauses the case in the same transaction."""
+"""Recording safety screens. A screen that finds a contraindication present pauses the case:
+`process.pausing.screening_record` records through here and pauses in the same transaction."""
 
 import datetime as dt
 
@@ -10,7 +11,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case
-from reunify.cases.services import case_lock, pause_for_safety, require_open
+from reunify.cases.services import case_lock, require_open
 from reunify.safety.models import Contraindication, FindingStatus, Screening, ScreeningFinding
 
 
@@ -63,11 +64,6 @@ def screening_record(
         )
         for code, (status, finding_note) in sorted(findings.items())
     )
-    present = [
-        Contraindication(code).label.lower()
-        for code, (status, _) in sorted(findings.items())
-        if status == FindingStatus.PRESENT
-    ]
     audit_record(
         actor=actor,
         action="screening.record",
@@ -79,10 +75,4 @@ def screening_record(
             "unknown": sorted(c for c, (s, _) in findings.items() if s == FindingStatus.UNKNOWN),
         },
     )
-    if present:
-        pause_for_safety(
-            actor=actor,
-            case=case,
-            reason=f"safety screen of {screened_on} found " + "; ".join(present),
-        )
     return screening

@@ -20,6 +20,7 @@ from django.utils import timezone
 from reunify.accounts.models import User
 from reunify.cases.models import Case
 from reunify.clinical import services
+from reunify.process import pausing
 t = User.objects.get(username="therapist1")
 case = Case.objects.get(title="Linden family")
 session = services.appointment_schedule(
@@ -27,7 +28,7 @@ session = services.appointment_schedule(
     starts_at=timezone.now() - dt.timedelta(hours=30),
 )
 services.appointment_complete(actor=t, appointment=session)
-services.note_write(
+pausing.note_write(
     actor=t, appointment=session, format="dap",
     body={"data": "Mia talked about her father's letter.", "assessment": "Curious.", "plan": ""},
 )

@@ -19,15 +19,18 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.cases.models import Party, PartyRole
-from reunify.cases.services import TermInput, case_pause, case_resume, court_order_record
+from reunify.cases.services import TermInput
 from reunify.clinical import services as clinical
 from reunify.clinical.models import AppointmentKind, NoteFormat
 from reunify.conftest import Family, add_party, bearer, licensed, login, make_family, screen
 from reunify.disclosure.services import document_share, release_grant, restriction_set
 from reunify.measures.models import Instrument, Task
-from reunify.measures.services import checkin_record, goal_add
+from reunify.measures.services import goal_add
 from reunify.portal.services import invitation_accept, invitation_create
 from reunify.portal.tests.factories import upload
+from reunify.process import pausing
+from reunify.process.pausing import checkin_record, court_order_record
+from reunify.process.transitions import case_pause, case_resume
 from reunify.psychoeducation.models import Module
 from reunify.psychoeducation.services import module_assign
 from reunify.reports.services import report_issue
@@ -376,7 +379,7 @@ def _furnish(therapist: User, family: Family, clock: Any) -> dict[str, int | str
     )
     clock.move_to(appointment.starts_at + dt.timedelta(hours=1))
     clinical.appointment_complete(actor=therapist, appointment=appointment)
-    note = clinical.note_write(
+    note = pausing.note_write(
         actor=therapist,
         appointment=appointment,
         format=NoteFormat.DAP,

@@ -19,10 +19,11 @@ from reunify import access
 from reunify.access import Action
 from reunify.accounts.models import Role
 from reunify.cases import forms, selectors, services
-from reunify.cases.gates import Gate
 from reunify.cases.models import Case, OverrideRequest, Phase
 from reunify.cases.views import AuthedRequest
-from reunify.clinical.views import caseload_sessions
+from reunify.clinical.sections import caseload_sessions
+from reunify.process import transitions
+from reunify.process.gates import Gate, GateClosed
 from reunify.workqueue.forms import CaseSearchForm
 from reunify.workqueue.selectors import work_queue
 
@@ -35,7 +36,7 @@ class CaseloadLine:
 
     row: selectors.CaseloadRow
     next_label: str
-    sessions: Any = None  # clinical.views.CaseloadSessions: held vs due, overdue check-ins
+    sessions: Any = None  # clinical.sections.CaseloadSessions: held vs due, overdue check-ins
 
     @property
     def case(self) -> Case:
@@ -128,13 +129,13 @@ def override_decide(request: AuthedRequest, override_id: int) -> HttpResponse:
     if form.is_valid():
         approve = form.cleaned_data["decision"] == "approve"
         try:
-            services.override_decide(
+            transitions.override_decide(
                 actor=request.user,
                 request=override,
                 approve=approve,
                 note=form.cleaned_data["note"],
             )
-        except services.GateClosed as refused:
+        except GateClosed as refused:
             form.add_error(None, ValidationError([str(refused), *refused.gate.texts()]))
             status = 409
         except ValidationError as error:

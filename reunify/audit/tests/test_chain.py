@@ -37,8 +37,8 @@ from reunify.audit.chain import (
 )
 from reunify.audit.models import ChainHead, Event, Link, Pending
 from reunify.cases import services
-from reunify.cases.models import Case, Party, Phase, Transition
-from reunify.cases.services import ResumeConditions, TermInput
+from reunify.cases.models import Case, Party, Phase, ResumeConditions, Transition
+from reunify.cases.services import TermInput
 from reunify.conftest import (
     PASSWORD,
     Family,
@@ -47,6 +47,8 @@ from reunify.conftest import (
     make_user,
     screen,
 )
+from reunify.process import pausing, transitions
+from reunify.process.gates import GateClosed
 from reunify.safety.models import Screening
 
 REUNIFY = Path(sys.prefix, "bin", "reunify")
@@ -96,7 +98,7 @@ def history(therapist, supervisor, family) -> list[Link]:
 
 def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervisor, family):
     case = family.case
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=case,
         court="Superior Court",
@@ -119,17 +121,17 @@ def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervis
     services.readiness_record(
         actor=therapist, case=case, party=family.other, level="ready", rated_on=case.referral_date
     )
-    with pytest.raises(services.GateClosed):
-        services.case_advance(actor=therapist, case=case)
-    request = services.override_request(actor=therapist, case=case, rationale="Pace only.")
-    services.override_decide(actor=supervisor, request=request, approve=True)
-    services.case_pause(actor=therapist, case=case, reason="hospital stay")
+    with pytest.raises(GateClosed):
+        transitions.case_advance(actor=therapist, case=case)
+    request = transitions.override_request(actor=therapist, case=case, rationale="Pace only.")
+    transitions.override_decide(actor=supervisor, request=request, approve=True)
+    transitions.case_pause(actor=therapist, case=case, reason="hospital stay")
     screen(therapist, case)
-    services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=case, conditions=[ResumeConditions.FAMILY_STABILISATION]
     )
     services.case_view(actor=supervisor, case=case, what="timeline")
-    services.case_close(actor=therapist, case=case, outcome="partial", reason="Regular calls.")
+    transitions.case_close(actor=therapist, case=case, outcome="partial", reason="Regular calls.")
 
     events = list(Event.objects.filter(case_id=case.pk).order_by("id"))
     assert list(dict.fromkeys(e.action for e in events)) == [
@@ -186,8 +188,8 @@ WRITES: dict[str, Callable[[Any, Family], Any]] = {
         actor=t, case=f.case, role="guardian", first_name="Ana", last_name="Rivers"
     ),
     "screening_record": lambda t, f: screen(t, f.case, ongoing_abuse="present"),
-    "case_pause": lambda t, f: services.case_pause(actor=t, case=f.case, reason="hearing"),
-    "court_order_record": lambda t, f: services.court_order_record(
+    "case_pause": lambda t, f: transitions.case_pause(actor=t, case=f.case, reason="hearing"),
+    "court_order_record": lambda t, f: pausing.court_order_record(
         actor=t,
         case=f.case,
         court="Court",
@@ -195,7 +197,7 @@ WRITES: dict[str, Callable[[Any, Family], Any]] = {
         issued_on=f.case.referral_date,
         terms=[TermInput("no_contact")],
     ),
-    "case_close": lambda t, f: services.case_close(
+    "case_close": lambda t, f: transitions.case_close(
         actor=t, case=f.case, outcome="withdrawn", reason="Moved."
     ),
 }
@@ -243,8 +245,8 @@ def test_a_change_whose_event_cannot_be_written_is_not_saved(therapist, family, 
 
 
 def test_the_refusal_of_a_move_is_logged_after_the_move_rolls_back(therapist, family):
-    with pytest.raises(services.GateClosed):
-        services.case_advance(actor=therapist, case=family.case)
+    with pytest.raises(GateClosed):
+        transitions.case_advance(actor=therapist, case=family.case)
 
     assert Event.objects.order_by("-id").first().action == "case.transition_refused"
     assert not Transition.objects.filter(kind="advance").exists()

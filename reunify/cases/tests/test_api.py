@@ -45,6 +45,7 @@ from reunify.conftest import (
     make_family,
     screen,
 )
+from reunify.process import transitions
 from reunify.safety.models import Contraindication, Screening, ScreeningFinding
 
 API = "/api/v1"
@@ -309,7 +310,7 @@ def test_the_supervisor_may_not_write(
 def test_a_closed_case_refuses_every_write(
     client: Client, therapist: User, family: Family, suffix: str
 ) -> None:
-    services.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
+    transitions.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
     before = snapshot()
     response = post(client, case_path(family, suffix), WRITES[suffix](family), therapist)
     assert response.status_code == 400
@@ -349,7 +350,7 @@ def test_the_list_writes_one_look_naming_every_case_shown(
 def test_the_list_shows_a_paused_case_as_paused(
     client: Client, therapist: User, family: Family
 ) -> None:
-    services.case_pause(actor=therapist, case=family.case, reason="Child in crisis.")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Child in crisis.")
     [row] = get(client, "/cases", therapist).json()
     assert row["paused"] is True
     assert row["paused_since"] == iso(today())
@@ -358,7 +359,7 @@ def test_the_list_shows_a_paused_case_as_paused(
 def test_the_list_leaves_closed_cases_out_unless_asked(
     client: Client, therapist: User, family: Family
 ) -> None:
-    services.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
+    transitions.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
     assert get(client, "/cases", therapist).json() == []
     [row] = get(client, "/cases", therapist, include_closed="true").json()
     assert row["phase"] == "closed"
@@ -1139,7 +1140,7 @@ def test_resume_turns_bad_input_away(
     status: int,
     words: str,
 ) -> None:
-    services.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
     screen(therapist, family.case)
     before = snapshot()
     response = post(client, f"/cases/{family.case.pk}/resume", body, therapist)
@@ -1149,7 +1150,7 @@ def test_resume_turns_bad_input_away(
 
 
 def test_a_case_is_not_paused_twice(client: Client, therapist: User, family: Family) -> None:
-    services.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
     before = snapshot()
     response = post(client, f"/cases/{family.case.pk}/pause", {"reason": "Again."}, therapist)
     assert response.status_code == 400
@@ -1161,7 +1162,7 @@ def test_a_case_is_not_paused_twice(client: Client, therapist: User, family: Fam
 
 def test_a_paused_case_does_not_move_on(client: Client, therapist: User, family: Family) -> None:
     complete_assessment(therapist, family)
-    services.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
     response = post(client, f"/cases/{family.case.pk}/transitions", {}, therapist)
     assert response.status_code == 409
     assert response.json()["reasons"][0]["code"] == "paused"
@@ -1201,7 +1202,7 @@ def test_close_turns_bad_input_away(
 
 
 def test_a_closed_case_can_still_be_read(client: Client, therapist: User, family: Family) -> None:
-    services.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
+    transitions.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
     for suffix in READS:
         assert get(client, case_path(family, suffix), therapist).status_code == 200
 
@@ -1210,7 +1211,7 @@ def test_a_closed_case_can_still_be_read(client: Client, therapist: User, family
 
 
 def test_the_timeline_tells_what_happened(client: Client, therapist: User, family: Family) -> None:
-    services.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Court hearing pending.")
     timeline = get(client, f"/cases/{family.case.pk}/timeline", therapist).json()
     assert timeline[0]["summary"] == "paused the case: Court hearing pending."
     assert timeline[0]["who"] == "Tess Hale"

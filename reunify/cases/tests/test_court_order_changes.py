@@ -15,12 +15,13 @@ from django.utils import timezone
 from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import services
-from reunify.cases.gates import active_contact_bans, gate_for, with_gate_facts
-from reunify.cases.models import Case, CourtOrder, CourtTerm, Phase, TermKind
+from reunify.cases.models import Case, CourtOrder, CourtTerm, Phase, ResumeConditions, TermKind
 from reunify.cases.sections import section_url
-from reunify.cases.services import ResumeConditions, TermInput
+from reunify.cases.services import TermInput
 from reunify.clinical import services as clinical
 from reunify.conftest import Family, advance_to, bearer, last_event, login, screen
+from reunify.process import pausing, transitions
+from reunify.process.gates import active_contact_bans, gate_for, with_gate_facts
 
 API = "/api/v1"
 DAY = dt.timedelta(days=1)
@@ -33,7 +34,7 @@ def today() -> dt.date:
 def order(
     therapist: User, family: Family, *terms: TermInput, issued_days_ago: int = 30
 ) -> CourtOrder:
-    return services.court_order_record(
+    return pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -101,7 +102,7 @@ def test_a_no_contact_term_ended_today_lifts_from_today_but_stays_on_earlier_day
     assert event.detail["terms"] == [term_of(ban).pk]
 
     screen(therapist, family.case)
-    services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=family.case, conditions=[ResumeConditions.LEGAL_INTERVENTION]
     )
     visit_tomorrow(therapist, family)  # scheduling is open again
@@ -113,10 +114,10 @@ def test_scheduling_stays_closed_while_the_term_is_in_force(therapist, banned):
     services.court_order_end(
         actor=therapist, order=ban, ended_on=today(), reason="Minute order of today."
     )
-    services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=family.case, conditions=[ResumeConditions.LEGAL_INTERVENTION]
     )
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -139,7 +140,7 @@ def test_superseding_records_the_link_and_stops_the_replaced_terms_on_the_day(th
     )
     supervised, exchanges = CourtTerm.objects.filter(order=old).order_by("id")
 
-    new = services.court_order_supersede(
+    new = pausing.court_order_supersede(
         actor=therapist,
         order=old,
         court="Superior Court",
@@ -170,7 +171,7 @@ def test_amending_ends_some_terms_and_adds_others_from_a_date(therapist, family)
     current = order(therapist, family, TermInput(TermKind.THERAPEUTIC_ONLY))
     therapeutic = term_of(current)
 
-    services.court_order_amend(
+    pausing.court_order_amend(
         actor=therapist,
         order=current,
         effective_on=today(),
@@ -220,7 +221,7 @@ def test_bad_changes_are_refused_and_change_nothing(therapist, family, change, m
             "effective_on": today() - 3 * DAY,
         }
         fields.update(given)
-        services.court_order_supersede(**fields)  # type: ignore[arg-type]
+        pausing.court_order_supersede(**fields)  # type: ignore[arg-type]
 
     attempts = {
         "end_before_issue": lambda: services.court_order_end(
@@ -240,12 +241,12 @@ def test_bad_changes_are_refused_and_change_nothing(therapist, family, change, m
         "supersede_other_orders_term": lambda: supersede(replaces=[term_of(second)]),
         "supersede_ended_term": lambda: supersede(order=second, replaces=[term_of(second)]),
         "supersede_nothing": lambda: supersede(replaces=[]),
-        "amend_nothing": lambda: services.court_order_amend(
+        "amend_nothing": lambda: pausing.court_order_amend(
             actor=therapist, order=first, effective_on=today(), reason="Nothing."
         ),
     }
     if change in ("end_twice", "supersede_ended_term"):
-        services.court_order_amend(
+        pausing.court_order_amend(
             actor=therapist,
             order=second,
             effective_on=today(),
@@ -280,7 +281,7 @@ def test_the_case_page_shows_ended_and_replaced_terms_with_their_actions(
     client: Client, therapist, family
 ):
     old = order(therapist, family, TermInput(TermKind.THERAPEUTIC_ONLY))
-    services.court_order_supersede(
+    pausing.court_order_supersede(
         actor=therapist,
         order=old,
         court="Superior Court",

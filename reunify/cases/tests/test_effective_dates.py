@@ -16,10 +16,9 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import selectors, services
-from reunify.cases.models import Case, Phase, Transition, TransitionKind
+from reunify.cases import selectors
+from reunify.cases.models import Case, Phase, ResumeConditions, Transition, TransitionKind
 from reunify.cases.sections import section_url
-from reunify.cases.services import ResumeConditions
 from reunify.clinical import services as clinical
 from reunify.clinical.models import Ladder, LadderStep
 from reunify.conftest import (
@@ -35,6 +34,7 @@ from reunify.conftest import (
     rate_all_ready,
     screen,
 )
+from reunify.process import transitions
 from reunify.reports.models import TerminationNotice
 from reunify.reports.tests.factories import pdftotext, stored_bytes
 
@@ -95,7 +95,9 @@ def test_a_case_never_opens_in_the_future_or_before_its_referral(
 def test_a_move_takes_effect_on_the_day_given_and_is_recorded_today(
     therapist: User, family: Family
 ) -> None:
-    move = services.case_advance(actor=therapist, case=family.case, effective_on=today() - 3 * DAY)
+    move = transitions.case_advance(
+        actor=therapist, case=family.case, effective_on=today() - 3 * DAY
+    )
 
     assert move.effective_on == today() - 3 * DAY
     assert timezone.localdate(move.at) == today()
@@ -121,7 +123,7 @@ def test_a_move_is_refused_on_an_impossible_day_and_nothing_changes(
     before = (moves(family.case), Event.objects.filter(action="case.transition").count())
 
     with pytest.raises(ValidationError, match=words):
-        services.case_advance(actor=therapist, case=family.case, effective_on=day())
+        transitions.case_advance(actor=therapist, case=family.case, effective_on=day())
 
     assert fresh(family.case).phase == Phase.ASSESSMENT
     assert (moves(family.case), Event.objects.filter(action="case.transition").count()) == before
@@ -129,14 +131,14 @@ def test_a_move_is_refused_on_an_impossible_day_and_nothing_changes(
 
 def test_pause_resume_and_close_take_their_days(therapist: User, family: Family) -> None:
     case = family.case
-    pause = services.case_pause(
+    pause = transitions.case_pause(
         actor=therapist, case=case, reason="Mia asked to stop.", effective_on=today() - 6 * DAY
     )
     assert timezone.localdate(fresh(case).paused_at) == today() - 6 * DAY
     screen(therapist, case)
 
     with pytest.raises(ValidationError, match="before the case's last change \\(paused\\)"):
-        services.case_resume(
+        transitions.case_resume(
             actor=therapist,
             case=case,
             conditions=[ResumeConditions.FAMILY_STABILISATION],
@@ -144,13 +146,13 @@ def test_pause_resume_and_close_take_their_days(therapist: User, family: Family)
         )
     assert fresh(case).is_paused
 
-    resume = services.case_resume(
+    resume = transitions.case_resume(
         actor=therapist,
         case=case,
         conditions=[ResumeConditions.FAMILY_STABILISATION],
         effective_on=today() - 4 * DAY,
     )
-    close = services.case_close(
+    close = transitions.case_close(
         actor=therapist,
         case=case,
         outcome="withdrawn",
@@ -167,7 +169,7 @@ def test_pause_resume_and_close_take_their_days(therapist: User, family: Family)
 
 
 def test_the_closing_notice_says_when_the_service_ran(therapist: User, family: Family) -> None:
-    services.case_close(
+    transitions.case_close(
         actor=therapist,
         case=family.case,
         outcome="withdrawn",
@@ -183,11 +185,13 @@ def test_the_closing_notice_says_when_the_service_ran(therapist: User, family: F
 
 
 def into_contact(therapist: User, family: Family, *, days_ago: int) -> None:
-    services.case_advance(actor=therapist, case=family.case, effective_on=today() - 10 * DAY)
+    transitions.case_advance(actor=therapist, case=family.case, effective_on=today() - 10 * DAY)
     complete_modules(therapist, family)
-    services.case_advance(actor=therapist, case=family.case, effective_on=today() - 8 * DAY)
+    transitions.case_advance(actor=therapist, case=family.case, effective_on=today() - 8 * DAY)
     rate_all_ready(therapist, family)
-    services.case_advance(actor=therapist, case=family.case, effective_on=today() - days_ago * DAY)
+    transitions.case_advance(
+        actor=therapist, case=family.case, effective_on=today() - days_ago * DAY
+    )
 
 
 def test_the_ladder_starts_on_the_day_contact_began(therapist: User, family: Family) -> None:
@@ -220,14 +224,14 @@ def test_a_step_is_refused_before_the_ladder_started_or_in_the_future(
 
 
 def test_the_timeline_says_when_a_move_took_effect(therapist: User, family: Family) -> None:
-    services.case_advance(actor=therapist, case=family.case, effective_on=today() - 3 * DAY)
+    transitions.case_advance(actor=therapist, case=family.case, effective_on=today() - 3 * DAY)
 
     (entry,) = [e for e in selectors.case_timeline(family.case) if e.action == "case.transition"]
     assert f"(took effect on {today() - 3 * DAY})" in entry.summary
 
 
 def test_the_timeline_adds_nothing_when_it_happened_today(therapist: User, family: Family) -> None:
-    services.case_advance(actor=therapist, case=family.case)
+    transitions.case_advance(actor=therapist, case=family.case)
 
     (entry,) = [e for e in selectors.case_timeline(family.case) if e.action == "case.transition"]
     assert "took effect" not in entry.summary

@@ -12,11 +12,11 @@ from django.db.models.signals import post_init
 
 from reunify.accounts.models import Role, User
 from reunify.cases import selectors
-from reunify.cases.gates import gate_for, screen_due_on
 from reunify.cases.models import Case
 from reunify.conftest import make_family, screen
 from reunify.demo import demo_load
 from reunify.measures.services import willingness_record
+from reunify.process.gates import gate_for, screen_due_on
 from reunify.safety.models import Screening, ScreeningFinding
 
 

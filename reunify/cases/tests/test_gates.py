@@ -9,9 +9,8 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.cases import services
-from reunify.cases.gates import Gate, gate_for, screen_due_on, with_gate_facts
-from reunify.cases.models import Case, ConsentKind, Party, PartyRole, Phase
-from reunify.cases.services import ResumeConditions, TermInput
+from reunify.cases.models import Case, ConsentKind, Party, PartyRole, Phase, ResumeConditions
+from reunify.cases.services import TermInput
 from reunify.conftest import (
     Family,
     add_party,
@@ -24,6 +23,8 @@ from reunify.conftest import (
     screen,
     sign_releases,
 )
+from reunify.process import pausing, transitions
+from reunify.process.gates import Gate, gate_for, screen_due_on, with_gate_facts
 from reunify.safety.models import Contraindication
 
 DAY = dt.timedelta(days=1)
@@ -96,7 +97,7 @@ def record_assessment(
 
 def resume(therapist: User, case: Case) -> None:
     screen(therapist, case)
-    services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=case, conditions=[ResumeConditions.FAMILY_STABILISATION]
     )
 
@@ -124,7 +125,7 @@ def on_threshold(therapist: User, family: Family) -> Family:
 def test_a_complete_assessment_opens_the_way_to_psychoeducation(therapist, family):
     record_assessment(therapist, family)
 
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
 
     assert gate.phase == Phase.ASSESSMENT
     assert gate.next_phase == Phase.PSYCHOEDUCATION
@@ -133,7 +134,7 @@ def test_a_complete_assessment_opens_the_way_to_psychoeducation(therapist, famil
 
 
 def test_an_empty_case_lists_everything_it_still_needs_in_plain_words(therapist, family):
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
 
     assert not gate.is_open
     assert not gate.overridable
@@ -149,11 +150,11 @@ def test_an_empty_case_lists_everything_it_still_needs_in_plain_words(therapist,
 def test_without_a_safety_screen_the_gate_stays_closed_until_one_is_recorded(therapist, family):
     record_assessment(therapist, family, skip=frozenset({"screen"}))
     assert texts(family.case) == ["no safety screen recorded yet"]
-    assert services.case_gate(family.case).reasons[0].kind == "safety"
+    assert transitions.case_gate(family.case).reasons[0].kind == "safety"
 
     screen(therapist, family.case)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 @pytest.mark.parametrize("contraindication", Contraindication.values)
@@ -164,7 +165,7 @@ def test_a_present_contraindication_closes_the_gate_and_cannot_be_overridden(
 
     screen(therapist, family.case, **{contraindication: "present"})
 
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
     label = Contraindication(contraindication).label.lower()
     assert f"the safety screen of {today()} found {label}" in gate.texts()
     assert not gate.overridable
@@ -179,11 +180,11 @@ def test_a_contraindication_stops_closing_the_gate_once_a_clear_screen_follows(t
     screen(therapist, family.case)
     # The finding is resolved; only the pause it caused remains, and resuming lifts that.
     assert [r.code for r in gate_on(family.case).reasons] == ["paused"]
-    services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=family.case, conditions=[ResumeConditions.LEGAL_INTERVENTION]
     )
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_an_unknown_finding_closes_the_gate_until_it_is_screened_again(therapist, family):
@@ -197,34 +198,34 @@ def test_an_unknown_finding_closes_the_gate_until_it_is_screened_again(therapist
 
     screen(therapist, family.case)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_a_stale_screen_does_not_hold_up_assessment_or_preparation(therapist, family):
     record_assessment(therapist, family, skip=frozenset({"screen"}))
     screen(therapist, family.case, days_ago=34)
 
-    assert services.case_gate(family.case).is_open
-    services.case_advance(actor=therapist, case=family.case)
+    assert transitions.case_gate(family.case).is_open
+    transitions.case_advance(actor=therapist, case=family.case)
     complete_modules(therapist, family)
-    assert services.case_gate(family.case).is_open
-    services.case_advance(actor=therapist, case=family.case)
+    assert transitions.case_gate(family.case).is_open
+    transitions.case_advance(actor=therapist, case=family.case)
     assert family.case.phase == Phase.INDIVIDUAL_WORK
 
 
 def test_a_stale_screen_closes_the_way_into_therapeutic_contact(therapist, family):
     record_assessment(therapist, family, skip=frozenset({"screen"}))
     screen(therapist, family.case, days_ago=34)
-    services.case_advance(actor=therapist, case=family.case)
+    transitions.case_advance(actor=therapist, case=family.case)
     complete_modules(therapist, family)
-    services.case_advance(actor=therapist, case=family.case)
+    transitions.case_advance(actor=therapist, case=family.case)
     rate_all_ready(therapist, family)
 
     assert texts(family.case) == ["safety screen is 34 days old (re-screen at least every 30 days)"]
 
     screen(therapist, family.case)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_a_screen_stays_current_for_thirty_days_and_no_longer(therapist, ready_for_contact):
@@ -264,7 +265,7 @@ def test_a_case_without_a_child_cannot_leave_assessment(therapist):
     assert texts(case) == [f"no separate intake with {PARTIES['child']} yet"]
     intake(therapist, case, child, 4)
 
-    assert services.case_gate(case).is_open
+    assert transitions.case_gate(case).is_open
 
 
 def test_a_case_without_an_estranged_parent_cannot_leave_assessment(therapist):
@@ -284,7 +285,7 @@ def test_a_case_without_an_estranged_parent_cannot_leave_assessment(therapist):
     sign(therapist, case, estranged)
     release_by(therapist, case, estranged)
 
-    assert services.case_gate(case).is_open
+    assert transitions.case_gate(case).is_open
 
 
 @pytest.mark.parametrize("who", ["estranged", "other", "child"])
@@ -294,7 +295,7 @@ def test_each_parent_and_child_needs_their_own_intake(therapist, family, who):
 
     intake(therapist, family.case, getattr(family, who), 2)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_parents_seen_on_the_same_day_have_not_had_separate_intakes(therapist, family):
@@ -308,7 +309,7 @@ def test_parents_seen_on_the_same_day_have_not_had_separate_intakes(therapist, f
 
     intake(therapist, family.case, family.other, 2)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 @pytest.mark.parametrize("who", ["estranged", "other"])
@@ -320,7 +321,7 @@ def test_each_adult_party_signs_each_consent_document(therapist, family, kind, w
 
     sign(therapist, family.case, getattr(family, who), kind)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_the_gate_names_the_unsigned_service_agreement_of_the_other_parent(therapist, family):
@@ -343,7 +344,7 @@ def test_a_step_parent_or_guardian_signs_every_consent_too(therapist, family, ro
     sign(therapist, family.case, adult)
     release_by(therapist, family.case, adult)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_prior_documents_must_be_reviewed(therapist, family):
@@ -373,16 +374,16 @@ def test_a_review_or_a_note_that_none_were_provided_satisfies_the_gate(
         description=description,
     )
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_a_paused_case_cannot_move_on_until_it_is_resumed(therapist, family):
     record_assessment(therapist, family)
-    services.case_pause(
+    transitions.case_pause(
         actor=therapist, case=family.case, reason="the father's new partner threatened the child"
     )
 
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
     assert gate.texts() == [
         f"the case is paused since {today()}: the father's new partner threatened the child"
     ]
@@ -390,14 +391,14 @@ def test_a_paused_case_cannot_move_on_until_it_is_resumed(therapist, family):
 
     resume(therapist, family.case)
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 # --- the readiness gate (individual work -> therapeutic contact) ---------------------------
 
 
 def test_every_party_rated_ready_opens_the_way_into_contact(therapist, ready_for_contact):
-    gate = services.case_gate(ready_for_contact.case)
+    gate = transitions.case_gate(ready_for_contact.case)
 
     assert gate.next_phase == Phase.THERAPEUTIC_CONTACT
     assert gate.is_open
@@ -416,7 +417,7 @@ def test_a_parent_whose_readiness_is_unrated_holds_the_gate(therapist, family, w
                 rated_on=today(),
             )
 
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
     assert gate.texts() == [f"readiness of {PARTIES[who]} not rated yet"]
     assert gate.overridable
 
@@ -428,7 +429,7 @@ def test_a_parent_whose_readiness_is_unrated_holds_the_gate(therapist, family, w
         rated_on=today(),
     )
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_the_child_must_be_heard_and_that_cannot_be_overridden(therapist, family):
@@ -438,7 +439,7 @@ def test_the_child_must_be_heard_and_that_cannot_be_overridden(therapist, family
             actor=therapist, case=family.case, party=parent, level="ready", rated_on=today()
         )
 
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
     assert gate.texts() == [f"{PARTIES['child']} has not yet been heard on their own readiness"]
     assert not gate.overridable
 
@@ -446,7 +447,7 @@ def test_the_child_must_be_heard_and_that_cannot_be_overridden(therapist, family
         actor=therapist, case=family.case, party=family.child, level="ready", rated_on=today()
     )
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 @pytest.mark.parametrize("who", ["estranged", "other", "child"])
@@ -462,7 +463,7 @@ def test_a_party_rated_less_than_ready_holds_the_gate_but_may_be_overridden(
         actor=therapist, case=family.case, party=party, level=level, rated_on=today()
     )
 
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
     assert gate.texts() == [f"{PARTIES[who]} is rated '{words}' ({today()})"]
     assert gate.overridable
 
@@ -470,7 +471,7 @@ def test_a_party_rated_less_than_ready_holds_the_gate_but_may_be_overridden(
         actor=therapist, case=family.case, party=party, level="ready", rated_on=today()
     )
 
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_the_latest_rating_counts_not_the_first(therapist, family):
@@ -483,7 +484,7 @@ def test_the_latest_rating_counts_not_the_first(therapist, family):
         level="not_ready",
         rated_on=today() - 3 * DAY,
     )
-    assert services.case_gate(family.case).is_open  # an older rating does not count
+    assert transitions.case_gate(family.case).is_open  # an older rating does not count
 
     services.readiness_record(
         actor=therapist,
@@ -493,7 +494,7 @@ def test_the_latest_rating_counts_not_the_first(therapist, family):
         rated_on=today(),
     )
 
-    assert services.case_gate(family.case).texts() == [
+    assert transitions.case_gate(family.case).texts() == [
         f"{PARTIES['estranged']} is rated 'partly ready' ({today()})"
     ]
 
@@ -502,7 +503,7 @@ def test_the_latest_rating_counts_not_the_first(therapist, family):
 
 
 def order(therapist: User, case: Case, *terms: TermInput, issued_days_ago: int = 40) -> None:
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=case,
         court="Superior Court of Alameda County",
@@ -531,7 +532,7 @@ def test_a_no_contact_term_closes_the_way_into_contact_while_it_is_in_force(
     assert gate_on(family.case, last_day).reasons[0].kind == "court"
     assert not gate_on(family.case, last_day).overridable
     assert gate_on(family.case, last_day + DAY).is_open
-    assert services.case_gate(family.case).is_open
+    assert transitions.case_gate(family.case).is_open
 
 
 def test_a_no_contact_term_does_not_hold_up_assessment(therapist, family):
@@ -558,7 +559,7 @@ def test_a_supervised_only_term_closes_the_way_into_integration_until_its_date(
 def test_a_supervised_only_term_that_has_ended_closes_nothing(therapist, on_threshold):
     order(therapist, on_threshold.case, TermInput("supervised_until", until=today() - DAY))
 
-    assert services.case_gate(on_threshold.case).is_open
+    assert transitions.case_gate(on_threshold.case).is_open
 
 
 def test_a_supervised_only_term_does_not_hold_up_supervised_contact(therapist, ready_for_contact):
@@ -566,7 +567,7 @@ def test_a_supervised_only_term_does_not_hold_up_supervised_contact(therapist, r
         therapist, ready_for_contact.case, TermInput("supervised_until", until=today() + 90 * DAY)
     )
 
-    assert services.case_gate(ready_for_contact.case).is_open
+    assert transitions.case_gate(ready_for_contact.case).is_open
 
 
 def test_a_therapeutic_only_term_closes_the_way_into_integration(therapist, on_threshold):
@@ -588,7 +589,7 @@ def test_a_therapeutic_only_term_with_an_end_date_lifts_after_it(therapist, on_t
 def test_a_therapeutic_only_term_does_not_hold_up_therapeutic_contact(therapist, ready_for_contact):
     order(therapist, ready_for_contact.case, TermInput("therapeutic_only"))
 
-    assert services.case_gate(ready_for_contact.case).is_open
+    assert transitions.case_gate(ready_for_contact.case).is_open
 
 
 def test_each_order_is_named_by_its_number(therapist, on_threshold):
@@ -606,7 +607,7 @@ def test_reporting_duties_and_other_terms_close_no_gate(therapist, on_threshold)
         TermInput("other", text="Exchanges take place at the police station."),
     )
 
-    assert services.case_gate(on_threshold.case).is_open
+    assert transitions.case_gate(on_threshold.case).is_open
 
 
 # --- the last phases -----------------------------------------------------------------------
@@ -615,7 +616,7 @@ def test_reporting_duties_and_other_terms_close_no_gate(therapist, on_threshold)
 def test_integration_has_no_next_phase_only_closing(therapist, family):
     advance_to(therapist, family, Phase.INTEGRATION)
 
-    gate = services.case_gate(family.case)
+    gate = transitions.case_gate(family.case)
 
     assert gate.next_phase is None
     assert not gate.is_open
@@ -625,9 +626,11 @@ def test_integration_has_no_next_phase_only_closing(therapist, family):
 def test_a_paused_case_in_contact_names_the_pause_and_nothing_is_overridable(
     therapist, on_threshold
 ):
-    services.case_pause(actor=therapist, case=on_threshold.case, reason="child asked to slow down")
+    transitions.case_pause(
+        actor=therapist, case=on_threshold.case, reason="child asked to slow down"
+    )
 
-    gate = services.case_gate(on_threshold.case)
+    gate = transitions.case_gate(on_threshold.case)
 
     assert [r.code for r in gate.reasons] == ["paused"]
     assert not gate.overridable

@@ -14,12 +14,9 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services
-from reunify.cases.gates import Gate, gate_for, integration_threshold, with_gate_facts
-from reunify.cases.models import Case, Phase, TermKind, Transition, TransitionKind
-from reunify.cases.services import GateClosed, ResumeConditions, TermInput
+from reunify.cases.models import Case, Phase, ResumeConditions, TermKind, Transition, TransitionKind
+from reunify.cases.services import TermInput
 from reunify.clinical import services as clinical
-from reunify.clinical.ladder import ladder_gate
 from reunify.clinical.models import Appointment, ContactRung, Ladder
 from reunify.clinical.services import ladder_gate_for
 from reunify.clinical.tests.test_pages import ladder_form_data
@@ -33,12 +30,15 @@ from reunify.conftest import (
     login,
     screen,
 )
+from reunify.process import pausing, transitions
+from reunify.process.gates import Gate, GateClosed, gate_for, integration_threshold, with_gate_facts
+from reunify.process.ladder import ladder_gate
 
 API = "/api/v1"
 
 
 def gate(case: Case) -> Gate:
-    return services.case_gate(case)
+    return transitions.case_gate(case)
 
 
 def codes(case: Case) -> dict[str, str]:
@@ -54,7 +54,7 @@ def ladder(family: Family) -> Ladder:
 
 
 def order(therapist: User, family: Family, kind: str, until: dt.date | None = None) -> None:
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -76,7 +76,7 @@ def visit(therapist: User, family: Family, **facts: Any) -> Appointment:
         duration_minutes=50,
         participants=[family.child, family.estranged],
     )
-    clinical.contact_record(
+    pausing.contact_record(
         actor=therapist,
         appointment=appointment,
         facts=clinical.ContactFacts(
@@ -100,7 +100,7 @@ def on_threshold(therapist: User, contact: Family) -> Family:
 
 def test_on_the_first_rung_the_way_into_integration_is_closed_with_its_reasons(therapist, contact):
     with pytest.raises(GateClosed) as refused:
-        services.case_advance(actor=therapist, case=contact.case)
+        transitions.case_advance(actor=therapist, case=contact.case)
 
     assert refused.value.gate.texts() == [
         "the contact ladder stands on 'Letters and messages'; integration needs 'Regular "
@@ -120,7 +120,7 @@ def test_a_ladder_on_its_threshold_with_calm_visits_and_the_childs_yes_opens_the
     assert ladder(on_threshold).current_rung == rung(on_threshold, 6)
     assert gate(on_threshold.case).is_open
 
-    services.case_advance(actor=therapist, case=on_threshold.case)
+    transitions.case_advance(actor=therapist, case=on_threshold.case)
 
     assert fresh(on_threshold.case).phase == Phase.INTEGRATION
 
@@ -134,11 +134,11 @@ def test_too_few_visits_on_the_threshold_is_a_readiness_reason_a_supervisor_may_
         "3 of 4 consecutive completed contact visits on 'Regular parenting time' so far"
     ]
 
-    request = services.override_request(
+    request = transitions.override_request(
         actor=therapist, case=on_threshold.case, rationale="Weekly weekends have gone well."
     )
     assert fresh(on_threshold.case).phase == Phase.THERAPEUTIC_CONTACT
-    services.override_decide(actor=supervisor, request=request, approve=True)
+    transitions.override_decide(actor=supervisor, request=request, approve=True)
 
     assert fresh(on_threshold.case).phase == Phase.INTEGRATION
     moved = Transition.objects.filter(case=on_threshold.case).latest("at", "id")
@@ -154,7 +154,7 @@ def test_a_safety_concern_at_a_visit_on_the_threshold_cannot_be_overridden(thera
         safety_concern_note="Orla's partner arrived unannounced.",
     )
     screen(therapist, on_threshold.case)
-    services.case_resume(
+    transitions.case_resume(
         actor=therapist,
         case=on_threshold.case,
         conditions=[ResumeConditions.FAMILY_STABILISATION],
@@ -164,7 +164,7 @@ def test_a_safety_concern_at_a_visit_on_the_threshold_cannot_be_overridden(thera
     assert reasons["safety_concern"] == "safety"
     assert reasons["too_few_visits"] == "readiness"
     with pytest.raises(GateClosed, match="Only readiness reasons can be overridden"):
-        services.override_request(
+        transitions.override_request(
             actor=therapist, case=on_threshold.case, rationale="It was a one-off."
         )
     assert fresh(on_threshold.case).phase == Phase.THERAPEUTIC_CONTACT
@@ -196,7 +196,7 @@ def test_a_supervised_only_term_makes_the_threshold_unreachable_a_court_reason(
     ]
     assert not gate(on_threshold.case).overridable
     with pytest.raises(GateClosed):
-        services.override_request(actor=therapist, case=on_threshold.case, rationale="Please.")
+        transitions.override_request(actor=therapist, case=on_threshold.case, rationale="Please.")
 
 
 def test_a_visits_only_term_makes_the_short_unsupervised_visit_the_threshold(therapist, contact):

@@ -20,6 +20,7 @@ from reunify.cases.models import Phase
 from reunify.cases.sections import section_url
 from reunify.conftest import Family, advance_to, login, make_family
 from reunify.portal.tests.factories import portal_user
+from reunify.process import transitions
 
 # What an internal code looks like: "case.view", "api:case_list", "case_list".
 CODE = re.compile(r"\b[a-z]+[._:][a-z_]+\b")
@@ -112,7 +113,7 @@ def test_it_filters_by_person_kind_and_date(
     client: Client, therapist: User, supervisor: User, family: Family
 ) -> None:
     services.case_view(actor=supervisor, case=family.case, what="case")
-    services.case_pause(actor=therapist, case=family.case, reason="A hearing is pending.")
+    transitions.case_pause(actor=therapist, case=family.case, reason="A hearing is pending.")
     login(client, therapist)
 
     by_supervisor = table(looks_page(client, family, person=str(supervisor.pk)))

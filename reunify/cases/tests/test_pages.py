@@ -21,7 +21,6 @@ from django.utils import timezone
 from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases import services
-from reunify.cases.gates import gate_for, with_gate_facts
 from reunify.cases.models import (
     Case,
     Consent,
@@ -54,6 +53,8 @@ from reunify.conftest import (
     screen,
     sessions_held_cancelled_and_to_come,
 )
+from reunify.process import pausing, transitions
+from reunify.process.gates import gate_for, with_gate_facts
 from reunify.safety.models import Contraindication, Screening
 
 DAY = dt.timedelta(days=1)
@@ -313,7 +314,7 @@ def test_the_caseload_flags_an_overdue_rescreen_in_words(
 def test_the_caseload_shows_a_paused_case_and_why(
     client: Client, therapist: User, family: Family
 ) -> None:
-    services.case_pause(actor=therapist, case=family.case, reason="Father missed two sessions")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Father missed two sessions")
     login(client, therapist)
 
     page = text(client.get(reverse("caseload")))
@@ -342,7 +343,7 @@ def _busy_case(therapist: User, number: int) -> Family:
     add_party(therapist, family.case, PartyRole.GUARDIAN, "Gil", f"Name{number}")
     screen(therapist, family.case, days_ago=3)
     screen(therapist, family.case, days_ago=1)
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -389,7 +390,7 @@ def _ask_override(therapist: User, family: Family) -> OverrideRequest:
         services.readiness_record(
             actor=therapist, case=family.case, party=party, level="partly_ready", rated_on=today()
         )
-    return services.override_request(
+    return transitions.override_request(
         actor=therapist, case=family.case, rationale="Both parents are close enough."
     )
 
@@ -499,7 +500,7 @@ def test_only_therapists_and_supervisors_open_cases(
 
 
 def test_the_case_page_works(client: Client, therapist: User, family: Family) -> None:
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court of Alameda",
@@ -634,7 +635,7 @@ def _grow(therapist: User, family: Family, extra: int) -> None:
         services.document_review_record(
             actor=therapist, case=family.case, reviewed_on=today(), none_provided=True
         )
-        services.court_order_record(
+        pausing.court_order_record(
             actor=therapist,
             case=family.case,
             court="Superior Court",
@@ -642,9 +643,11 @@ def _grow(therapist: User, family: Family, extra: int) -> None:
             issued_on=today(),
             terms=[TermInput(TermKind.REPORTING_DUTY, due_on=today() + 30 * DAY)],
         )
-        services.case_pause(actor=therapist, case=family.case, reason=f"pause {n}")
+        transitions.case_pause(actor=therapist, case=family.case, reason=f"pause {n}")
         screen(therapist, family.case)
-        services.case_resume(actor=therapist, case=family.case, conditions=["family_stabilisation"])
+        transitions.case_resume(
+            actor=therapist, case=family.case, conditions=["family_stabilisation"]
+        )
 
 
 def test_the_case_page_query_count_does_not_grow_with_the_record(
@@ -664,7 +667,7 @@ def test_the_case_page_query_count_does_not_grow_with_the_record(
 def test_a_closed_case_shows_its_outcome_and_no_write_forms(
     client: Client, therapist: User, family: Family
 ) -> None:
-    services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome="withdrawn", reason="The family moved away."
     )
     login(client, therapist)
@@ -844,7 +847,7 @@ def test_each_record_form_refuses_a_closed_case(
     action: str,
     data: Any,
 ) -> None:
-    services.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
+    transitions.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
     login(client, therapist)
     before = rows(model)
 
@@ -1137,7 +1140,7 @@ def test_declining_an_override_needs_a_note(
     client: Client, therapist: User, supervisor: User, family: Family
 ) -> None:
     _ready_for_override(therapist, family)
-    override = services.override_request(actor=therapist, case=family.case, rationale="Ready.")
+    override = transitions.override_request(actor=therapist, case=family.case, rationale="Ready.")
     login(client, supervisor)
     address = reverse("override_decide", args=[override.pk])
 
@@ -1161,7 +1164,7 @@ def test_a_co_signature_is_refused_when_a_safety_reason_has_appeared_since(
     client: Client, therapist: User, supervisor: User, family: Family
 ) -> None:
     _ready_for_override(therapist, family)
-    override = services.override_request(actor=therapist, case=family.case, rationale="Ready.")
+    override = transitions.override_request(actor=therapist, case=family.case, rationale="Ready.")
     screen(therapist, family.case, coercion="present")
     login(client, supervisor)
 
@@ -1179,7 +1182,7 @@ def test_only_the_supervisor_decides_an_override(
     client: Client, therapist: User, outsider: User, family: Family
 ) -> None:
     _ready_for_override(therapist, family)
-    override = services.override_request(actor=therapist, case=family.case, rationale="Ready.")
+    override = transitions.override_request(actor=therapist, case=family.case, rationale="Ready.")
     address = reverse("override_decide", args=[override.pk])
 
     login(client, therapist)
@@ -1222,7 +1225,7 @@ def test_a_pause_needs_a_reason(client: Client, therapist: User, family: Family)
 def test_it_resumes_a_case_after_a_fresh_clear_screen(
     client: Client, therapist: User, family: Family
 ) -> None:
-    services.case_pause(actor=therapist, case=family.case, reason="Allegation reported")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Allegation reported")
     login(client, therapist)
     address = reverse("case_resume", args=[family.case.pk])
     data = {"resume-conditions": ["legal_intervention"], "resume-note": "CPS closed it."}
@@ -1245,7 +1248,7 @@ def test_it_resumes_a_case_after_a_fresh_clear_screen(
 def test_resuming_needs_the_conditions_named(
     client: Client, therapist: User, family: Family
 ) -> None:
-    services.case_pause(actor=therapist, case=family.case, reason="Allegation reported")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Allegation reported")
     screen(therapist, family.case)
     login(client, therapist)
 

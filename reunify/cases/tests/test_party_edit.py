@@ -24,6 +24,7 @@ from reunify.cases.models import Party, PartyRole, Person
 from reunify.cases.sections import section_url
 from reunify.conftest import Family, bearer, last_event, login, make_case
 from reunify.portal.tests.factories import portal_user
+from reunify.process import transitions
 
 API = "/api/v1"
 NEW_ADDRESS = "4 Lantern Row, Farwick"
@@ -247,7 +248,7 @@ def test_nothing_changed_writes_nothing(client: Client, therapist: User, family:
 
 
 def test_a_closed_case_is_refused(client: Client, therapist: User, family: Family) -> None:
-    services.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
+    transitions.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
     before = people()
     login(client, therapist)
 

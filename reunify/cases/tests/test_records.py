@@ -30,6 +30,7 @@ from reunify.cases.models import (
 )
 from reunify.cases.services import TermInput
 from reunify.conftest import Family, make_case
+from reunify.process import pausing
 
 DAY = dt.timedelta(days=1)
 TRACKED = (
@@ -119,7 +120,7 @@ def order(w: World, *terms: TermInput, **fields: Any) -> CourtOrder:
         "issued_on": today(),
     }
     values.update(fields)
-    return services.court_order_record(actor=w.therapist, case=w.case, terms=list(terms), **values)
+    return pausing.court_order_record(actor=w.therapist, case=w.case, terms=list(terms), **values)
 
 
 BAD_INPUT: list[tuple[str, Callable[[World], Any], str]] = [

@@ -9,14 +9,13 @@ import pytest
 from django.utils import timezone
 
 from reunify.accounts.models import User
-from reunify.cases import services
-from reunify.cases.gates import gate_for, with_gate_facts
 from reunify.cases.models import Case, Party, PartyRole
-from reunify.cases.services import GateClosed
 from reunify.cases.tests.test_gates import record_assessment
 from reunify.conftest import Family, add_party, fresh
 from reunify.disclosure.models import Category, Release
 from reunify.disclosure.services import release_grant, release_revoke
+from reunify.process import pausing, transitions
+from reunify.process.gates import GateClosed, gate_for, with_gate_facts
 
 DAY = dt.timedelta(days=1)
 
@@ -57,11 +56,11 @@ def test_without_releases_the_assessment_gate_names_each_adult_party(therapist, 
         "no release of information signed by the estranged parent (Daniel Rivers)",
         "no release of information signed by the other parent (Laura Rivers)",
     ]
-    gate = services.case_gate(assessed.case)
+    gate = transitions.case_gate(assessed.case)
     assert {r.kind for r in gate.reasons} == {"record"}
     assert not gate.overridable
     with pytest.raises(GateClosed):
-        services.case_advance(actor=therapist, case=assessed.case)
+        transitions.case_advance(actor=therapist, case=assessed.case)
     assert fresh(assessed.case).phase == "assessment"
 
 
@@ -82,7 +81,7 @@ def test_each_release_signed_opens_the_gate_for_its_signer(therapist, assessed):
 
     signed(therapist, assessed, lawyer, assessed.other)
 
-    assert services.case_gate(assessed.case).is_open
+    assert transitions.case_gate(assessed.case).is_open
 
 
 def test_a_revoked_or_expired_release_no_longer_counts(therapist, assessed):
@@ -103,7 +102,7 @@ def test_a_revoked_or_expired_release_no_longer_counts(therapist, assessed):
 
 def test_a_court_order_compelling_disclosure_stands_in_for_the_signatures(therapist, assessed):
     court = add_party(therapist, assessed.case, PartyRole.COURT, "Clerk,", "Department 3")
-    order = services.court_order_record(
+    order = pausing.court_order_record(
         actor=therapist,
         case=assessed.case,
         court="Superior Court",
@@ -121,4 +120,4 @@ def test_a_court_order_compelling_disclosure_stands_in_for_the_signatures(therap
         expires_on=timezone.localdate() + 90 * DAY,
     )
 
-    assert services.case_gate(assessed.case).is_open
+    assert transitions.case_gate(assessed.case).is_open

@@ -33,6 +33,8 @@ from reunify.conftest import (
     screen,
 )
 from reunify.measures.tests.factories import qualify
+from reunify.process import pausing, transitions
+from reunify.process.gates import gate_for
 
 DAY = dt.timedelta(days=1)
 
@@ -46,7 +48,7 @@ def _grow(therapist: User, family: Family, number: int) -> None:
     for n in range(number):
         add_party(therapist, family.case, PartyRole.GUARDIAN, "Gil", f"Name{n}")
         screen(therapist, family.case, days_ago=n)
-        services.court_order_record(
+        pausing.court_order_record(
             actor=therapist,
             case=family.case,
             court="Superior Court",
@@ -164,7 +166,7 @@ def test_a_closed_gate_button_says_it_is_closed_and_lists_why(
 
     body = text(client.get(section_url(family.case.pk)))
 
-    gate = services.gate_for(services.Case.objects.get(pk=family.case.pk))
+    gate = gate_for(Case.objects.get(pk=family.case.pk))
     count = len(gate.reasons)
     assert count > 1
     button = re.search(r"<button[^>]*disabled[^>]*>([^<]*)</button>", body)
@@ -348,7 +350,7 @@ def test_a_closed_case_keeps_its_co_therapists(
     client: Client, therapist: User, family: Family, colleague: User
 ) -> None:
     services.co_therapist_add(actor=therapist, case=family.case, user=colleague)
-    services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome=Outcome.WITHDRAWN, reason="Moved away."
     )
     login(client, therapist)

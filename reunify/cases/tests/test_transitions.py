@@ -21,9 +21,10 @@ from reunify.cases.models import (
     OverrideStatus,
     PartyRole,
     Phase,
+    ResumeConditions,
     TransitionKind,
 )
-from reunify.cases.services import GateClosed, ResumeConditions, TermInput
+from reunify.cases.services import TermInput
 from reunify.conftest import (
     Family,
     advance_to,
@@ -39,7 +40,9 @@ from reunify.conftest import (
     rate_all_ready,
     screen,
 )
-from reunify.safety.services import screening_record
+from reunify.process import pausing, transitions
+from reunify.process.gates import GateClosed
+from reunify.process.pausing import screening_record
 
 DAY = dt.timedelta(days=1)
 OPEN_PHASES = [
@@ -81,13 +84,13 @@ def hesitant(therapist: User, family: Family) -> Family:
 
 @pytest.fixture
 def requested(therapist: User, hesitant: Family) -> OverrideRequest:
-    return services.override_request(actor=therapist, case=hesitant.case, rationale=RATIONALE)
+    return transitions.override_request(actor=therapist, case=hesitant.case, rationale=RATIONALE)
 
 
 @pytest.fixture
 def paused(therapist: User, family: Family) -> Family:
     complete_assessment(therapist, family)
-    services.case_pause(actor=therapist, case=family.case, reason="the child disclosed a threat")
+    transitions.case_pause(actor=therapist, case=family.case, reason="the child disclosed a threat")
     return family
 
 
@@ -97,18 +100,18 @@ def paused(therapist: User, family: Family) -> Family:
 def test_a_case_moves_through_every_phase_and_each_move_is_recorded(therapist, family):
     case = family.case
     complete_assessment(therapist, family)
-    services.case_advance(actor=therapist, case=case, rationale="Assessment complete.")
+    transitions.case_advance(actor=therapist, case=case, rationale="Assessment complete.")
     assert fresh(case).phase == Phase.PSYCHOEDUCATION
     complete_modules(therapist, family)
-    services.case_advance(actor=therapist, case=case)
+    transitions.case_advance(actor=therapist, case=case)
     assert fresh(case).phase == Phase.INDIVIDUAL_WORK
     rate_all_ready(therapist, family)
-    services.case_advance(actor=therapist, case=case)
+    transitions.case_advance(actor=therapist, case=case)
     assert fresh(case).phase == Phase.THERAPEUTIC_CONTACT
     climb_to_integration(therapist, family)
-    services.case_advance(actor=therapist, case=case)
+    transitions.case_advance(actor=therapist, case=case)
     assert fresh(case).phase == Phase.INTEGRATION
-    services.case_close(
+    transitions.case_close(
         actor=therapist, case=case, outcome=Outcome.RESTORED, reason="Regular parenting time."
     )
 
@@ -141,7 +144,7 @@ def test_a_refused_move_says_why_changes_nothing_and_is_logged(therapist, family
     entered = fresh(case).phase_entered_at
 
     with pytest.raises(GateClosed) as refused:
-        services.case_advance(actor=therapist, case=case, rationale="Let us begin.")
+        transitions.case_advance(actor=therapist, case=case, rationale="Let us begin.")
 
     reasons = refused.value.gate.texts()
     assert "no safety screen recorded yet" in reasons
@@ -160,7 +163,7 @@ def test_a_refused_move_says_why_changes_nothing_and_is_logged(therapist, family
 
 def test_a_case_cannot_advance_while_paused(therapist, paused):
     with pytest.raises(GateClosed) as refused:
-        services.case_advance(actor=therapist, case=paused.case)
+        transitions.case_advance(actor=therapist, case=paused.case)
 
     assert refused.value.gate.texts() == [
         f"the case is paused since {today()}: the child disclosed a threat"
@@ -172,7 +175,7 @@ def test_integration_does_not_advance_it_is_closed_with_an_outcome(therapist, fa
     advance_to(therapist, family, Phase.INTEGRATION)
 
     with pytest.raises(ValidationError, match="close the case with its outcome"):
-        services.case_advance(actor=therapist, case=family.case)
+        transitions.case_advance(actor=therapist, case=family.case)
 
     assert fresh(family.case).phase == Phase.INTEGRATION
 
@@ -181,9 +184,9 @@ def test_only_a_treating_therapist_moves_the_case(therapist, supervisor, outside
     complete_assessment(therapist, family)
 
     with pytest.raises(PermissionDenied):
-        services.case_advance(actor=supervisor, case=family.case)
+        transitions.case_advance(actor=supervisor, case=family.case)
     with pytest.raises(Http404):
-        services.case_advance(actor=outsider, case=family.case)
+        transitions.case_advance(actor=outsider, case=family.case)
 
     assert fresh(family.case).phase == Phase.ASSESSMENT
 
@@ -197,7 +200,7 @@ def test_a_readiness_override_is_requested_with_a_written_rationale(therapist, h
     assert requested.from_phase == Phase.INDIVIDUAL_WORK
     assert requested.to_phase == Phase.THERAPEUTIC_CONTACT
     assert requested.rationale == RATIONALE
-    assert [r["text"] for r in requested.reasons] == services.case_gate(hesitant.case).texts()
+    assert [r["text"] for r in requested.reasons] == transitions.case_gate(hesitant.case).texts()
     assert last_event().action == "override.request"
     assert fresh(hesitant.case).phase == Phase.INDIVIDUAL_WORK
 
@@ -205,9 +208,9 @@ def test_a_readiness_override_is_requested_with_a_written_rationale(therapist, h
 def test_the_therapists_supervisor_cosigns_and_the_case_moves_on(
     therapist, supervisor, hesitant, requested
 ):
-    reasons = services.case_gate(hesitant.case).texts()
+    reasons = transitions.case_gate(hesitant.case).texts()
 
-    decided = services.override_decide(
+    decided = transitions.override_decide(
         actor=supervisor, request=requested, approve=True, note="Agreed; review in two weeks."
     )
 
@@ -237,16 +240,16 @@ def test_an_override_is_refused_when_any_reason_is_not_about_readiness(therapist
     rate(therapist, family, estranged="partly_ready", other="ready")  # the child is not heard
 
     with pytest.raises(GateClosed, match="Only readiness reasons can be overridden"):
-        services.override_request(actor=therapist, case=family.case, rationale=RATIONALE)
+        transitions.override_request(actor=therapist, case=family.case, rationale=RATIONALE)
 
     assert not OverrideRequest.objects.exists()
 
 
 def test_a_paused_case_cannot_be_moved_on_by_override(therapist, hesitant):
-    services.case_pause(actor=therapist, case=hesitant.case, reason="mother hospitalised")
+    transitions.case_pause(actor=therapist, case=hesitant.case, reason="mother hospitalised")
 
     with pytest.raises(GateClosed, match="safety, court and record reasons must be resolved"):
-        services.override_request(actor=therapist, case=hesitant.case, rationale=RATIONALE)
+        transitions.override_request(actor=therapist, case=hesitant.case, rationale=RATIONALE)
 
 
 def test_an_open_gate_needs_no_override(therapist, family):
@@ -254,19 +257,19 @@ def test_an_open_gate_needs_no_override(therapist, family):
     rate_all_ready(therapist, family)
 
     with pytest.raises(ValidationError, match="no override is needed"):
-        services.override_request(actor=therapist, case=family.case, rationale=RATIONALE)
+        transitions.override_request(actor=therapist, case=family.case, rationale=RATIONALE)
 
 
 def test_an_override_needs_a_written_rationale(therapist, hesitant):
     with pytest.raises(ValidationError, match="A written clinical rationale is required"):
-        services.override_request(actor=therapist, case=hesitant.case, rationale="   ")
+        transitions.override_request(actor=therapist, case=hesitant.case, rationale="   ")
 
     assert not OverrideRequest.objects.exists()
 
 
 def test_only_one_override_awaits_cosignature_at_a_time(therapist, hesitant, requested):
     with pytest.raises(ValidationError, match="already awaiting co-signature"):
-        services.override_request(actor=therapist, case=hesitant.case, rationale=RATIONALE)
+        transitions.override_request(actor=therapist, case=hesitant.case, rationale=RATIONALE)
 
     assert OverrideRequest.objects.count() == 1
 
@@ -278,7 +281,7 @@ def test_an_override_needs_a_supervisor_who_can_cosign_it(db):
     rate(solo, family, child="ready", estranged="partly_ready", other="ready")
 
     with pytest.raises(ValidationError, match="No clinical supervisor"):
-        services.override_request(actor=solo, case=family.case, rationale=RATIONALE)
+        transitions.override_request(actor=solo, case=family.case, rationale=RATIONALE)
 
 
 def test_a_cotherapists_own_supervisor_cannot_stand_in_for_the_case_therapists(db):
@@ -293,14 +296,14 @@ def test_a_cotherapists_own_supervisor_cannot_stand_in_for_the_case_therapists(d
     rate(solo, family, child="ready", estranged="partly_ready", other="ready")
 
     with pytest.raises(ValidationError, match="No clinical supervisor"):
-        services.override_request(actor=co, case=family.case, rationale=RATIONALE)
+        transitions.override_request(actor=co, case=family.case, rationale=RATIONALE)
 
     assert not OverrideRequest.objects.exists()
 
 
 def test_another_supervisor_cannot_cosign(outsider, hesitant, requested):
     with pytest.raises(Http404):
-        services.override_decide(actor=outsider.supervisor, request=requested, approve=True)
+        transitions.override_decide(actor=outsider.supervisor, request=requested, approve=True)
 
     assert fresh(hesitant.case).phase == Phase.INDIVIDUAL_WORK
     requested.refresh_from_db()
@@ -314,35 +317,37 @@ def test_a_supervisor_who_sees_the_case_but_does_not_supervise_its_therapist_can
     hesitant.case.co_therapists.add(other_supervisor)
 
     with pytest.raises(PermissionDenied):
-        services.override_decide(actor=other_supervisor, request=requested, approve=True)
+        transitions.override_decide(actor=other_supervisor, request=requested, approve=True)
 
     assert fresh(hesitant.case).phase == Phase.INDIVIDUAL_WORK
 
 
 def test_the_therapist_cannot_cosign_their_own_request(therapist, hesitant, requested):
     with pytest.raises(PermissionDenied):
-        services.override_decide(actor=therapist, request=requested, approve=True)
+        transitions.override_decide(actor=therapist, request=requested, approve=True)
 
     assert fresh(hesitant.case).phase == Phase.INDIVIDUAL_WORK
 
 
 def test_a_supervisor_who_asked_cannot_cosign_their_own_request(supervisor, hesitant):
     hesitant.case.co_therapists.add(supervisor)
-    request = services.override_request(actor=supervisor, case=hesitant.case, rationale=RATIONALE)
+    request = transitions.override_request(
+        actor=supervisor, case=hesitant.case, rationale=RATIONALE
+    )
 
     with pytest.raises(ValidationError, match="cannot be the one who asked"):
-        services.override_decide(actor=supervisor, request=request, approve=True)
+        transitions.override_decide(actor=supervisor, request=request, approve=True)
 
     assert fresh(hesitant.case).phase == Phase.INDIVIDUAL_WORK
 
 
 def test_declining_needs_a_note_and_leaves_the_case_where_it_is(supervisor, hesitant, requested):
     with pytest.raises(ValidationError, match="Say why the override is declined"):
-        services.override_decide(actor=supervisor, request=requested, approve=False, note=" ")
+        transitions.override_decide(actor=supervisor, request=requested, approve=False, note=" ")
     requested.refresh_from_db()
     assert requested.status == OverrideStatus.PENDING
 
-    decided = services.override_decide(
+    decided = transitions.override_decide(
         actor=supervisor, request=requested, approve=False, note="The mother is not ready."
     )
 
@@ -351,7 +356,7 @@ def test_declining_needs_a_note_and_leaves_the_case_where_it_is(supervisor, hesi
     assert fresh(hesitant.case).phase == Phase.INDIVIDUAL_WORK
     assert last_event().action == "override.decline"
     with pytest.raises(ValidationError, match="already been decided"):
-        services.override_decide(actor=supervisor, request=requested, approve=True)
+        transitions.override_decide(actor=supervisor, request=requested, approve=True)
 
 
 def test_a_safety_reason_that_appears_after_the_request_blocks_the_cosignature(
@@ -360,7 +365,7 @@ def test_a_safety_reason_that_appears_after_the_request_blocks_the_cosignature(
     screen(therapist, hesitant.case, child_distress="unknown")
 
     with pytest.raises(GateClosed, match="cannot be overridden"):
-        services.override_decide(actor=supervisor, request=requested, approve=True)
+        transitions.override_decide(actor=supervisor, request=requested, approve=True)
 
     assert fresh(hesitant.case).phase == Phase.INDIVIDUAL_WORK
     requested.refresh_from_db()
@@ -374,7 +379,7 @@ def test_a_safety_reason_that_appears_after_the_request_blocks_the_cosignature(
 def test_a_case_can_be_paused_from_any_open_phase(therapist, family, phase):
     advance_to(therapist, family, phase)
 
-    pause = services.case_pause(actor=therapist, case=family.case, reason="father arrested")
+    pause = transitions.case_pause(actor=therapist, case=family.case, reason="father arrested")
 
     case = fresh(family.case)
     assert case.is_paused
@@ -390,12 +395,12 @@ def test_a_case_can_be_paused_from_any_open_phase(therapist, family, phase):
 
 def test_a_pause_needs_a_reason_and_happens_once(therapist, family):
     with pytest.raises(ValidationError, match="The reason for the pause is required"):
-        services.case_pause(actor=therapist, case=family.case, reason="")
+        transitions.case_pause(actor=therapist, case=family.case, reason="")
     assert not fresh(family.case).is_paused
 
-    services.case_pause(actor=therapist, case=family.case, reason="court hearing pending")
+    transitions.case_pause(actor=therapist, case=family.case, reason="court hearing pending")
     with pytest.raises(ValidationError, match="already paused"):
-        services.case_pause(actor=therapist, case=family.case, reason="again")
+        transitions.case_pause(actor=therapist, case=family.case, reason="again")
 
     assert kinds(family.case) == ["open", "pause"]
 
@@ -429,7 +434,7 @@ def test_an_unknown_finding_does_not_pause(therapist, family):
 def test_a_court_order_forbidding_contact_pauses_the_case(therapist, family, until, reason):
     last_day = today() + dt.timedelta(days=until) if until else None
 
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -453,7 +458,7 @@ def test_a_court_order_forbidding_contact_pauses_the_case(therapist, family, unt
     ids=["expired-no-contact", "supervised", "therapeutic-only"],
 )
 def test_other_court_terms_do_not_pause(therapist, family, term):
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -471,7 +476,7 @@ def test_other_court_terms_do_not_pause(therapist, family, term):
 def test_resuming_names_the_conditions_met_after_a_fresh_clear_screen(therapist, paused):
     screen(therapist, paused.case)
 
-    resumed = services.case_resume(
+    resumed = transitions.case_resume(
         actor=therapist,
         case=paused.case,
         conditions=[ResumeConditions.LEGAL_INTERVENTION, ResumeConditions.FAMILY_STABILISATION],
@@ -485,7 +490,7 @@ def test_resuming_names_the_conditions_met_after_a_fresh_clear_screen(therapist,
     assert resumed.conditions == ["family_stabilisation", "legal_intervention"]
     assert resumed.rationale == "Protective order lifted."
     assert last_event().action == "case.resume"
-    assert services.case_gate(case).is_open
+    assert transitions.case_gate(case).is_open
 
 
 @pytest.mark.parametrize(
@@ -501,7 +506,7 @@ def test_resuming_needs_named_conditions(therapist, paused, conditions, note, me
     screen(therapist, paused.case)
 
     with pytest.raises(ValidationError, match=message):
-        services.case_resume(actor=therapist, case=paused.case, conditions=conditions, note=note)
+        transitions.case_resume(actor=therapist, case=paused.case, conditions=conditions, note=note)
 
     assert fresh(paused.case).is_paused
     assert kinds(paused.case)[-1] == "pause"
@@ -510,7 +515,7 @@ def test_resuming_needs_named_conditions(therapist, paused, conditions, note, me
 def test_resuming_needs_a_screen_recorded_after_the_pause(therapist, paused):
     # complete_assessment screened the family before the pause.
     with pytest.raises(ValidationError, match="Record a fresh safety screen before resuming"):
-        services.case_resume(
+        transitions.case_resume(
             actor=therapist, case=paused.case, conditions=[ResumeConditions.LEGAL_INTERVENTION]
         )
 
@@ -528,7 +533,7 @@ def test_resuming_needs_a_clear_screen(therapist, paused, finding, words):
     screen(therapist, paused.case, child_distress=finding)
 
     with pytest.raises(ValidationError, match=f"The fresh screen is not clear: .*{words}"):
-        services.case_resume(
+        transitions.case_resume(
             actor=therapist,
             case=paused.case,
             conditions=[ResumeConditions.FURTHER_INDIVIDUAL_THERAPY],
@@ -538,7 +543,7 @@ def test_resuming_needs_a_clear_screen(therapist, paused, finding, words):
 
 
 def test_resuming_is_refused_while_a_no_contact_term_is_in_force(therapist, paused):
-    services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=paused.case,
         court="Superior Court",
@@ -549,7 +554,7 @@ def test_resuming_is_refused_while_a_no_contact_term_is_in_force(therapist, paus
     screen(therapist, paused.case)
 
     with pytest.raises(ValidationError, match="A court term still applies: court order 1 forbids"):
-        services.case_resume(
+        transitions.case_resume(
             actor=therapist, case=paused.case, conditions=[ResumeConditions.LEGAL_INTERVENTION]
         )
 
@@ -560,7 +565,7 @@ def test_a_case_that_is_not_paused_cannot_be_resumed(therapist, family):
     screen(therapist, family.case)
 
     with pytest.raises(ValidationError, match="not paused"):
-        services.case_resume(
+        transitions.case_resume(
             actor=therapist, case=family.case, conditions=[ResumeConditions.OTHER], note="x"
         )
 
@@ -578,7 +583,7 @@ def every_write(therapist: User, supervisor: User, family: Family) -> dict[str, 
         "party_protect": lambda: services.party_protect(
             actor=therapist, party=family.child, protected=True
         ),
-        "court_order_record": lambda: services.court_order_record(
+        "court_order_record": lambda: pausing.court_order_record(
             actor=therapist,
             case=case,
             court="Court",
@@ -605,15 +610,15 @@ def every_write(therapist: User, supervisor: User, family: Family) -> dict[str, 
         "screening_record": lambda: screening_record(
             actor=therapist, case=case, screened_on=day, findings=clear_findings()
         ),
-        "case_advance": lambda: services.case_advance(actor=therapist, case=case),
-        "override_request": lambda: services.override_request(
+        "case_advance": lambda: transitions.case_advance(actor=therapist, case=case),
+        "override_request": lambda: transitions.override_request(
             actor=therapist, case=case, rationale=RATIONALE
         ),
-        "case_pause": lambda: services.case_pause(actor=therapist, case=case, reason="x"),
-        "case_resume": lambda: services.case_resume(
+        "case_pause": lambda: transitions.case_pause(actor=therapist, case=case, reason="x"),
+        "case_resume": lambda: transitions.case_resume(
             actor=therapist, case=case, conditions=[ResumeConditions.FAMILY_STABILISATION]
         ),
-        "case_close": lambda: services.case_close(
+        "case_close": lambda: transitions.case_close(
             actor=therapist, case=case, outcome=Outcome.WITHDRAWN, reason="again"
         ),
     }
@@ -621,7 +626,7 @@ def every_write(therapist: User, supervisor: User, family: Family) -> dict[str, 
 
 @pytest.mark.parametrize("outcome", Outcome.values)
 def test_a_closed_case_is_read_only(therapist, supervisor, family, outcome):
-    services.case_close(actor=therapist, case=family.case, outcome=outcome, reason="Ended.")
+    transitions.case_close(actor=therapist, case=family.case, outcome=outcome, reason="Ended.")
     case = fresh(family.case)
     assert case.phase == Phase.CLOSED
     assert case.outcome == outcome
@@ -641,9 +646,9 @@ def test_a_closed_case_is_read_only(therapist, supervisor, family, outcome):
 
 def test_closing_needs_a_known_outcome_and_a_reason(therapist, family):
     with pytest.raises(ValidationError, match="Unknown outcome 'happy'"):
-        services.case_close(actor=therapist, case=family.case, outcome="happy", reason="x")
+        transitions.case_close(actor=therapist, case=family.case, outcome="happy", reason="x")
     with pytest.raises(ValidationError, match="The reason for closing is required"):
-        services.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="")
+        transitions.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="")
 
     assert fresh(family.case).phase == Phase.ASSESSMENT
 
@@ -651,9 +656,9 @@ def test_closing_needs_a_known_outcome_and_a_reason(therapist, family):
 def test_closing_ends_a_pause_and_declines_a_waiting_override(
     therapist, supervisor, hesitant, requested
 ):
-    services.case_pause(actor=therapist, case=hesitant.case, reason="family moved away")
+    transitions.case_pause(actor=therapist, case=hesitant.case, reason="family moved away")
 
-    services.case_close(
+    transitions.case_close(
         actor=therapist, case=hesitant.case, outcome=Outcome.WITHDRAWN, reason="Moved away."
     )
 
@@ -662,7 +667,7 @@ def test_closing_ends_a_pause_and_declines_a_waiting_override(
     requested.refresh_from_db()
     assert requested.status == OverrideStatus.DECLINED
     with pytest.raises(ValidationError, match="read-only"):
-        services.override_decide(actor=supervisor, request=requested, approve=True)
+        transitions.override_decide(actor=supervisor, request=requested, approve=True)
 
 
 # --- who treats and who evaluates ----------------------------------------------------------

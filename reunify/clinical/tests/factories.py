@@ -29,6 +29,7 @@ from reunify.clinical.models import (
 )
 from reunify.clinical.services import ContactFacts
 from reunify.conftest import Family, advance_to, pass_letters, screen
+from reunify.process import pausing
 
 LOCAL = ZoneInfo(settings.TIME_ZONE)
 # A Monday morning well away from a daylight-saving change, so "a week later" is 168 hours.
@@ -187,7 +188,7 @@ def make_visit(
     if record:
         assert clock is not None, "recording a visit moves the clock: pass clock="
         clock.move_to(appointment.starts_at + 2 * HOUR)
-        services.contact_record(
+        pausing.contact_record(
             actor=recorded_by or therapist,
             appointment=appointment,
             facts=facts() if record is True else record,
@@ -244,7 +245,7 @@ def make_note(
     sign: bool = False,
     **extra: Any,
 ) -> ProgressNote:
-    note = services.note_write(
+    note = pausing.note_write(
         actor=therapist,
         appointment=appointment,
         format=format,

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import Case
 from reunify.clinical import services
 from reunify.clinical.models import (
@@ -45,6 +44,7 @@ from reunify.conftest import (
     looked_at,
     make_user,
 )
+from reunify.process import pausing, transitions
 
 API = "/api/v1"
 SECRET = "The blue bicycle in her dream stands for the move to Fresno, I suspect."
@@ -152,8 +152,8 @@ def make_world(therapist: User, family: Family, monitor: User | None) -> World:
     session = schedule_session(therapist, family, hours=27)
     held = schedule_session(therapist, family, hours=-3)
     services.appointment_complete(actor=therapist, appointment=held)
-    draft = services.note_write(actor=therapist, appointment=held, format="dap", body=DAP)
-    signed = services.note_write(actor=therapist, appointment=held, format="dap", body=DAP)
+    draft = pausing.note_write(actor=therapist, appointment=held, format="dap", body=DAP)
+    signed = pausing.note_write(actor=therapist, appointment=held, format="dap", body=DAP)
     signed = services.note_sign(actor=therapist, note=signed)
     amendment = services.amendment_request_record(
         actor=therapist,
@@ -432,7 +432,7 @@ def test_a_monitor_only_records_their_own_visit(
 
 
 def test_a_closed_case_refuses_every_write(client: Client, therapist: User, world: World) -> None:
-    case_services.case_close(actor=therapist, case=world.case, outcome="withdrawn", reason="Moved.")
+    transitions.case_close(actor=therapist, case=world.case, outcome="withdrawn", reason="Moved.")
     # Sharing a private note with one's supervisor is not a change to the record.
     for method, template in [w for w in WRITES if "share" not in w[1] and "sign" not in w[1]]:
         before = snapshot()
@@ -544,7 +544,7 @@ def test_scheduling_turns_bad_input_away(
 def test_no_contact_visit_is_scheduled_on_a_paused_case(
     client: Client, therapist: User, world: World
 ) -> None:
-    case_services.case_pause(actor=therapist, case=world.case, reason="Court hearing pending.")
+    transitions.case_pause(actor=therapist, case=world.case, reason="Court hearing pending.")
     before = snapshot()
     response = post(client, f"/cases/{world.case.pk}/appointments", visit_body(world), therapist)
     assert response.status_code == 400
@@ -606,7 +606,7 @@ def test_the_list_reads_in_a_fixed_number_of_queries(
         schedule_session(therapist, world.family, hours=hours + 2)
     with later(days=3):
         for visit in Appointment.objects.filter(kind="contact_supervised", case=world.case)[:2]:
-            services.contact_record(
+            pausing.contact_record(
                 actor=therapist,
                 appointment=visit,
                 facts=services.ContactFacts(60, 7, 7, brought_by=world.family.other),
@@ -777,7 +777,7 @@ def test_the_monitor_records_their_visit(client: Client, monitor: User, world: W
 def test_the_monitor_reads_their_visit_but_not_its_clinical_notes(
     client: Client, therapist: User, monitor: User, world: World
 ) -> None:
-    case_services.case_pause(actor=therapist, case=world.case, reason="Mother disclosed a threat.")
+    transitions.case_pause(actor=therapist, case=world.case, reason="Mother disclosed a threat.")
     response = get(client, f"/appointments/{world.visit.pk}", monitor)
     assert response.status_code == 200
     data = response.json()
@@ -965,7 +965,7 @@ def climb_ready(therapist: User, family: Family) -> None:
     visits = [schedule_visit(therapist, family, hours=24 * day + 1) for day in (1, 2, 3)]
     with later(days=4):
         for visit in visits:
-            services.contact_record(
+            pausing.contact_record(
                 actor=therapist,
                 appointment=visit,
                 facts=services.ContactFacts(60, 7, 8, brought_by=family.other),
@@ -1237,7 +1237,7 @@ def test_a_note_that_may_not_be_signed_is_refused(
     words: str,
 ) -> None:
     appointment = getattr(world, where)
-    draft = services.note_write(actor=therapist, appointment=appointment, format="dap", body=DAP)
+    draft = pausing.note_write(actor=therapist, appointment=appointment, format="dap", body=DAP)
     before = snapshot()
     body = {"content": content or {"format": "dap", "body": DAP | {"data": "Ahead."}}}
     response = post(client, f"/notes/{draft.pk}/sign", body, therapist)

@@ -13,9 +13,7 @@ from django.utils import timezone
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
-from reunify.cases.models import Case
-from reunify.cases.services import ResumeConditions
+from reunify.cases.models import ResumeConditions
 from reunify.clinical import services
 from reunify.clinical.models import (
     Appointment,
@@ -25,7 +23,7 @@ from reunify.clinical.models import (
     ContactRecord,
     EarlyEndReason,
 )
-from reunify.clinical.selectors import monitor_visits
+from reunify.clinical.selectors import appointment_get, monitor_visits
 from reunify.clinical.services import OpinionWarning, opinion_words
 from reunify.clinical.tests.factories import (
     DAP,
@@ -39,6 +37,7 @@ from reunify.clinical.tests.factories import (
     stopped_clock,
 )
 from reunify.conftest import Family, fresh, last_event, make_user, screen
+from reunify.process import pausing, transitions
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +61,7 @@ def visit(therapist: User, contact: Family, monitor: User, clock: Any) -> Appoin
 
 def record(actor: User, visit: Appointment, **overrides: Any) -> ContactRecord:
     confirm = overrides.pop("confirm_facts", False)
-    return services.contact_record(
+    return pausing.contact_record(
         actor=actor, appointment=visit, facts=facts(**overrides), confirm_facts=confirm
     )
 
@@ -154,7 +153,7 @@ def test_a_visit_is_recorded_once(therapist, visit):
 
 def test_a_held_visit_is_not_recorded_until_it_is_rescheduled(therapist, contact, clock):
     upcoming = make_visit(therapist, contact)
-    case_services.case_pause(actor=therapist, case=contact.case, reason="Court hearing pending.")
+    transitions.case_pause(actor=therapist, case=contact.case, reason="Court hearing pending.")
     assert Appointment.objects.get(pk=upcoming.pk).status == AppointmentStatus.HELD
     clock.move_to(upcoming.starts_at + 2 * HOUR)
     with pytest.raises(ValidationError, match="held"):
@@ -250,7 +249,7 @@ def test_confirmed_quotes_are_saved_and_the_words_logged(monitor, visit):
 
 
 def test_the_assigned_monitor_records_the_visit(monitor, visit):
-    assert access.appointment_get(monitor, visit.pk, access.Action.RECORD) == visit
+    assert appointment_get(monitor, visit.pk, access.Action.RECORD) == visit
     assert list(monitor_visits(monitor)) == [visit]
 
     saved = record(monitor, visit)
@@ -263,7 +262,7 @@ def test_the_assigned_monitor_records_the_visit(monitor, visit):
 def test_a_monitor_not_assigned_to_the_visit_gets_404(therapist, contact, visit):
     stranger = make_user("othermonitor", Role.MONITOR)
     with pytest.raises(Http404):
-        access.appointment_get(stranger, visit.pk, access.Action.VIEW)
+        appointment_get(stranger, visit.pk, access.Action.VIEW)
     with pytest.raises(Http404):
         record(stranger, visit)
     assert not ContactRecord.objects.exists()
@@ -273,14 +272,14 @@ def test_a_monitor_not_assigned_to_the_visit_gets_404(therapist, contact, visit)
 def test_a_monitor_sees_only_their_own_visits(therapist, contact, monitor, visit):
     unmonitored = make_visit(therapist, contact)
     with pytest.raises(Http404):
-        access.appointment_get(monitor, unmonitored.pk, access.Action.VIEW)
-    assert access.appointment_get(monitor, visit.pk, access.Action.VIEW) == visit
+        appointment_get(monitor, unmonitored.pk, access.Action.VIEW)
+    assert appointment_get(monitor, visit.pk, access.Action.VIEW) == visit
 
 
 def test_a_monitor_can_do_nothing_else_on_the_case(therapist, contact, monitor, visit):
     case = contact.case
     with pytest.raises(PermissionDenied):
-        access.appointment_get(monitor, visit.pk, access.Action.EDIT)
+        appointment_get(monitor, visit.pk, access.Action.EDIT)
     refused = [
         lambda: services.appointment_schedule(
             actor=monitor,
@@ -298,13 +297,13 @@ def test_a_monitor_can_do_nothing_else_on_the_case(therapist, contact, monitor, 
         lambda: services.appointment_reschedule(
             actor=monitor, appointment=visit, starts_at=visit.starts_at + DAY
         ),
-        lambda: services.note_write(actor=monitor, appointment=visit, format="dap", body=DAP),
+        lambda: pausing.note_write(actor=monitor, appointment=visit, format="dap", body=DAP),
         lambda: services.psychotherapy_note_write(actor=monitor, case=case, text="Hm."),
         lambda: services.ladder_step_up(actor=monitor, case=case),
         lambda: services.ladder_step_down(
             actor=monitor, case=case, on_word_of="child", reason="Mia cried."
         ),
-        lambda: case_services.case_pause(actor=monitor, case=case, reason="worried"),
+        lambda: transitions.case_pause(actor=monitor, case=case, reason="worried"),
     ]
     events = Event.objects.count()
     for attempt in refused:
@@ -312,12 +311,12 @@ def test_a_monitor_can_do_nothing_else_on_the_case(therapist, contact, monitor, 
             attempt()
     assert Event.objects.count() == events
     assert not access.can(monitor, access.Action.VIEW, case)
-    assert not Case.objects.for_user(monitor).exists()
+    assert not access.cases_for(monitor).exists()
     assert Appointment.objects.get(pk=visit.pk).status == AppointmentStatus.SCHEDULED
 
 
 def test_a_monitor_does_not_record_a_visit_of_a_closed_case(therapist, monitor, visit):
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=visit.case, outcome="withdrawn", reason="Family moved."
     )
     with pytest.raises(ValidationError, match="closed"):
@@ -371,20 +370,20 @@ def test_after_a_concern_no_contact_visit_is_scheduled_until_the_case_resumes(
     with pytest.raises(ValidationError, match="paused"):
         make_visit(therapist, contact)
     with pytest.raises(ValidationError, match="fresh safety screen"):
-        case_services.case_resume(
+        transitions.case_resume(
             actor=therapist, case=contact.case, conditions=[ResumeConditions.LEGAL_INTERVENTION]
         )
 
     clock.shift(HOUR)
     screen(therapist, contact.case)
-    case_services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=contact.case, conditions=[ResumeConditions.LEGAL_INTERVENTION]
     )
     assert make_visit(therapist, contact).status == AppointmentStatus.SCHEDULED
 
 
 def test_a_concern_on_an_already_paused_case_does_not_pause_it_twice(therapist, contact, visit):
-    case_services.case_pause(actor=therapist, case=contact.case, reason="holiday")
+    transitions.case_pause(actor=therapist, case=contact.case, reason="holiday")
     record(therapist, visit, safety_concern=True, safety_concern_note="Threat.")
     case = fresh(contact.case)
     assert case.pause_reason == "holiday"

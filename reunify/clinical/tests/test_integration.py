@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import Case, Party, PartyRole, Phase
 from reunify.clinical import services
 from reunify.clinical.models import (
@@ -40,6 +39,7 @@ from reunify.clinical.tests.factories import (
     stopped_clock,
 )
 from reunify.conftest import Family, add_party, advance_to, last_event, make_family
+from reunify.process import pausing, transitions
 
 
 @pytest.fixture(autouse=True)
@@ -174,13 +174,13 @@ def test_attendance_counts_held_against_due_for_each_family_party(therapist, fam
         party=family.other,
     )
     clock.move_to(t0 + 7 * HOUR)
-    services.contact_record(actor=therapist, appointment=visit, facts=facts())
-    services.contact_record(
+    pausing.contact_record(actor=therapist, appointment=visit, facts=facts())
+    pausing.contact_record(
         actor=therapist,
         appointment=ended_early,
         facts=facts(ended_early_reason=EarlyEndReason.ACUTE_DISTRESS),
     )
-    case_services.case_pause(actor=therapist, case=family.case, reason="holiday")
+    transitions.case_pause(actor=therapist, case=family.case, reason="holiday")
     clock.move_to(t0 + 10 * HOUR)
     services.appointment_complete(actor=therapist, appointment=held)
     services.appointment_complete(actor=therapist, appointment=collateral)
@@ -282,7 +282,7 @@ def test_the_arrangement_needs_words_and_an_open_case(therapist, family):
         services.arrangement_record(
             actor=therapist, case=family.case, description=" ", effective_on=dt.date(2030, 7, 1)
         )
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome="restored", reason="Regular parenting time."
     )
     with pytest.raises(ValidationError, match="closed"):

@@ -12,12 +12,9 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
-from reunify.cases.gates import Gate
-from reunify.cases.models import Phase, TermKind
-from reunify.cases.services import GateClosed, ResumeConditions, TermInput
+from reunify.cases.models import Phase, ResumeConditions, TermKind
+from reunify.cases.services import TermInput
 from reunify.clinical import services
-from reunify.clinical.ladder import DEFAULT_RUNGS
 from reunify.clinical.models import AppointmentStatus, EarlyEndReason, Ladder, LadderStep
 from reunify.clinical.services import RungInput, ladder_gate_for
 from reunify.clinical.tests.factories import (
@@ -35,6 +32,9 @@ from reunify.clinical.tests.factories import (
     stopped_clock,
 )
 from reunify.conftest import Family, advance_to, climb_to_integration, last_event, screen
+from reunify.process import pausing, transitions
+from reunify.process.gates import Gate, GateClosed
+from reunify.process.ladder import DEFAULT_RUNGS
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +62,7 @@ def visit(therapist: User, family: Family, clock: Any, **overrides: Any) -> Any:
 
 
 def order(therapist: User, family: Family, *terms: TermInput) -> None:
-    case_services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -74,7 +74,7 @@ def order(therapist: User, family: Family, *terms: TermInput) -> None:
 
 def resume(therapist: User, family: Family) -> None:
     screen(therapist, family.case)
-    case_services.case_resume(
+    transitions.case_resume(
         actor=therapist,
         case=family.case,
         conditions=[ResumeConditions.FAMILY_STABILISATION],
@@ -318,7 +318,7 @@ def test_a_screen_older_than_thirty_days_keeps_it_closed(therapist, contact, clo
 
 def test_a_paused_case_keeps_it_closed(therapist, contact, clock):
     ready_to_step_up(therapist, contact, clock)
-    case_services.case_pause(actor=therapist, case=contact.case, reason="family emergency")
+    transitions.case_pause(actor=therapist, case=contact.case, reason="family emergency")
 
     assert codes(contact) == {"paused"}
     assert gate(contact).texts() == ["the case is paused: family emergency"]
@@ -425,7 +425,7 @@ def test_a_refused_step_up_raises_with_the_reasons_changes_nothing_and_is_logged
 
 def test_the_ladder_is_climbed_only_in_therapeutic_contact(therapist, contact, clock):
     climb_to_integration(therapist, contact)
-    case_services.case_advance(actor=therapist, case=contact.case)
+    transitions.case_advance(actor=therapist, case=contact.case)
     assert contact.case.phase == Phase.INTEGRATION
 
     with pytest.raises(ValidationError, match="climbed during therapeutic contact"):
@@ -447,7 +447,7 @@ def test_a_step_down_on_the_childs_word_is_immediate_whatever_the_gate_says(
 ):
     climb_to(therapist, contact, clock, 3)
     clock.shift(40 * DAY)  # the screen is stale now
-    case_services.case_pause(actor=therapist, case=contact.case, reason="holiday")
+    transitions.case_pause(actor=therapist, case=contact.case, reason="holiday")
 
     step, _ = services.ladder_step_down(
         actor=therapist,

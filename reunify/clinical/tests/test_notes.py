@@ -17,9 +17,7 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
-from reunify.cases.models import PartyRole
-from reunify.cases.services import ResumeConditions
+from reunify.cases.models import PartyRole, ResumeConditions
 from reunify.clinical import services
 from reunify.clinical.models import (
     Addendum,
@@ -48,6 +46,7 @@ from reunify.clinical.tests.factories import (
     stopped_clock,
 )
 from reunify.conftest import Family, add_party, fresh, last_event, make_user, screen
+from reunify.process import pausing, transitions
 
 
 @pytest.fixture(autouse=True)
@@ -145,7 +144,7 @@ def test_its_author_changes_a_draft(therapist, session, clock):
     note = make_note(therapist, session)
     clock.shift(dt.timedelta(minutes=5))
 
-    services.note_write(
+    pausing.note_write(
         actor=therapist,
         appointment=session,
         format=NoteFormat.SOAP,
@@ -163,12 +162,12 @@ def test_nobody_else_changes_a_draft(therapist, session, co_therapist, outsider,
     note = make_note(therapist, session)
 
     with pytest.raises(PermissionDenied, match="Only the author"):
-        services.note_write(
+        pausing.note_write(
             actor=co_therapist, appointment=session, format="dap", body={"data": "x"}, note=note
         )
     for stranger in (outsider, monitor):
         with pytest.raises(Http404):
-            services.note_write(
+            pausing.note_write(
                 actor=stranger, appointment=session, format="dap", body={"data": "x"}, note=note
             )
     assert row(note).body == DAP
@@ -178,7 +177,7 @@ def test_a_draft_belongs_to_its_own_session(therapist, family, session, clock):
     note = make_note(therapist, session)
     other_session = held_session(therapist, family, clock)
     with pytest.raises(ValidationError, match="belongs to another session"):
-        services.note_write(
+        pausing.note_write(
             actor=therapist, appointment=other_session, format="dap", body=DAP, note=note
         )
 
@@ -284,7 +283,7 @@ def test_every_section_is_filled_in_before_signing(therapist, session, format, b
 
 def test_a_signed_note_is_not_changed_through_the_service(therapist, session, signed):
     with pytest.raises(ValidationError, match="signed and locked; add an addendum"):
-        services.note_write(
+        pausing.note_write(
             actor=therapist,
             appointment=session,
             format="dap",
@@ -625,7 +624,7 @@ def test_adding_a_safety_concern_to_a_draft_pauses_the_case(therapist, family, s
     note = make_note(therapist, session)
     assert not paused(family.case)
 
-    services.note_write(
+    pausing.note_write(
         actor=therapist,
         appointment=session,
         format="dap",
@@ -652,7 +651,7 @@ def test_resuming_after_a_concern_in_a_note_needs_a_fresh_screen(therapist, fami
     make_note(therapist, session, safety_concern=True, safety_concern_note="Threat reported.")
 
     with pytest.raises(ValidationError, match="fresh safety screen"):
-        case_services.case_resume(
+        transitions.case_resume(
             actor=therapist,
             case=family.case,
             conditions=[ResumeConditions.FURTHER_INDIVIDUAL_THERAPY],
@@ -661,7 +660,7 @@ def test_resuming_after_a_concern_in_a_note_needs_a_fresh_screen(therapist, fami
 
     clock.shift(DAY)
     screen(therapist, family.case)
-    case_services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=family.case, conditions=[ResumeConditions.FURTHER_INDIVIDUAL_THERAPY]
     )
     assert not paused(family.case)

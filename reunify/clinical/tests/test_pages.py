@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import Case, Intake, Phase
 from reunify.cases.sections import SLUGS, section_url
 from reunify.clinical import services
@@ -68,6 +67,7 @@ from reunify.conftest import (
     make_family,
     screen,
 )
+from reunify.process import pausing, transitions
 
 SECRET = "Private hunch: my countertransference flares when the father raises his voice."
 
@@ -454,7 +454,7 @@ def test_scheduling_contact_on_a_paused_case_is_refused_with_the_reason(
     client: Client, therapist: User, family: Family
 ) -> None:
     in_contact(therapist, family)
-    case_services.case_pause(actor=therapist, case=family.case, reason="Allegation under review")
+    transitions.case_pause(actor=therapist, case=family.case, reason="Allegation under review")
     login(client, therapist)
 
     response = client.post(reverse("appointment_new", args=[family.case.pk]), _contact_data(family))
@@ -749,7 +749,7 @@ def test_it_writes_signs_and_locks_a_note(
     client: Client, therapist: User, world: World, clock: Any
 ) -> None:
     go_past(clock, client, therapist, world.visit)
-    services.contact_record(actor=therapist, appointment=world.visit, facts=facts())
+    pausing.contact_record(actor=therapist, appointment=world.visit, facts=facts())
     page_url = reverse("appointment_detail", args=[world.visit.pk])
     signed_before = events("note.sign", world.case)
 
@@ -1266,7 +1266,7 @@ def test_the_arrangement_is_recorded_in_integration(
 ) -> None:
     in_contact(therapist, family)
     climb_to_integration(therapist, family)
-    case_services.case_advance(actor=therapist, case=family.case)
+    transitions.case_advance(actor=therapist, case=family.case)
     login(client, therapist)
     url = reverse("arrangement_new", args=[family.case.pk])
     assert reverse("arrangement_new", args=[family.case.pk]) in case_page(client, family.case)
@@ -1399,7 +1399,7 @@ def test_the_caseload_shows_held_against_due_and_overdue_checkins(
 ) -> None:
     in_contact(therapist, family)
     climb_to_integration(therapist, family)  # 18 contact visits held on the way up
-    case_services.case_advance(actor=therapist, case=family.case)
+    transitions.case_advance(actor=therapist, case=family.case)
     clock.move_to(timezone.now() + 3 * 7 * DAY)
     login(client, therapist)
 
@@ -1479,7 +1479,7 @@ def test_the_appointment_page_is_for_the_case_phase_it_is_in(
     session = make_appointment(therapist, family, when=now() - 3 * HOUR)
     services.appointment_complete(actor=therapist, appointment=session)
     make_note(therapist, session, sign=True)
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome="withdrawn", reason="Moved away."
     )
     login(client, therapist)

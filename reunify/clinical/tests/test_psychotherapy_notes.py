@@ -14,7 +14,6 @@ from django.http import Http404
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.selectors import case_timeline
 from reunify.clinical import services
 from reunify.clinical.models import Appointment, ProgressNote, PsychotherapyNote
@@ -25,6 +24,7 @@ from reunify.clinical.tests.factories import (
     stopped_clock,
 )
 from reunify.conftest import Family, last_event, make_user
+from reunify.process import transitions
 
 SECRET = "I wonder whether my own divorce colours how I hear Laura."
 
@@ -146,7 +146,7 @@ def test_bad_input_is_refused(therapist, family, other_family, outsider, clock):
         )
     with pytest.raises(Http404):
         services.psychotherapy_note_write(actor=outsider, case=family.case, text="x")
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome="withdrawn", reason="Moved away."
     )
     with pytest.raises(ValidationError, match="closed"):

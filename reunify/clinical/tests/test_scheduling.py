@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from reunify.accounts.models import Role, User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import CourtOrder, CourtTerm, Intake, Outcome, PartyRole, Phase, TermKind
-from reunify.cases.services import TermInput, case_gate
+from reunify.cases.services import TermInput
 from reunify.clinical import services
 from reunify.clinical.models import (
     Appointment,
@@ -40,6 +39,8 @@ from reunify.clinical.tests.factories import (
     stopped_clock,
 )
 from reunify.conftest import Family, add_party, advance_to, fresh, last_event, make_user
+from reunify.process import pausing, transitions
+from reunify.process.transitions import case_gate
 
 NON_CONTACT = [
     AppointmentKind.INTAKE,
@@ -249,7 +250,7 @@ def test_contact_visits_wait_for_therapeutic_contact(therapist, family, phase):
 
 def test_contact_visits_are_refused_on_a_paused_case(therapist, family):
     in_contact(therapist, family)
-    case_services.case_pause(actor=therapist, case=family.case, reason="the child is unwell")
+    transitions.case_pause(actor=therapist, case=family.case, reason="the child is unwell")
 
     with pytest.raises(ValidationError, match="paused"):
         contact(therapist, family)
@@ -289,7 +290,7 @@ def test_a_contact_visit_needs_the_child_and_the_estranged_parent(therapist, fam
 
 def test_a_no_contact_order_pauses_the_case_and_refuses_contact_visits(therapist, family):
     in_contact(therapist, family)
-    case_services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -322,7 +323,7 @@ def test_a_no_contact_term_in_force_refuses_contact_even_on_an_unpaused_case(the
 
 def test_a_supervised_only_term_allows_supervised_visits(therapist, family):
     in_contact(therapist, family)
-    case_services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -377,7 +378,7 @@ def test_rescheduling_refuses_a_naive_time_or_a_bad_length(therapist, family):
 def test_a_held_contact_visit_stays_held_while_the_case_is_paused(therapist, family):
     in_contact(therapist, family)
     visit = make_visit(therapist, family)
-    case_services.case_pause(actor=therapist, case=family.case, reason="the child is unwell")
+    transitions.case_pause(actor=therapist, case=family.case, reason="the child is unwell")
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.HELD
 
@@ -581,7 +582,7 @@ def test_a_recorded_visit_cannot_be_cancelled_afterwards(therapist, family, cloc
 
 def test_a_closed_case_refuses_every_scheduling_change(therapist, family, clock):
     appointment = schedule(therapist, family, AppointmentKind.FAMILY)
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome=Outcome.WITHDRAWN, reason="Family moved away."
     )
     clock.move_to(appointment.starts_at + HOUR)

@@ -20,6 +20,7 @@ from reunify.disclosure.services import disclosure_record, restriction_set
 from reunify.messaging.services import message_send_to_therapist
 from reunify.portal.models import Invitation
 from reunify.portal.tests.factories import SECRET_EMAIL, grant, invite, portal_user, upload
+from reunify.process.pausing import court_order_record
 
 API = "/api/v1"
 DAY = dt.timedelta(days=1)
@@ -144,8 +145,6 @@ def test_the_release_list_says_what_covers_what(
 def test_a_court_order_release_by_its_number(
     client: Client, therapist: User, rivers: Family, attorney: Party
 ) -> None:
-    from reunify.cases.services import court_order_record
-
     court_order_record(
         actor=therapist,
         case=rivers.case,

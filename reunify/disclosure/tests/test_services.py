@@ -14,7 +14,6 @@ from django.utils import timezone
 from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases.models import Party, PartyRole
-from reunify.cases.services import court_order_record
 from reunify.conftest import Family, add_party, last_event
 from reunify.disclosure.models import Category, Channel, DocumentShare, Release, Restriction
 from reunify.disclosure.selectors import covering_release
@@ -31,6 +30,7 @@ from reunify.disclosure.services import (
 )
 from reunify.documents.services import document_tag_substance_use
 from reunify.portal.tests.factories import grant, upload
+from reunify.process.pausing import court_order_record
 
 DAY = dt.timedelta(days=1)
 

@@ -26,7 +26,6 @@ from django.urls import reverse
 from reunify.accounts.models import User
 from reunify.audit.chain import audit_verify
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.sections import section_url
 from reunify.cases.selectors import case_access_log, case_timeline
 from reunify.conftest import Family, bearer, committing, last_event, login
@@ -35,6 +34,7 @@ from reunify.documents.checks import documents_folder_is_private
 from reunify.documents.models import Document
 from reunify.documents.pdf import text_pdf
 from reunify.documents.services import display_name, document_open, document_upload
+from reunify.process import transitions
 
 API = "/api/v1"
 PDF = text_pdf("Minute order FL-2026-0001", ["Contact is supervised until further order."])
@@ -349,7 +349,7 @@ def test_a_refused_database_write_leaves_no_file(
 
 
 def test_a_closed_case_refuses_uploads(therapist: User, family: Family, folder: Path) -> None:
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome="withdrawn", reason="The family moved."
     )
 
@@ -575,7 +575,7 @@ def test_the_page_cleans_a_path_trick_in_the_name(
 def test_the_upload_page_of_a_closed_case_sends_you_back(
     client: Client, therapist: User, family: Family, folder: Path
 ) -> None:
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=family.case, outcome="withdrawn", reason="The family moved."
     )
     login(client, therapist)

@@ -23,6 +23,7 @@ from reunify.measures.models import (
     WillingnessRating,
 )
 from reunify.measures.tests.factories import DAY, shipped, today
+from reunify.process import pausing
 
 
 def api(client: Client, method: str, path: str, user: User | None, body: Any = None) -> Any:
@@ -154,7 +155,7 @@ def test_the_supervisor_may_not_write(
 def test_the_supervisor_reads_goals_but_never_check_ins(
     client: Client, therapist: User, supervisor: User, family: Family
 ) -> None:
-    services.checkin_record(
+    pausing.checkin_record(
         actor=therapist,
         case=family.case,
         child=family.child,

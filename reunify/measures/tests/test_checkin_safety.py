@@ -15,16 +15,17 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases.gates import Kind, gate_for, with_gate_facts
 from reunify.cases.models import Case
 from reunify.cases.selectors import caseload
 from reunify.clinical.models import Appointment, AppointmentKind, AppointmentStatus
 from reunify.clinical.services import ladder_gate_for
 from reunify.clinical.tests.factories import in_contact, make_appointment, stopped_clock
 from reunify.conftest import Family, bearer, fresh, login, screen
-from reunify.measures import selectors, services
+from reunify.measures import selectors
 from reunify.measures.models import ChildCheckin
 from reunify.portal.tests.factories import portal_user
+from reunify.process import pausing
+from reunify.process.gates import Kind, gate_for, with_gate_facts
 
 WORDS = "He shouted at me in the car and I am scared to go again."
 HOUR = dt.timedelta(hours=1)
@@ -55,7 +56,7 @@ def child_user(therapist: User, family: Family) -> User:
 
 
 def check_in(actor: User, family: Family, *, safe: int = 2, **extra: Any) -> ChildCheckin:
-    return services.checkin_record(
+    return pausing.checkin_record(
         actor=actor,
         case=family.case,
         child=family.child,

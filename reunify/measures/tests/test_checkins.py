@@ -17,9 +17,9 @@ from reunify.cases.sections import section_url
 from reunify.cases.selectors import case_timeline
 from reunify.clinical.tests.factories import climb_to, in_contact, ladder_of, stopped_clock
 from reunify.conftest import Family, bearer, case_text, last_event, login, make_user
-from reunify.measures import services
 from reunify.measures.models import ChildCheckin, Task
 from reunify.portal.tests.factories import portal_user
+from reunify.process import pausing
 
 WORDS = "I liked the pancakes but I'm scared of the long visits."
 
@@ -31,7 +31,7 @@ def answers(**overrides: Any) -> dict[str, Any]:
 
 
 def checkin(therapist: User, family: Family, *, slow_down: bool = True) -> ChildCheckin:
-    return services.checkin_record(
+    return pausing.checkin_record(
         actor=therapist,
         case=family.case,
         child=family.child,
@@ -144,7 +144,7 @@ def test_the_portal_page_needs_a_login(client: Client, family: Family) -> None:
 
 def test_a_portal_user_cannot_check_in_as_someone_else(parent_user: User, family: Family) -> None:
     with pytest.raises(PermissionDenied):
-        services.checkin_record(
+        pausing.checkin_record(
             actor=parent_user,
             case=family.case,
             child=family.child,
@@ -268,7 +268,7 @@ def test_only_a_child_of_the_case_checks_in(therapist: User, family: Family) -> 
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError, match="A check-in is the child's own"):
-        services.checkin_record(
+        pausing.checkin_record(
             actor=therapist,
             case=family.case,
             child=family.other,

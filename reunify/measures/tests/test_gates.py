@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.cases import services
-from reunify.cases.gates import Gate, gate_for, with_gate_facts
 from reunify.cases.models import Case, ConsentKind, PartyRole, Phase
 from reunify.cases.selectors import caseload
 from reunify.conftest import (
@@ -27,6 +26,8 @@ from reunify.conftest import (
     sign_releases,
 )
 from reunify.measures.services import alignment_record, willingness_record
+from reunify.process import transitions
+from reunify.process.gates import Gate, GateClosed, gate_for, with_gate_facts
 
 DAY = dt.timedelta(days=1)
 PARTIES = {
@@ -70,9 +71,9 @@ def ready_without_willingness(therapist: User) -> Family:
     )
     sign_releases(therapist, family)
     screen(therapist, case)
-    services.case_advance(actor=therapist, case=case)
+    transitions.case_advance(actor=therapist, case=case)
     complete_modules(therapist, family)
-    services.case_advance(actor=therapist, case=case)
+    transitions.case_advance(actor=therapist, case=case)
     for party in (family.child, family.estranged, family.other):
         services.readiness_record(
             actor=therapist, case=case, party=party, level="ready", rated_on=today()
@@ -111,8 +112,8 @@ def test_the_other_parents_unwillingness_blocks_the_move_and_is_logged(
 ) -> None:
     willing(therapist, ready_for_contact, "other", "unwilling")
 
-    with pytest.raises(services.GateClosed) as refused:
-        services.case_advance(actor=therapist, case=ready_for_contact.case)
+    with pytest.raises(GateClosed) as refused:
+        transitions.case_advance(actor=therapist, case=ready_for_contact.case)
 
     assert "the willingness of the other parent (Laura Rivers) is 'unwilling'" in str(refused.value)
     assert ready_for_contact.case.phase == Phase.INDIVIDUAL_WORK
@@ -230,10 +231,10 @@ def test_an_override_passes_willingness_and_alignment_reasons(
     alignment_record(
         actor=therapist, case=case, stakeholder="gal", status="not_aligned", rated_on=today()
     )
-    request = services.override_request(
+    request = transitions.override_request(
         actor=therapist, case=case, rationale="Letters only; both concerns are about visits."
     )
-    services.override_decide(actor=supervisor, request=request, approve=True)
+    transitions.override_decide(actor=supervisor, request=request, approve=True)
 
     assert Case.objects.get(pk=case.pk).phase == Phase.THERAPEUTIC_CONTACT
 

@@ -17,7 +17,6 @@ from django.urls import reverse
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import PartyRole
 from reunify.cases.sections import section_url
 from reunify.conftest import Family, add_party, case_text, login, make_family
@@ -30,6 +29,7 @@ from reunify.measures.models import (
     WillingnessRating,
 )
 from reunify.measures.tests.factories import DAY, parse_svg, shipped, today
+from reunify.process import pausing, transitions
 
 
 def text(response: Any) -> str:
@@ -228,9 +228,7 @@ def test_each_attorney_is_offered_by_name(client: Client, therapist: User, famil
 def test_a_closed_case_sends_the_record_forms_back(
     client: Client, therapist: User, family: Family
 ) -> None:
-    case_services.case_close(
-        actor=therapist, case=family.case, outcome="withdrawn", reason="Moved."
-    )
+    transitions.case_close(actor=therapist, case=family.case, outcome="withdrawn", reason="Moved.")
     login(client, therapist)
     for name in ("goal_new", "willingness_new", "alignment_new", "response_new"):
         response = client.get(reverse(name, args=[family.case.pk]))
@@ -401,7 +399,7 @@ def grow(therapist: User, family: Family, n: int) -> None:
             answered_on=today() - i * DAY,
             answers={"heard": 3, "mattered": 2, "pace": 4, "come_back": 3},
         )
-        services.checkin_record(
+        pausing.checkin_record(
             actor=therapist,
             case=family.case,
             child=family.child,

@@ -15,7 +15,7 @@ from django.utils import timezone
 from reunify.accounts.models import User
 from reunify.audit.models import Event
 from reunify.cases.models import Party
-from reunify.clinical.services import appointment_complete, appointment_schedule, note_write
+from reunify.clinical.services import appointment_complete, appointment_schedule
 from reunify.conftest import Family, login
 from reunify.disclosure.models import REDISCLOSURE_NOTICE, Category, Channel, Disclosure
 from reunify.disclosure.services import (
@@ -31,6 +31,7 @@ from reunify.portal.tests.factories import (
     portal_user,
     upload,
 )
+from reunify.process.pausing import note_write
 from reunify.psychoeducation.models import Module
 from reunify.psychoeducation.services import module_assign
 
@@ -248,7 +249,7 @@ def test_a_release_covers_exactly_its_categories_and_each_view_is_logged(
 def test_progress_shows_dates_but_not_the_clinical_reasons_of_a_pause(
     client: Client, therapist: User, rivers: Family, attorney: Party, avery: User
 ) -> None:
-    from reunify.cases.services import case_pause
+    from reunify.process.transitions import case_pause
 
     case_pause(actor=therapist, case=rivers.case, reason="Mother reports threats by text.")
     grant(therapist, rivers, attorney, [Category.PROGRESS])

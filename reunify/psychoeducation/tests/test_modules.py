@@ -23,10 +23,8 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import Party, PartyRole, Phase
 from reunify.cases.sections import section_url
-from reunify.cases.services import GateClosed
 from reunify.conftest import (
     Family,
     add_party,
@@ -40,6 +38,8 @@ from reunify.conftest import (
     make_family,
     rate_all_ready,
 )
+from reunify.process import transitions
+from reunify.process.gates import GateClosed
 from reunify.psychoeducation import services
 from reunify.psychoeducation.models import Language, Module, ModuleAssignment, Topic
 
@@ -63,7 +63,7 @@ def shipped(topic: str) -> Module:
 
 
 def gate_texts(family: Family) -> list[str]:
-    return case_services.case_gate(family.case).texts()
+    return transitions.case_gate(family.case).texts()
 
 
 def snapshot() -> tuple[Any, ...]:
@@ -487,7 +487,7 @@ def test_bad_input_gets_a_clear_error_and_changes_nothing(
 def test_a_closed_case_refuses_new_modules_and_completions(
     therapist: User, preparing: Family, assigned: ModuleAssignment, co_parenting: Module
 ) -> None:
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=preparing.case, outcome="withdrawn", reason="The family moved."
     )
     case = fresh(preparing.case)
@@ -535,7 +535,7 @@ def test_only_the_treating_therapists_assign_and_complete(
 def test_a_parent_without_a_module_holds_the_gate_and_that_cannot_be_overridden(
     therapist: User, preparing: Family
 ) -> None:
-    gate = case_services.case_gate(preparing.case)
+    gate = transitions.case_gate(preparing.case)
 
     assert gate.next_phase == Phase.INDIVIDUAL_WORK
     assert gate.texts() == [
@@ -545,7 +545,7 @@ def test_a_parent_without_a_module_holds_the_gate_and_that_cannot_be_overridden(
     assert {r.kind for r in gate.reasons} == {"record"}
     assert not gate.overridable
     with pytest.raises(GateClosed, match="Only readiness reasons can be overridden"):
-        case_services.override_request(
+        transitions.override_request(
             actor=therapist, case=preparing.case, rationale="They will read it later."
         )
 
@@ -560,7 +560,7 @@ def test_an_uncompleted_module_holds_the_gate_until_its_completion_is_recorded(
         module=shipped(Topic.COMMUNICATION),
     )
 
-    gate = case_services.case_gate(preparing.case)
+    gate = transitions.case_gate(preparing.case)
     assert gate.texts() == [
         f"{ESTRANGED} has not completed 'Healthy co-parenting'",
         f"{OTHER} has not completed 'Talking so you can be heard'",
@@ -572,8 +572,8 @@ def test_an_uncompleted_module_holds_the_gate_until_its_completion_is_recorded(
     assert gate_texts(preparing) == [f"{OTHER} has not completed 'Talking so you can be heard'"]
     services.module_complete(actor=therapist, assignment=other, completed_on=today())
 
-    assert case_services.case_gate(preparing.case).is_open
-    case_services.case_advance(actor=therapist, case=preparing.case)
+    assert transitions.case_gate(preparing.case).is_open
+    transitions.case_advance(actor=therapist, case=preparing.case)
     assert fresh(preparing.case).phase == Phase.INDIVIDUAL_WORK
 
 
@@ -600,13 +600,13 @@ def test_an_open_module_may_be_passed_with_a_supervisors_cosignature(
         module=shipped(Topic.MENTAL_HEALTH),
     )
     services.module_complete(actor=therapist, assignment=done, completed_on=today())
-    request = case_services.override_request(
+    request = transitions.override_request(
         actor=therapist,
         case=preparing.case,
         rationale="Daniel has worked through the ideas in session; the reading can follow.",
     )
 
-    case_services.override_decide(actor=supervisor, request=request, approve=True)
+    transitions.override_decide(actor=supervisor, request=request, approve=True)
 
     case = fresh(preparing.case)
     assert case.phase == Phase.INDIVIDUAL_WORK
@@ -622,7 +622,7 @@ def test_modules_count_only_at_the_gate_into_individual_work(
     therapist: User, family: Family, co_parenting: Module
 ) -> None:
     complete_assessment(therapist, family)
-    assert case_services.case_gate(family.case).is_open  # assessment -> psychoeducation
+    assert transitions.case_gate(family.case).is_open  # assessment -> psychoeducation
     advance_to(therapist, family, Phase.INDIVIDUAL_WORK)
     rate_all_ready(therapist, family)
 
@@ -630,7 +630,7 @@ def test_modules_count_only_at_the_gate_into_individual_work(
         actor=therapist, case=family.case, party=family.child, module=co_parenting
     )
 
-    assert case_services.case_gate(family.case).is_open  # individual work -> contact
+    assert transitions.case_gate(family.case).is_open  # individual work -> contact
 
 
 # The case page --------------------------------------------------------------------------------
@@ -1135,7 +1135,7 @@ def test_the_api_refuses_a_supervisor_writing_and_a_closed_case(
     assert api(client, "get", f"/cases/{case_id}/modules", supervisor).status_code == 200
     assert snapshot() == before
 
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=preparing.case, outcome="withdrawn", reason="Moved away."
     )
     before = snapshot()

@@ -17,9 +17,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from reunify.accounts.models import User
-from reunify.cases import services as case_services
-from reunify.cases.models import CourtOrder, Party, PartyRole, TermKind
-from reunify.cases.services import ResumeConditions, TermInput
+from reunify.cases.models import CourtOrder, Party, PartyRole, ResumeConditions, TermKind
+from reunify.cases.services import TermInput
 from reunify.clinical import services as clinical
 from reunify.clinical.models import AppointmentKind
 from reunify.clinical.tests.factories import (
@@ -36,6 +35,7 @@ from reunify.disclosure.models import Category
 from reunify.disclosure.services import release_grant
 from reunify.documents import storage
 from reunify.measures.services import goal_add, goal_rate, willingness_record
+from reunify.process import pausing, transitions
 from reunify.reports.models import IssuedReport, TerminationNotice
 from reunify.reports.services import report_issue
 
@@ -66,7 +66,7 @@ def with_professionals(therapist: User, family: Family) -> Reporting:
     """A court covered by a court order for court reports; an attorney whose signed release
     covers attendance only; a guardian ad litem with no release at all."""
     case = family.case
-    order = case_services.court_order_record(
+    order = pausing.court_order_record(
         actor=therapist,
         case=case,
         court="Superior Court of Elmshire County, Family Division",
@@ -150,10 +150,10 @@ def a_period_of_therapy(therapist: User, family: Family, clock: Any) -> Reportin
     goal_rate(actor=therapist, goal=goal, value=6, rated_on=today())
 
     clock.move_to(timezone.now() + DAY)
-    case_services.case_pause(actor=therapist, case=case, reason="Mia asked to slow down.")
+    transitions.case_pause(actor=therapist, case=case, reason="Mia asked to slow down.")
     clock.move_to(timezone.now() + DAY)
     screen(therapist, case)
-    case_services.case_resume(
+    transitions.case_resume(
         actor=therapist, case=case, conditions=[ResumeConditions.FURTHER_INDIVIDUAL_THERAPY]
     )
     clock.move_to(timezone.now() + DAY)

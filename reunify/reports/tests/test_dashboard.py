@@ -16,7 +16,6 @@ from django.utils import timezone
 from reunify.accounts.models import User
 from reunify.accounts.qualifications import qualification_record
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import Phase
 from reunify.clinical.tests.factories import DAY, stopped_clock
 from reunify.conftest import (
@@ -26,6 +25,7 @@ from reunify.conftest import (
     make_family,
     screen,
 )
+from reunify.process import transitions
 from reunify.reports.dashboard import Dashboard, dashboard_for
 from reunify.reports.tests.factories import issue, with_professionals
 
@@ -50,10 +50,10 @@ def practice(therapist: User, family: Family, other_family: Family, clock: Any) 
     complete_assessment(therapist, larch)
     later(clock, 10)
     screen(therapist, larch.case)
-    case_services.case_advance(actor=therapist, case=larch.case)
-    case_services.case_pause(actor=therapist, case=larch.case, reason="A court hearing is pending.")
+    transitions.case_advance(actor=therapist, case=larch.case)
+    transitions.case_pause(actor=therapist, case=larch.case, reason="A court hearing is pending.")
     later(clock, 20)
-    case_services.case_close(
+    transitions.case_close(
         actor=therapist, case=oak.case, outcome="restored", reason="Regular weekends, calm."
     )
     later(clock, 2)
@@ -197,7 +197,7 @@ def _queries(client: Client) -> int:
 def _busy(therapist: User, number: int) -> None:
     family = make_family(therapist, title=f"Family {number:02d}", last=f"Name{number}")
     with_professionals(therapist, family)
-    case_services.case_pause(actor=therapist, case=family.case, reason=f"Reason {number}")
+    transitions.case_pause(actor=therapist, case=family.case, reason=f"Reason {number}")
 
 
 def test_the_query_count_does_not_grow_with_the_cases(

@@ -14,6 +14,7 @@ from reunify.conftest import login
 from reunify.demo import demo_load
 from reunify.disclosure.models import Channel, Disclosure
 from reunify.reports.models import IssuedReport
+from reunify.reports.selectors import portal_report_releases
 from reunify.reports.tests.factories import body, stored_bytes
 
 
@@ -25,7 +26,7 @@ def test_the_demo_attorney_downloads_the_demo_court_report(db: Any, client: Clie
     report = IssuedReport.objects.get(case=attorney.case)
     issued = Disclosure.objects.get(recipient=attorney, channel=Channel.REPORT)
     assert issued.object_id == str(report.pk)
-    assert set(access.portal_report_releases(attorney)) == {report.pk}
+    assert set(portal_report_releases(attorney)) == {report.pk}
 
     login(client, hollis)
     address = reverse("portal_report_download", args=[attorney.pk, report.pk])

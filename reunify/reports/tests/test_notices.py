@@ -15,12 +15,12 @@ from django.urls import reverse
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import Case, PartyRole
 from reunify.clinical.services import opinion_words
 from reunify.clinical.tests.factories import stopped_clock
 from reunify.conftest import Family, add_party, case_text, fresh, login, make_case
 from reunify.disclosure.models import Category, Channel, Disclosure
+from reunify.process import pausing, transitions
 from reunify.reports.models import IssuedReport, NoticeKind, TerminationNotice
 from reunify.reports.tests.factories import (
     PROTECTED_ADDRESS,
@@ -46,7 +46,7 @@ def reporting(therapist: User, family: Family) -> Reporting:
 
 
 def close(therapist: User, case: Case, reason: str = REASON, outcome: str = "restored") -> None:
-    case_services.case_close(actor=therapist, case=case, outcome=outcome, reason=reason)
+    transitions.case_close(actor=therapist, case=case, outcome=outcome, reason=reason)
 
 
 def notices(case: Case) -> list[TerminationNotice]:
@@ -134,7 +134,7 @@ def test_each_notice_is_a_file_entry_in_the_audit_log(
 def test_a_court_ordered_case_without_a_court_party_still_gets_its_notice(
     therapist: User, family: Family
 ) -> None:
-    case_services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court of Elmshire County",

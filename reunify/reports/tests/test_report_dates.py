@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from reunify.accounts.models import User
-from reunify.cases import services as case_services
-from reunify.clinical import services as clinical
 from reunify.clinical.tests.factories import facts, make_visit, now, stopped_clock
 from reunify.conftest import complete_assessment, complete_modules, make_family, rate_all_ready
+from reunify.process import pausing, transitions
 from reunify.reports.services import report_issue
 from reunify.reports.tests.factories import SUMMARY, pdftotext, stored_bytes, today
 
@@ -37,14 +36,14 @@ def text(therapist: User) -> str:
     three visits after that, all recorded today."""
     family = make_family(therapist, opened_on=day(18))
     complete_assessment(therapist, family)
-    case_services.case_advance(actor=therapist, case=family.case, effective_on=day(16))
+    transitions.case_advance(actor=therapist, case=family.case, effective_on=day(16))
     complete_modules(therapist, family)
-    case_services.case_advance(actor=therapist, case=family.case, effective_on=day(14))
+    transitions.case_advance(actor=therapist, case=family.case, effective_on=day(14))
     rate_all_ready(therapist, family)
-    case_services.case_advance(actor=therapist, case=family.case, effective_on=day(12))
+    transitions.case_advance(actor=therapist, case=family.case, effective_on=day(12))
     for days_ago in (10, 8, 6):
         visit = make_visit(therapist, family, when=now() - days_ago * DAY)
-        clinical.contact_record(actor=therapist, appointment=visit, facts=facts())
+        pausing.contact_record(actor=therapist, appointment=visit, facts=facts())
     report = report_issue(
         actor=therapist, case=family.case, start=day(20), end=today(), summary=SUMMARY
     )

@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import Transition, TransitionKind
 from reunify.cases.sections import section_url
 from reunify.clinical.tests.factories import DAY, stopped_clock
 from reunify.conftest import Family, bearer, last_event, login, screen
 from reunify.portal.tests.factories import portal_user
+from reunify.process import transitions
 from reunify.reports.tests.factories import (
     Reporting,
     a_period_of_therapy,
@@ -78,7 +78,7 @@ def test_a_contraindication_never_reaches_the_report(
 def test_the_reason_written_for_the_court_is_printed_instead(
     therapist: User, family: Family, reporting: Reporting
 ) -> None:
-    case_services.pause_court_reason_set(
+    transitions.pause_court_reason_set(
         actor=therapist, transition=the_pause(family), court_reason=COURT
     )
     event = last_event()
@@ -94,7 +94,7 @@ def test_the_reason_written_for_the_court_is_printed_instead(
 
 
 def test_a_reason_for_the_court_can_be_given_when_pausing(therapist: User, family: Family) -> None:
-    pause = case_services.case_pause(
+    pause = transitions.case_pause(
         actor=therapist, case=family.case, reason="Clinical detail.", court_reason=f"  {COURT} "
     )
     assert (pause.rationale, pause.court_reason) == ("Clinical detail.", COURT)
@@ -105,7 +105,7 @@ def test_a_reason_for_the_court_can_be_given_when_pausing(therapist: User, famil
 def test_only_a_pause_takes_a_reason_for_the_court(therapist: User, family: Family) -> None:
     opened = Transition.objects.get(case=family.case, kind=TransitionKind.OPEN)
     with pytest.raises(ValidationError):
-        case_services.pause_court_reason_set(actor=therapist, transition=opened, court_reason=COURT)
+        transitions.pause_court_reason_set(actor=therapist, transition=opened, court_reason=COURT)
 
 
 # The page -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from reunify.cases import services as case_services
 from reunify.cases.models import Cadence, CourtOrder, CourtTerm, TermKind
 from reunify.cases.services import TermInput
 from reunify.conftest import Family, bearer, login
+from reunify.process import pausing
 from reunify.reports.dashboard import ReportDue, dashboard_for, reports_due
 from reunify.reports.tests.factories import Reporting, issue, with_professionals
 
@@ -44,7 +45,7 @@ def reporting(therapist: User, family: Family) -> Reporting:
 
 
 def duty(therapist: User, family: Family, cadence: str, every: int, due_on: dt.date) -> CourtOrder:
-    return case_services.court_order_record(
+    return pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -158,7 +159,7 @@ def test_the_rule_reads_many_cases_in_two_queries(
 )
 def test_a_bad_cadence_is_refused(therapist, family, term, message):
     with pytest.raises(ValidationError, match=message):
-        case_services.court_order_record(
+        pausing.court_order_record(
             actor=therapist,
             case=family.case,
             court="Superior Court",

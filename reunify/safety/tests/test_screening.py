@@ -11,12 +11,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from reunify.audit.models import Event
-from reunify.cases import services
-from reunify.cases.gates import latest_screening, screen_due_on, with_gate_facts
 from reunify.cases.models import Case, Outcome, Transition
 from reunify.conftest import clear_findings, screen
+from reunify.process import transitions
+from reunify.process.gates import latest_screening, screen_due_on, with_gate_facts
+from reunify.process.pausing import screening_record
 from reunify.safety.models import Contraindication, FindingStatus, Screening, ScreeningFinding
-from reunify.safety.services import screening_record
 
 DAY = dt.timedelta(days=1)
 
@@ -129,7 +129,7 @@ def test_a_screen_cannot_be_dated_in_the_future(therapist, family):
 
 
 def test_a_closed_case_takes_no_more_screens(therapist, family):
-    services.case_close(actor=therapist, case=family.case, outcome=Outcome.WITHDRAWN, reason="x")
+    transitions.case_close(actor=therapist, case=family.case, outcome=Outcome.WITHDRAWN, reason="x")
     before = snapshot()
 
     with pytest.raises(ValidationError, match="read-only"):
@@ -166,7 +166,7 @@ def test_a_present_finding_pauses_the_case_in_the_same_transaction(therapist, fa
 
 
 def test_a_finding_on_a_case_already_paused_keeps_the_first_reason(therapist, family):
-    services.case_pause(actor=therapist, case=family.case, reason="court hearing next week")
+    transitions.case_pause(actor=therapist, case=family.case, reason="court hearing next week")
 
     screen(therapist, family.case, ongoing_abuse="present")
 

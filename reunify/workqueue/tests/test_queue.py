@@ -13,16 +13,16 @@ from django.urls import reverse
 
 from reunify.accounts.models import User
 from reunify.audit.models import Event
-from reunify.cases import services as case_services
 from reunify.cases.models import TermKind
 from reunify.cases.services import TermInput
 from reunify.cases.tests.test_pages import _ask_override
 from reunify.clinical.tests.factories import DAY, held_session, make_note, stopped_clock
 from reunify.conftest import Family, bearer, login, make_family, screen
 from reunify.measures.models import ChildCheckin
-from reunify.measures.services import checkin_record
 from reunify.messaging.services import message_send_to_therapist
 from reunify.portal.tests.factories import portal_user
+from reunify.process import pausing, transitions
+from reunify.process.pausing import checkin_record
 from reunify.workqueue.selectors import URGENT_SOURCES, work_queue
 
 
@@ -61,7 +61,7 @@ def a_busy_family(
         last_visit="none",
         slow_down=False,
     )
-    case_services.court_order_record(
+    pausing.court_order_record(
         actor=therapist,
         case=family.case,
         court="Superior Court",
@@ -138,7 +138,7 @@ def test_a_concern_leaves_the_urgent_list_once_a_fresh_screen_is_recorded(
 
 
 def test_a_pause_by_hand_is_not_a_safety_item(therapist: User, family: Family) -> None:
-    case_services.case_pause(actor=therapist, case=family.case, reason="A hearing is pending.")
+    transitions.case_pause(actor=therapist, case=family.case, reason="A hearing is pending.")
 
     assert work_queue(therapist).urgent == []
 

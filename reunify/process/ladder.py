@@ -1,15 +1,15 @@
 """The contact ladder's step-up gate: the plain-language reasons the next rung is closed.
 
-It reads the same safety and court facts as the phase gates (cases.gates) and adds the
+It reads the same safety and court facts as the phase gates (process.gates) and adds the
 ladder's own: consecutive completed visits on this rung, the child's comfort at each, safety
 concerns raised at them, court terms that forbid the next rung, and the child's assent. The
-counting of visits and the reading of assent live in cases.gates (`rung_visit_reasons`,
+counting of visits and the reading of assent live in process.gates (`rung_visit_reasons`,
 `assent_reasons`), because the gate into integration asks the same questions of the rung it
 requires.
 
 A letters rung (`ContactRung.letters`, the default first rung "Letters and messages") is
 climbed on letters exchanged and reviewed by the therapist, not on visits: its count is of
-letters passed on in a row (`cases.gates.letter_streak`), with no comfort rating to read. A
+letters passed on in a row (`process.gates.letter_streak`), with no comfort rating to read. A
 timed contact visit may still be scheduled on it (nothing refuses one), but such a visit does
 not count towards the way up; a safety concern raised at one still closes it.
 """
@@ -20,7 +20,9 @@ import datetime as dt
 
 from django.utils import timezone
 
-from reunify.cases.gates import (
+from reunify.cases.models import Case
+from reunify.clinical.models import Appointment, ContactRung, Ladder
+from reunify.process.gates import (
     Gate,
     Kind,
     Reason,
@@ -29,8 +31,6 @@ from reunify.cases.gates import (
     rung_visit_reasons,
     safety_reasons,
 )
-from reunify.cases.models import Case
-from reunify.clinical.models import Appointment, ContactRung, Ladder
 
 DEFAULT_RUNGS: list[tuple[str, bool, bool]] = [
     # name, supervised, within therapy

@@ -99,6 +99,16 @@ class Gate:
         return [r.text for r in self.reasons]
 
 
+class GateClosed(Exception):
+    """A move was refused; `gate.reasons` says exactly what is missing."""
+
+    def __init__(self, gate: Gate, message: str = "") -> None:
+        self.gate = gate
+        super().__init__(
+            message or f"The way to {gate.next_phase} is closed: " + "; ".join(gate.texts()) + "."
+        )
+
+
 def next_phase(phase: str) -> str | None:
     """The phase after this one; closing is its own step, so integration has none."""
     index = PHASE_ORDER.index(phase)
@@ -242,12 +252,6 @@ def screen_due_on(case: Case) -> dt.date | None:
     return due
 
 
-def checkin_is_unsafe(*, safe: int, feels_unsafe: bool) -> bool:
-    """A child's check-in is a safety concern when it rates how safe they feel at or below
-    REUNIFY_CHECKIN_UNSAFE_AT (of 10), or says they do not feel safe."""
-    return feels_unsafe or safe <= settings.REUNIFY_CHECKIN_UNSAFE_AT
-
-
 def _unsafe_checkin_at(case: Case) -> dt.datetime | None:
     if hasattr(case, "unsafe_checkin_at"):
         return case.unsafe_checkin_at
@@ -355,7 +359,7 @@ def court_reasons(
     return reasons
 
 
-# The ladder's facts, read by the ladder's step-up gate (clinical.ladder) and by the gate
+# The ladder's facts, read by the ladder's step-up gate (process.ladder) and by the gate
 # into integration alike: one count of visits, one reading of the child's assent.
 
 
@@ -800,7 +804,7 @@ def _willingness_reasons(case: Case) -> list[Reason]:
 
 def _alignment_reasons(case: Case) -> list[Reason]:
     """Any part of the support system last rated as not aligned with the plan."""
-    from reunify.measures.selectors import stakeholder_label
+    from reunify.measures.models import stakeholder_label
 
     latest: dict[tuple[str, int | None], AlignmentRating] = _latest_by(
         loaded_facts(case, "gate_alignment", "alignment_ratings"),
