@@ -42,6 +42,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m reunify.tests.test_layering
 	$(BIN)/reunify makemigrations --check --dry-run
 
 typecheck: $(STAMP)

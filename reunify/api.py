@@ -28,6 +28,7 @@ from reunify.disclosure.api import router as disclosure_router
 from reunify.documents.api import router as documents_router
 from reunify.measures.api import router as measures_router
 from reunify.portal.api import router as portal_router
+from reunify.portal.staff_api import router as portal_staff_router
 from reunify.process.gates import GateClosed
 from reunify.psychoeducation.api import router as psychoeducation_router
 from reunify.reports.api import router as reports_router
@@ -67,6 +68,7 @@ api.add_router("/", clinical_router)
 api.add_router("/", psychoeducation_router)
 api.add_router("/", disclosure_router)
 api.add_router("/", portal_router)
+api.add_router("/", portal_staff_router)
 api.add_router("/", reports_router)
 api.add_router("/", workqueue_router)
 api.add_router("/", measures_router)

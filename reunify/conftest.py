@@ -48,6 +48,7 @@ from reunify.process.pausing import screening_record
 from reunify.psychoeducation.models import Module
 from reunify.psychoeducation.services import module_assign, module_complete
 from reunify.safety.models import Contraindication, FindingStatus
+from reunify.static_files import collect_static
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -327,6 +328,13 @@ def advance_to(therapist: User, family: Family, phase: str) -> None:
             climb_to_integration(therapist, family)
         transitions.case_advance(actor=therapist, case=family.case)
         assert order.index(family.case.phase) <= order.index(phase)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collected_static() -> None:
+    """Pages render outside debug, so they need the static files' manifest; collected once,
+    and again only when a static file changed (`reunify.static_files`)."""
+    collect_static()
 
 
 @pytest.fixture(autouse=True, scope="session")

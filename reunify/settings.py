@@ -1,8 +1,12 @@
 """Django settings, read from the environment.
 
-DATABASE_URL (absent: an SQLite file under var/), REUNIFY_SECRET_KEY, REUNIFY_DEBUG and
-REUNIFY_ALLOWED_HOSTS are the main knobs (the README lists them all); everything else is fixed
-here so every deployment behaves the same.
+Every knob is an environment variable, and the README's "Configuration" lists each one with its
+default: DATABASE_URL (absent: an SQLite file under var/) and some thirty-five REUNIFY_*
+variables, for the secret key and hosts, HTTPS and cookies, the database's timeouts and write
+retries, sign-in limits, e-mail, uploads, the practice's name and address, and clinical
+thresholds. A yes/no knob accepts 1/0, true/false, yes/no or on/off and refuses anything else,
+so a typo never silently turns a protection off. Everything not listed is fixed here, so every
+deployment behaves the same.
 """
 
 import contextlib
@@ -10,16 +14,26 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("REUNIFY_VAR_DIR", BASE_DIR / "var"))
 
 
+_YES, _NO = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def _flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
+    """A yes/no knob; an empty value is the default, a value it does not understand an error."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in _YES | _NO:
+        raise ImproperlyConfigured(
+            f"{name}={os.environ[name]!r} is neither yes nor no: use 1/0, true/false, yes/no or "
+            "on/off."
+        )
+    return value in _YES
 
 
 DEBUG = _flag("REUNIFY_DEBUG")
@@ -174,8 +188,13 @@ STATIC_ROOT = VAR_DIR / "static"
 with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "reunify" / "static"]
-# Serve static files straight from the apps: no collectstatic step before `reunify serve`.
-WHITENOISE_USE_FINDERS = True
+# Collected (`reunify collectstatic`; `reunify serve`, `make run` and the tests do it first)
+# under names that carry a hash of their content, compressed, and served by WhiteNoise with a
+# far-future cache header: a new release's files never meet a browser's stale copy.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 SESSION_COOKIE_HTTPONLY = True
 # The hard ceiling; the idle limit below logs a quiet session out long before.

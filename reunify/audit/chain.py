@@ -218,6 +218,8 @@ def _seal_on_commit() -> None:
 
 
 def _locked_head() -> ChainHead:
+    """The head row, locked. Migration 0007 creates it; only a database emptied since (a test's
+    flush) lacks it, and then the first sealer puts the genesis head back, race-free."""
     head = ChainHead.objects.select_for_update().filter(id=1).first()
     if head is None:
         ChainHead.objects.bulk_create([ChainHead(id=1, seq=0, hash=GENESIS)], ignore_conflicts=True)

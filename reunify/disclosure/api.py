@@ -1,6 +1,6 @@
-"""The portal-and-disclosure API for staff: invitations, releases, restrictions, document
-shares and the substance-use tag, each party's accounting of disclosures, and the treating
-therapists' conversations. The same services as the pages; another family's objects are 404.
+"""The disclosure API for staff: releases, restrictions, document shares and the substance-use
+tag, and each party's accounting of disclosures. The same services as the pages; another
+family's objects are 404. Invitations and conversations are the portal's (`portal.staff_api`).
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from typing import TypeVar
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from reunify import access
-from reunify.access import Action
 from reunify.accounts.models import User
 from reunify.cases.api import (
     READ_ERRORS,
     WRITE_ERRORS,
-    ContactRule,
     case_to_change,
     case_to_read,
     request_user,
@@ -30,10 +27,6 @@ from reunify.disclosure import services
 from reunify.disclosure.models import DocumentShare, Release, Restriction
 from reunify.disclosure.schemas import (
     DisclosureOut,
-    InvitationIn,
-    InvitationOut,
-    MessageIn,
-    MessageOut,
     ReasonIn,
     ReleaseIn,
     ReleaseOut,
@@ -45,19 +38,14 @@ from reunify.disclosure.schemas import (
 )
 from reunify.documents.models import Document
 from reunify.documents.services import document_tag_substance_use
-from reunify.messaging import selectors as messaging_selectors
-from reunify.messaging.models import Message
-from reunify.messaging.services import message_reply, messages_mark_read
 from reunify.paging import Page, paged
-from reunify.portal.models import Invitation
-from reunify.portal.services import invitation_create, portal_access_revoke
 
 router = Router(tags=["disclosure"])
 
 M = TypeVar("M", bound=Model)
 
 
-def _party(case: Case, party_id: int | None, what: str = "party") -> Party:
+def party_in_case(case: Case, party_id: int | None, what: str = "party") -> Party:
     party = (
         Party.objects.select_related("person", "case").filter(case=case, pk=party_id).first()
         if party_id is not None
@@ -74,60 +62,6 @@ def _visible(user: User, queryset: QuerySet[M], pk: int, *, case_path: str = "ca
     if found is None:
         raise Http404("Not found.")
     return found
-
-
-# Invitations and portal access ----------------------------------------------------------------
-
-
-def _invitations(user: User, case: Case, page: Page | None = None) -> list[InvitationOut]:
-    """The case's invitations, newest first: a page of them, or (after a write) all."""
-    rule = ContactRule(user, case)
-    invitations = Invitation.objects.filter(case=case).select_related(
-        "party__person", "accepted_by"
-    )
-    rows = page.rows(invitations, order=("-created_at", "-id")) if page else invitations
-    return [InvitationOut.of(i, show_email=rule.shows(i.party.person)) for i in rows]
-
-
-@router.get("/cases/{id}/invitations", response={200: list[InvitationOut], **READ_ERRORS})
-@paged
-def invitation_list(request: HttpRequest, id: int, page: Page) -> list[InvitationOut]:
-    """Every invitation into the portal, newest first, and whether it was accepted."""
-    user, case = case_to_read(request, id, "invitation_list")
-    return _invitations(user, case, page)
-
-
-@router.post("/cases/{id}/invitations", response={201: InvitationOut, **WRITE_ERRORS})
-def invitation_send(
-    request: HttpRequest, id: int, payload: InvitationIn
-) -> tuple[int, InvitationOut]:
-    """Invite a party into the portal: a single-use link by e-mail that expires."""
-    user, case = case_to_change(request, id)
-    party = _party(case, payload.party_id)
-    email = payload.email if payload.email is not None else party.person.email
-    if not (email or "").strip():
-        raise ValidationError(
-            f"{party.person.full_name} has no e-mail address on record: give one."
-        )
-    invitation = invitation_create(
-        actor=user,
-        case=case,
-        party=party,
-        email=email,
-        portal_url=request.build_absolute_uri("/"),
-    )
-    return 201, InvitationOut.of(invitation, show_email=True)
-
-
-@router.post(
-    "/cases/{id}/parties/{party_id}/portal-access/revoke",
-    response={200: list[InvitationOut], **WRITE_ERRORS},
-)
-def portal_access_end(request: HttpRequest, id: int, party_id: int) -> list[InvitationOut]:
-    """End a party's portal access to this case at once."""
-    user, case = case_to_change(request, id)
-    portal_access_revoke(actor=user, party=_party(case, party_id))
-    return _invitations(user, case)
 
 
 # Releases ---------------------------------------------------------------------------------------
@@ -159,10 +93,10 @@ def release_create(request: HttpRequest, id: int, payload: ReleaseIn) -> tuple[i
     release = services.release_grant(
         actor=user,
         case=case,
-        recipient=_party(case, payload.recipient_id, "recipient"),
+        recipient=party_in_case(case, payload.recipient_id, "recipient"),
         granted_by=None
         if payload.granted_by_id is None
-        else _party(case, payload.granted_by_id, "signer"),
+        else party_in_case(case, payload.granted_by_id, "signer"),
         court_order=court_order,
         categories=[c.value for c in payload.categories],
         purpose=payload.purpose,
@@ -220,7 +154,7 @@ def restriction_create(
     """Restrict a parent's access to the child's information, at once, with the reason."""
     user, case = case_to_change(request, id)
     restriction = services.restriction_set(
-        actor=user, case=case, party=_party(case, payload.party_id), reason=payload.reason
+        actor=user, case=case, party=party_in_case(case, payload.party_id), reason=payload.reason
     )
     return 201, RestrictionOut.of(_restrictions(case).get(pk=restriction.pk))
 
@@ -270,7 +204,7 @@ def share_create(request: HttpRequest, id: int, payload: ShareIn) -> tuple[int, 
     user = request_user(request)
     document = _document(user, id)
     share = services.document_share(
-        actor=user, document=document, party=_party(document.case, payload.party_id)
+        actor=user, document=document, party=party_in_case(document.case, payload.party_id)
     )
     return 201, _share_out(share)
 
@@ -297,52 +231,3 @@ def document_substance_use(
         actor=user, document=_document(user, id), substance_use=payload.substance_use
     )
     return SubstanceUseIn(substance_use=document.substance_use)
-
-
-# Conversations (treating therapists only) ------------------------------------------------------
-
-
-def message_out(message: Message) -> MessageOut:
-    return MessageOut(
-        id=message.pk,
-        party_id=message.party_id,
-        from_party=message.from_party,
-        author=message.author.display_name,
-        body=message.body,
-        created_at=message.created_at,
-        read_at=message.read_at,
-    )
-
-
-def _conversation_party(request: HttpRequest, id: int, party_id: int) -> tuple[User, Party]:
-    user, case = case_to_read(request, id, f"messages party {party_id}")
-    if not messaging_selectors.may_read_conversations(user, case):
-        access.require(user, Action.EDIT, case)
-    return user, get_object_or_404(
-        Party.objects.select_related("person", "case"), case=case, pk=party_id
-    )
-
-
-@router.get(
-    "/cases/{id}/parties/{party_id}/messages", response={200: list[MessageOut], **WRITE_ERRORS}
-)
-@paged
-def conversation_get(request: HttpRequest, id: int, party_id: int, page: Page) -> list[MessageOut]:
-    """One family member's conversation with the treating therapists (they alone may read it),
-    oldest first; the family member's messages count as read once the last page is fetched."""
-    _, party = _conversation_party(request, id, party_id)
-    messages = page.rows(
-        messaging_selectors.conversation(party), order=messaging_selectors.CONVERSATION_ORDER
-    )
-    thread = [message_out(m) for m in messages]
-    if page.next_cursor is None:
-        messages_mark_read(party=party, by_party=False)
-    return thread
-
-
-@router.post("/cases/{id}/parties/{party_id}/messages", response={201: MessageOut, **WRITE_ERRORS})
-def conversation_reply(
-    request: HttpRequest, id: int, party_id: int, payload: MessageIn
-) -> tuple[int, MessageOut]:
-    user, party = _conversation_party(request, id, party_id)
-    return 201, message_out(message_reply(actor=user, party=party, body=payload.body))

@@ -18,13 +18,6 @@ from reunify.cases.models import (
 from reunify.disclosure.models import Category
 
 
-class InvitationForm(forms.Form):
-    email = forms.EmailField(
-        label="E-mail address",
-        help_text="The invitation link goes to this address; it works once, for a limited time.",
-    )
-
-
 class CourtOrderChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: CourtOrder) -> str:
         return f"Court order {obj.number} ({obj.court_case_number}, issued {obj.issued_on})"
@@ -89,7 +82,3 @@ class ShareForm(forms.Form):
     def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["party"].queryset = parties_of(case, FAMILY_ROLES)  # type: ignore[attr-defined]
-
-
-class MessageForm(forms.Form):
-    body = forms.CharField(label="Message", widget=text_area(4), max_length=5000)

@@ -3,16 +3,6 @@ from django.urls import path
 from reunify.disclosure import views
 
 urlpatterns = [
-    path(
-        "cases/<int:case_id>/parties/<int:party_id>/invite/",
-        views.invitation_new,
-        name="invitation_new",
-    ),
-    path(
-        "cases/<int:case_id>/parties/<int:party_id>/portal-access/revoke/",
-        views.portal_revoke,
-        name="portal_revoke",
-    ),
     path("cases/<int:case_id>/releases/new/", views.release_new, name="release_new"),
     path("releases/<int:release_id>/revoke/", views.release_revoke, name="release_revoke"),
     path("cases/<int:case_id>/restrictions/new/", views.restriction_new, name="restriction_new"),
@@ -43,9 +33,4 @@ urlpatterns = [
         name="disclosure_accounting_pdf",
     ),
     path("cases/<int:case_id>/disclosures/", views.disclosure_log, name="disclosure_log"),
-    path(
-        "cases/<int:case_id>/parties/<int:party_id>/messages/",
-        views.conversation,
-        name="disclosure_conversation",
-    ),
 ]

@@ -1,7 +1,7 @@
-"""Portal-and-disclosure pages of the staff side: inviting parties into the portal, releases of
-information, restrictions of a parent's access, documents shared with family members, the
-substance-use tag, each party's accounting of disclosures (page and PDF), the case's
-disclosure log, and the treating therapists' conversations with family members.
+"""Disclosure pages of the staff side: releases of information, restrictions of a parent's
+access, documents shared with family members, the substance-use tag, each party's accounting
+of disclosures (page and PDF) and the case's disclosure log. Inviting parties into the portal
+and the conversations with family members are the portal's (`portal.staff_views`).
 
 Every page finds its case through `access` (another family's case is a 404, a read-only
 viewer's write a 403) and every write is one service call, which validates and audits.
@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,9 +32,6 @@ from reunify.disclosure import forms, services
 from reunify.disclosure.models import Disclosure, DocumentShare, Release, Restriction
 from reunify.documents.models import Document
 from reunify.documents.services import document_tag_substance_use
-from reunify.messaging import selectors as messaging_selectors
-from reunify.messaging.services import message_reply, messages_mark_read
-from reunify.portal.services import invitation_create, portal_access_revoke
 
 Form = django_forms.Form
 
@@ -45,16 +42,16 @@ class AuthedRequest(HttpRequest):
     user: User
 
 
-def _to_section(case: Case | int) -> HttpResponse:
+def to_portal_section(case: Case | int) -> HttpResponse:
     case_id = case if isinstance(case, int) else case.pk
     return to_section(case_id, "disclosure", "portal-heading")
 
 
-def _party_of(case: Case, party_id: int) -> Party:
+def party_of(case: Case, party_id: int) -> Party:
     return get_object_or_404(Party.objects.select_related("person", "case"), case=case, pk=party_id)
 
 
-def _form_page(
+def form_page(
     request: AuthedRequest,
     case: Case,
     form: Form,
@@ -75,7 +72,7 @@ def _form_page(
             form.add_error(None, error)
         else:
             messages.success(request, done)
-            return _to_section(case)
+            return to_portal_section(case)
     case_view(actor=request.user, case=case, what=f"form: {heading.lower()}")
     context = {
         "case": case,
@@ -88,49 +85,6 @@ def _form_page(
     return render(request, template, context, status=400 if form.is_bound else 200)
 
 
-# Portal access ----------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def invitation_new(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
-    case = access.case_get(request.user, case_id, Action.EDIT)
-    party = _party_of(case, party_id)
-    form = forms.InvitationForm(request.POST or None, initial={"email": party.person.email})
-    return _form_page(
-        request,
-        case,
-        form,
-        heading=f"Invite {party.person.full_name} to the portal",
-        intro=f"{party.person.full_name} ({party.get_role_display().lower()}) gets an e-mail "
-        "with a single-use link to choose a password. The e-mail names no one else.",
-        submit="Send the invitation",
-        save=lambda data: invitation_create(
-            actor=request.user,
-            case=case,
-            party=party,
-            email=data["email"],
-            portal_url=request.build_absolute_uri("/"),
-        ),
-        done=f"Invitation sent to {party.person.full_name}.",
-    )
-
-
-@login_required
-@require_POST
-def portal_revoke(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
-    case = access.case_get(request.user, case_id, Action.EDIT)
-    party = _party_of(case, party_id)
-    try:
-        portal_access_revoke(actor=request.user, party=party)
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, f"{party.person.full_name} no longer has portal access.")
-    return _to_section(case)
-
-
 # Releases ---------------------------------------------------------------------------------------
 
 
@@ -139,7 +93,7 @@ def portal_revoke(request: AuthedRequest, case_id: int, party_id: int) -> HttpRe
 def release_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
     form = forms.ReleaseForm(request.POST or None, case=case)
-    return _form_page(
+    return form_page(
         request,
         case,
         form,
@@ -167,7 +121,7 @@ def release_revoke(request: AuthedRequest, release_id: int) -> HttpResponse:
     release = _visible_release(request.user, release_id)
     access.require(request.user, Action.EDIT, release.case)
     form = forms.ReasonForm(request.POST or None)
-    return _form_page(
+    return form_page(
         request,
         release.case,
         form,
@@ -190,7 +144,7 @@ def release_revoke(request: AuthedRequest, release_id: int) -> HttpResponse:
 def restriction_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access.case_get(request.user, case_id, Action.EDIT)
     form = forms.RestrictionForm(request.POST or None, case=case)
-    return _form_page(
+    return form_page(
         request,
         case,
         form,
@@ -214,7 +168,7 @@ def restriction_lift(request: AuthedRequest, restriction_id: int) -> HttpRespons
     )
     access.require(request.user, Action.EDIT, restriction.case)
     form = forms.ReasonForm(request.POST or None)
-    return _form_page(
+    return form_page(
         request,
         restriction.case,
         form,
@@ -236,7 +190,7 @@ def document_share_new(request: AuthedRequest, case_id: int, document_id: int) -
     case = access.case_get(request.user, case_id, Action.EDIT)
     document = get_object_or_404(Document, case=case, pk=document_id)
     form = forms.ShareForm(request.POST or None, case=case)
-    return _form_page(
+    return form_page(
         request,
         case,
         form,
@@ -270,7 +224,7 @@ def share_withdraw(request: AuthedRequest, share_id: int) -> HttpResponse:
             request,
             f"“{share.document.title}” is no longer shared with {share.party.person.full_name}.",
         )
-    return _to_section(share.document.case_id)
+    return to_portal_section(share.document.case_id)
 
 
 @login_required
@@ -297,7 +251,7 @@ def document_substance_use(request: AuthedRequest, document_id: int) -> HttpResp
             )
         else:
             messages.success(request, f"“{document.title}” is no longer tagged.")
-    return _to_section(document.case_id)
+    return to_portal_section(document.case_id)
 
 
 # Accounting of disclosures and the disclosure log ---------------------------------------------
@@ -305,7 +259,7 @@ def document_substance_use(request: AuthedRequest, document_id: int) -> HttpResp
 
 def _accounting(request: AuthedRequest, case_id: int, party_id: int) -> dict[str, Any]:
     case = access.case_get(request.user, case_id)
-    party = _party_of(case, party_id)
+    party = party_of(case, party_id)
     disclosures = list(services.party_accounting(party))
     case_view(actor=request.user, case=case, what=f"accounting of disclosures: party {party.pk}")
     return {
@@ -364,34 +318,3 @@ def disclosure_log(request: AuthedRequest, case_id: int) -> HttpResponse:
     )
     case_view(actor=request.user, case=case, what="disclosure log")
     return render(request, "disclosure/log.html", {"case": case, "disclosures": disclosures})
-
-
-# Conversations with family members ------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def conversation(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
-    """A family member's conversation: for the treating therapists only."""
-    case = access.case_get(request.user, case_id)
-    if not messaging_selectors.may_read_conversations(request.user, case):
-        access.require(request.user, Action.EDIT, case)
-    party = _party_of(case, party_id)
-    form = forms.MessageForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            message_reply(actor=request.user, party=party, body=form.cleaned_data["body"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"Reply sent to {party.person.full_name}.")
-            return redirect("disclosure_conversation", case_id=case.pk, party_id=party.pk)
-    case_view(actor=request.user, case=case, what=f"messages: party {party.pk}")
-    thread = list(messaging_selectors.conversation(party))
-    messages_mark_read(party=party, by_party=False)
-    return render(
-        request,
-        "disclosure/conversation.html",
-        {"case": case, "party": party, "thread": thread, "form": form},
-        status=400 if form.is_bound else 200,
-    )

@@ -13,14 +13,15 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.cases.api import READ_ERRORS, WRITE_ERRORS, request_user
 from reunify.cases.models import FAMILY_ROLES, Party
+from reunify.cases.schemas import ErrorOut
 from reunify.cases.services import case_view
-from reunify.disclosure.schemas import MessageIn
 from reunify.disclosure.services import is_restricted
 from reunify.messaging.selectors import CONVERSATION_ORDER, conversation
 from reunify.messaging.services import message_send_to_therapist, messages_mark_read
 from reunify.paging import Page, paged
 from reunify.portal import services
 from reunify.portal.schemas import (
+    MessageIn,
     PortalMessageOut,
     PortalPartyOut,
     PortalPartyRowOut,
@@ -28,6 +29,9 @@ from reunify.portal.schemas import (
     portal_party_out,
 )
 from reunify.portal.views import portal_file_response
+from reunify.reports import selectors as report_selectors
+from reunify.reports import services as report_services
+from reunify.reports.views import portal_pdf_response
 
 router = Router(tags=["portal"])
 
@@ -103,3 +107,29 @@ def portal_message_send(
     except PermissionDenied:
         raise Http404("No such conversation.") from None
     return 201, portal_message_out(message)
+
+
+@router.get(
+    "/portal/reports/{id}/pdf",
+    response={200: None, 500: ErrorOut, **PORTAL_READ_ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The issued PDF, exactly as issued, as an attachment; one that "
+                "carries substance-use information has the redisclosure notice in the "
+                "`Redisclosure-Notice` header.",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def portal_report_pdf(request: HttpRequest, id: int) -> HttpResponseBase | tuple[int, ErrorOut]:
+    """For a legal party's portal token: a court report issued to you, while a release or court
+    order covering court reports is in force; the download is logged as a disclosure."""
+    user = portal_user(request)
+    allowed = report_selectors.portal_report_for_user(user, id)
+    try:
+        handle = report_services.portal_report_open(actor=user, allowed=allowed)
+    except report_services.IssuedUnavailable as problem:
+        return 500, ErrorOut(detail=str(problem))
+    return portal_pdf_response(allowed, handle)

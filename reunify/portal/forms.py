@@ -7,6 +7,8 @@ from typing import Any
 
 from django import forms
 
+from reunify.cases.forms import text_area
+
 
 class AcceptForm(forms.Form):
     """A new password (twice), or the password of the portal account the e-mail already has."""
@@ -65,3 +67,16 @@ class TurnOffForm(forms.Form):
             attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
         ),
     )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="The invitation link goes to this address; it works once, for a limited time.",
+    )
+
+
+class ReplyForm(forms.Form):
+    """A treating therapist's reply in a family member's conversation."""
+
+    body = forms.CharField(label="Message", widget=text_area(4), max_length=5000)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
 from ninja import Field, Schema
 
 from reunify.cases.models import Party, PartyRole
 from reunify.disclosure.models import REDISCLOSURE_NOTICE, Release
 from reunify.documents.models import Document
 from reunify.messaging.models import Message
+from reunify.portal.models import Invitation
 from reunify.portal.selectors import SessionLine
 from reunify.portal.services import LegalView, PartyPage
 
@@ -304,3 +306,69 @@ def portal_message_out(message: Message) -> PortalMessageOut:
         body=message.body,
         created_at=message.created_at,
     )
+
+
+# The staff side: invitations and the treating therapists' conversations ----------------------
+
+
+class InvitationIn(Schema):
+    party_id: int
+    email: str | None = Field(
+        default=None, description="Where the link goes; the party's own e-mail when left out."
+    )
+
+
+class InvitationOut(Schema):
+    id: int
+    party_id: int
+    party: str
+    email: str | None = Field(description="Null when the person is protected from the caller.")
+    state: str = Field(description="pending, accepted, expired or revoked.")
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    accepted_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+    email_failed_at: dt.datetime | None = Field(
+        description="When the invitation's e-mail could not be sent (invite again); null if "
+        "it went out."
+    )
+    username: str | None = Field(description="The portal login name, once accepted.")
+
+    @classmethod
+    def of(cls, invitation: Invitation, *, show_email: bool) -> InvitationOut:
+        if invitation.revoked_at is not None:
+            state = "revoked"
+        elif invitation.accepted_at is not None:
+            state = "accepted"
+        elif invitation.expires_at < timezone.now():
+            state = "expired"
+        else:
+            state = "pending"
+        user = invitation.accepted_by
+        return cls(
+            id=invitation.pk,
+            party_id=invitation.party_id,
+            party=invitation.party.person.full_name,
+            email=invitation.email if show_email else None,
+            state=state,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            accepted_at=invitation.accepted_at,
+            revoked_at=invitation.revoked_at,
+            email_failed_at=invitation.email_failed_at,
+            username=user.username if user is not None else None,
+        )
+
+
+class MessageIn(Schema):
+    body: str
+
+
+class MessageOut(Schema):
+    id: int
+    party_id: int
+    from_party: bool
+    author: str
+    body: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reunify.portal import views
+from reunify.portal import staff_views, views
 
 urlpatterns = [
     path("portal/", views.portal_home, name="portal_home"),
@@ -37,5 +37,21 @@ urlpatterns = [
         "portal/parties/<int:party_id>/documents/<int:document_id>/download/",
         views.document_download,
         name="portal_document_download",
+    ),
+    # The staff side, reached from the case page.
+    path(
+        "cases/<int:case_id>/parties/<int:party_id>/invite/",
+        staff_views.invitation_new,
+        name="invitation_new",
+    ),
+    path(
+        "cases/<int:case_id>/parties/<int:party_id>/portal-access/revoke/",
+        staff_views.portal_revoke,
+        name="portal_revoke",
+    ),
+    path(
+        "cases/<int:case_id>/parties/<int:party_id>/messages/",
+        staff_views.conversation,
+        name="disclosure_conversation",
     ),
 ]

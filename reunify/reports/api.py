@@ -1,6 +1,6 @@
 """The reports API: issue a court progress report, list a case's reports, download one, and
-read the dashboard; for a legal party's portal token, download a report issued to them. The
-same services as the pages."""
+read the dashboard. The same services as the pages; a legal party's portal download of a
+report issued to them is the portal's (`portal.api`)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ from reunify.cases.models import Cadence, Case, Party
 from reunify.cases.schemas import ErrorOut
 from reunify.cases.services import case_views
 from reunify.paging import Page, paged
-from reunify.portal.api import PORTAL_READ_ERRORS, portal_user
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import Dashboard, Expiring, dashboard_for
 from reunify.reports.models import IssuedReport
-from reunify.reports.views import pdf_response, portal_pdf_response, preview_response
+from reunify.reports.views import pdf_response, preview_response
 
 router = Router(tags=["reports"])
 
@@ -163,32 +162,6 @@ def report_pdf(request: HttpRequest, id: int) -> HttpResponseBase | tuple[int, E
     except services.IssuedUnavailable as problem:
         return 500, ErrorOut(detail=str(problem))
     return pdf_response(report, handle)
-
-
-@router.get(
-    "/portal/reports/{id}/pdf",
-    response={200: None, 500: ErrorOut, **PORTAL_READ_ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The issued PDF, exactly as issued, as an attachment; one that "
-                "carries substance-use information has the redisclosure notice in the "
-                "`Redisclosure-Notice` header.",
-                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            }
-        }
-    },
-)
-def portal_report_pdf(request: HttpRequest, id: int) -> HttpResponseBase | tuple[int, ErrorOut]:
-    """For a legal party's portal token: a court report issued to you, while a release or court
-    order covering court reports is in force; the download is logged as a disclosure."""
-    user = portal_user(request)
-    allowed = selectors.portal_report_for_user(user, id)
-    try:
-        handle = services.portal_report_open(actor=user, allowed=allowed)
-    except services.IssuedUnavailable as problem:
-        return 500, ErrorOut(detail=str(problem))
-    return portal_pdf_response(allowed, handle)
 
 
 class CaseRef(Schema):

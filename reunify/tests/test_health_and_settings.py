@@ -131,6 +131,24 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "REUNIFY_SECRET_KEY must be set in production" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["maybe", "ture", "2"])
+def test_a_yes_no_knob_refuses_a_value_it_does_not_understand(tmp_path, value):
+    result = reunify("check", env={**production(tmp_path), "REUNIFY_SSL_REDIRECT": value})
+
+    assert result.returncode != 0
+    assert f"REUNIFY_SSL_REDIRECT={value!r} is neither yes nor no" in result.stderr
+
+
+@pytest.mark.parametrize(("value", "redirects"), [("off", False), (" YES ", True), ("", False)])
+def test_a_yes_no_knob_reads_its_words_and_an_empty_one_is_its_default(tmp_path, value, redirects):
+    script = "from django.conf import settings; print(settings.SECURE_SSL_REDIRECT)"
+    env = {**production(tmp_path), "REUNIFY_SSL_REDIRECT": value}
+    result = reunify("shell", "-c", script, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(redirects)
+
+
 def test_without_database_url_an_sqlite_file_under_the_var_dir_is_used(tmp_path):
     script = (
         "import json; from django.conf import settings; d = settings.DATABASES['default']; "

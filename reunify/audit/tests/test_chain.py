@@ -166,6 +166,22 @@ def test_every_change_to_a_case_is_logged_by_whoever_made_it(therapist, supervis
     assert audit_verify().intact
 
 
+@pytest.mark.django_db
+def test_the_migrations_create_the_chain_head_so_no_first_writers_race_for_it() -> None:
+    from django.apps import apps
+
+    head_row = importlib.import_module("reunify.audit.migrations.0007_chain_head_row")
+    assert ChainHead.objects.filter(id=1).exists()
+
+    ChainHead.objects.all().delete()
+    head_row.create_head(apps, None)
+    assert list(ChainHead.objects.values_list("id", "seq", "hash")) == [(1, 0, GENESIS)]
+
+    ChainHead.objects.update(seq=5, hash="a" * 64)
+    head_row.create_head(apps, None)
+    assert list(ChainHead.objects.values_list("id", "seq", "hash")) == [(1, 5, "a" * 64)]
+
+
 def test_an_event_is_rolled_back_with_the_change_it_records(therapist):
     audit_seal()
     head = ChainHead.objects.get()

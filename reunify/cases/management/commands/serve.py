@@ -1,14 +1,23 @@
+"""`reunify serve`: the production server, gunicorn with the shipped settings, on one machine.
+
+`make run` serves through it, so what a practice tries out is what it deploys: the same threaded
+workers, the same WhiteNoise static files (collected first outside debug), the same WSGI app.
+"""
+
 import errno
+import os
 import socket
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from reunify.accounts.checks import refuse_development_key
+from reunify.static_files import collect_static
 
 
 def _port_problem(host: str, port: int) -> str:
@@ -36,8 +45,8 @@ def _port_problem(host: str, port: int) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Serve Reunify on one machine (the embedded set-up). Production runs the WSGI "
-        "application `reunify.wsgi` under gunicorn instead; see the README."
+        "Serve Reunify with gunicorn and the production settings (reunify/gunicorn_conf.py) "
+        "on this address; the README says how to run it behind a proxy."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -52,9 +61,15 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         if not 0 < port < 65536:
             raise CommandError(_("The port must be a number from 1 to 65535, not %s.") % port)
-        # runserver would only print "That port is already in use" and end the process
-        # without a word on what to do; say it here, with the way out.
+        # gunicorn would only log "Connection in use" and retry; say it here, with the way out.
         problem = _port_problem(host, port)
         if problem:
             raise CommandError(problem)
-        call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
+        if not settings.DEBUG:
+            collect_static()
+        address = f"{host}:{port}"
+        self.stdout.write(_("Serving Reunify on http://%s/ (gunicorn)") % address)
+        self.stdout.flush()
+        gunicorn = ["-m", "gunicorn", "-c", "python:reunify.gunicorn_conf", "--bind", address]
+        # Our own interpreter and fixed arguments; gunicorn takes over this process.
+        os.execv(sys.executable, [sys.executable, *gunicorn, "reunify.wsgi"])  # noqa: S606
