@@ -143,10 +143,14 @@ def _prepare(args: argparse.Namespace, db: str, folder: Path, url: str) -> dict[
 
 
 def _django() -> None:
+    """Set Django up for the bench's settings, with the static files its pages name collected."""
     import django
 
     sys.path.insert(0, str(ROOT))
     django.setup()
+    from reunify.static_files import collect_static
+
+    collect_static()
 
 
 # --- serving and loading ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ from reunify.accounts.services import (
     totp_provisioning,
     user_create,
 )
+from reunify.audit.actions import AuditAction
 from reunify.audit.models import Event
 from reunify.cases import services
 from reunify.cases.models import Case, ConsentKind, Party, PartyRole
@@ -69,8 +70,8 @@ def looked_at(user: User, case: Case, what: str) -> bool:
     return (
         Event.objects.filter(actor=user, detail__what=what)
         .filter(
-            Q(action="case.view", case_id=case.pk)
-            | Q(action="case.list_view", listed_cases__case_id=case.pk)
+            Q(action=AuditAction.CASE_VIEW, case_id=case.pk)
+            | Q(action=AuditAction.CASE_LIST_VIEW, listed_cases__case_id=case.pk)
         )
         .exists()
     )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from django.core.mail import send_mass_mail
 from django.db import models, transaction
 
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def send_after_commit(
             with transaction.atomic():
                 audit_record(
                     actor=None,
-                    action="mail.fail",
+                    action=AuditAction.MAIL_FAIL,
                     case_id=case_id,
                     obj=obj,
                     detail={

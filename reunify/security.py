@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -80,7 +81,7 @@ def refusal_record(request: HttpRequest, error: Exception) -> None:
     match = request.resolver_match
     audit_record(
         actor=user,
-        action="access.denied",
+        action=AuditAction.ACCESS_DENIED,
         detail={
             "path": request.path,
             "method": request.method,

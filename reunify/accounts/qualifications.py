@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import LicenceType, Qualification, Role, TrainingArea, User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 
 # A licence that runs out within this many days is flagged on the caseload.
@@ -137,7 +138,7 @@ def qualification_record(
     qualification, created = Qualification.objects.update_or_create(user=user, defaults=fields)
     audit_record(
         actor=actor,
-        action="qualification.record",
+        action=AuditAction.QUALIFICATION_RECORD,
         obj=qualification,
         detail={
             "user": user.username,

@@ -39,6 +39,7 @@ from reunify.accounts.models import (
     SecondFactor,
     User,
 )
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.transactions import advisory_lock
 
@@ -82,7 +83,7 @@ def user_create(
         validate_password(password, user)
     user.set_password(password)
     user.save()
-    audit_record(actor=actor, action="user.create", obj=user, detail={"role": role})
+    audit_record(actor=actor, action=AuditAction.USER_CREATE, obj=user, detail={"role": role})
     return user
 
 
@@ -98,7 +99,10 @@ def token_create(*, actor: User | None, user: User, label: str = "") -> str:
         created_at=timezone.now(),
     )
     audit_record(
-        actor=actor or user, action="token.create", obj=token, detail={"user": user.username}
+        actor=actor or user,
+        action=AuditAction.TOKEN_CREATE,
+        obj=token,
+        detail={"user": user.username},
     )
     return key
 
@@ -108,7 +112,7 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> None:
     if token.revoked_at is not None:
         return
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
-    audit_record(actor=actor or token.user, action="token.revoke", obj=token)
+    audit_record(actor=actor or token.user, action=AuditAction.TOKEN_REVOKE, obj=token)
 
 
 def token_authenticate(key: str) -> User | None:
@@ -133,7 +137,9 @@ def user_sessions_end(*, actor: User | None, user: User) -> None:
     """End every open session of the user at its next request; their API tokens are untouched."""
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
-    audit_record(actor=actor, action="auth.sessions_end", obj=user, detail={"user": user.username})
+    audit_record(
+        actor=actor, action=AuditAction.AUTH_SESSIONS_END, obj=user, detail={"user": user.username}
+    )
 
 
 @transaction.atomic
@@ -149,7 +155,7 @@ def user_deactivate(*, actor: User | None, user: User) -> int:
     )
     audit_record(
         actor=actor,
-        action="user.deactivate",
+        action=AuditAction.USER_DEACTIVATE,
         obj=user,
         detail={"user": user.username, "tokens_revoked": revoked},
     )
@@ -266,7 +272,7 @@ def totp_enrol_start(*, user: User) -> SecondFactor:
     else:
         factor.secret_sealed, factor.created_at = sealed, now
         factor.save(update_fields=["secret_sealed", "created_at"])
-    audit_record(actor=user, action="totp.enrol_start", obj=factor)
+    audit_record(actor=user, action=AuditAction.TOTP_ENROL_START, obj=factor)
     return factor
 
 
@@ -315,7 +321,9 @@ def totp_enrol_confirm(*, user: User, factor: SecondFactor, code: str) -> list[s
     # The enrolment code that let the user this far has done its work.
     EnrolmentCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
     codes = _recovery_codes_issue(user, now)
-    audit_record(actor=user, action="totp.enrol", obj=factor, detail={"recovery_codes": len(codes)})
+    audit_record(
+        actor=user, action=AuditAction.TOTP_ENROL, obj=factor, detail={"recovery_codes": len(codes)}
+    )
     return codes
 
 
@@ -336,7 +344,7 @@ def totp_verify(*, user: User, code: str) -> None:
         raise CodeRefused("code already used")
     factor.last_used_step = step
     factor.save(update_fields=["last_used_step"])
-    audit_record(actor=user, action="totp.verify", obj=factor)
+    audit_record(actor=user, action=AuditAction.TOTP_VERIFY, obj=factor)
 
 
 @transaction.atomic
@@ -348,7 +356,9 @@ def recovery_code_use(*, user: User, code: str) -> int:
     if not used:
         raise CodeRefused("wrong recovery code")
     remaining = RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
-    audit_record(actor=user, action="totp.recovery_code_use", detail={"remaining": remaining})
+    audit_record(
+        actor=user, action=AuditAction.TOTP_RECOVERY_CODE_USE, detail={"remaining": remaining}
+    )
     return remaining
 
 
@@ -361,7 +371,9 @@ def totp_reset(*, actor: User | None, user: User) -> bool:
     if not removed:
         return False
     EnrolmentCode.objects.filter(user=user).delete()
-    audit_record(actor=actor, action="totp.reset", obj=user, detail={"user": user.username})
+    audit_record(
+        actor=actor, action=AuditAction.TOTP_RESET, obj=user, detail={"user": user.username}
+    )
     # Whoever holds the lost phone and a session must not stay in.
     user_sessions_end(actor=actor, user=user)
     return True
@@ -416,7 +428,7 @@ def enrolment_code_issue(*, actor: User | None, user: User) -> str:
     )
     audit_record(
         actor=actor,
-        action="totp.enrolment_code_issue",
+        action=AuditAction.TOTP_ENROLMENT_CODE_ISSUE,
         obj=user,
         detail={"user": user.username, "expires_at": issued.expires_at},
     )
@@ -445,7 +457,7 @@ def enrolment_code_accept(*, user: User, code: str) -> EnrolmentCode:
             "enrolment code expired",
             "That enrolment code has expired. Ask your practice administrator for a new one.",
         )
-    audit_record(actor=user, action="totp.enrolment_code_accept", obj=user)
+    audit_record(actor=user, action=AuditAction.TOTP_ENROLMENT_CODE_ACCEPT, obj=user)
     return issued
 
 
@@ -459,7 +471,7 @@ def totp_enrol_demo(*, user: User) -> SecondFactor:
         confirmed_at=timezone.now(),
         is_demo=True,
     )
-    audit_record(actor=None, action="totp.enrol", obj=factor, detail={"demo": True})
+    audit_record(actor=None, action=AuditAction.TOTP_ENROL, obj=factor, detail={"demo": True})
     return factor
 
 
@@ -517,7 +529,7 @@ def _lock_if_due(*, scope: str, key: str, limit: int, now: dt.datetime) -> Locko
     label = "username" if scope == LockoutScope.ACCOUNT else "address"
     audit_record(
         actor=None,
-        action="auth.locked",
+        action=AuditAction.AUTH_LOCKED,
         obj=lock,
         detail={"scope": scope, label: key, "failures": failures, "until": lock.until},
     )
@@ -584,7 +596,7 @@ def login_failure_record(
         LoginAttempt.objects.create(username=key, address=address, stage=stage, at=now)
     audit_record(
         actor=None,
-        action="auth.failed",
+        action=AuditAction.AUTH_FAILED,
         detail={"username": key, "address": address, "stage": stage, "reason": reason},
     )
     LoginAttempt.objects.filter(at__lt=now - dt.timedelta(days=1)).delete()
@@ -606,7 +618,7 @@ def login_refusal_record(*, username: str, address: str, stage: str) -> None:
     """Audit an attempt refused unchecked because of a lockout; it does not lengthen the lock."""
     audit_record(
         actor=None,
-        action="auth.failed",
+        action=AuditAction.AUTH_FAILED,
         detail={
             "username": _account_key(username),
             "address": address,
@@ -627,7 +639,7 @@ def login_success_record(*, user: User, address: str, second_factor: str) -> Non
     )
     audit_record(
         actor=user,
-        action="auth.login",
+        action=AuditAction.AUTH_LOGIN,
         detail={"address": address, "second_factor": second_factor},
     )
 
@@ -636,7 +648,7 @@ def login_success_record(*, user: User, address: str, second_factor: str) -> Non
 def logout_record(*, user: User, reason: str) -> None:
     """Audit a logout: `asked` (the button), `idle` (no request for the idle limit) or `ended`
     (the first request after the user's sessions were ended)."""
-    audit_record(actor=user, action="auth.logout", detail={"reason": reason})
+    audit_record(actor=user, action=AuditAction.AUTH_LOGOUT, detail={"reason": reason})
 
 
 # --- a portal user's own second factor: turning it off, new recovery codes --------------------
@@ -699,7 +711,9 @@ def totp_turn_off(*, user: User, password: str, code: str) -> str:
         proved_with = "recovery_code"
     SecondFactor.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
-    audit_record(actor=user, action="totp.turn_off", obj=user, detail={"proved_with": proved_with})
+    audit_record(
+        actor=user, action=AuditAction.TOTP_TURN_OFF, obj=user, detail={"proved_with": proved_with}
+    )
     return proved_with
 
 
@@ -716,7 +730,7 @@ def recovery_codes_renew(*, user: User, code: str) -> list[str]:
     codes = _recovery_codes_issue(user, timezone.now())
     audit_record(
         actor=user,
-        action="totp.recovery_codes_renew",
+        action=AuditAction.TOTP_RECOVERY_CODES_RENEW,
         obj=user,
         detail={"recovery_codes": len(codes)},
     )

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from reunify.audit.actions import AuditAction
 from reunify.audit.models import ChainHead, Event, ListedCase
 
 GENESIS = "0" * 64
@@ -169,6 +170,8 @@ def audit_record_many(*, actor: Any, action: str, entries: list[Entry]) -> list[
     anything shared); they are sealed into the chain once that transaction commits."""
     if not entries:
         return []
+    if action not in AuditAction.values:
+        raise ValueError(f"{action!r} is not an audit action: add it to audit.actions.AuditAction.")
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     now = timezone.now()
     label = _clean(actor.get_username()) if is_user else "anonymous"

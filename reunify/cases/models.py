@@ -446,12 +446,11 @@ class ReadinessLevel(models.TextChoices):
     READY = "ready", "Ready"
 
 
-class ReadinessRating(models.Model):
-    """The therapist's rating of one party's readiness for contact, or the child's own word."""
+class DatedRating(models.Model):
+    """A judgement about a case, dated: readiness here, willingness and alignment in measures.
+    One function saves them all (`cases.services.rating_save`), with the same rules: dated on a
+    day from the referral to today, with an optional note, by whoever recorded it, when."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="readiness_ratings")
-    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="readiness_ratings")
-    level = models.CharField(max_length=20, choices=ReadinessLevel.choices)
     rated_on = models.DateField()
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
@@ -460,7 +459,16 @@ class ReadinessRating(models.Model):
     recorded_at = models.DateTimeField()
 
     class Meta:
+        abstract = True
         ordering = ["rated_on", "id"]
+
+
+class ReadinessRating(DatedRating):
+    """The therapist's rating of one party's readiness for contact, or the child's own word."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="readiness_ratings")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="readiness_ratings")
+    level = models.CharField(max_length=20, choices=ReadinessLevel.choices)
 
     def __str__(self) -> str:
         return f"{self.party.person.full_name}: {self.get_level_display()}"

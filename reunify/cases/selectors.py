@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
+from reunify.audit.actions import AuditAction
 from reunify.audit.models import Event
 from reunify.cases.models import (
     Case,
@@ -206,14 +207,14 @@ LIST_VIEW = "case.list_view"
 _KIND_OF_READ = {
     LookKind.VIEW: Q(action__in=("case.view", LIST_VIEW)),
     LookKind.DOWNLOAD: Q(action__endswith=".download"),
-    LookKind.DISCLOSURE: Q(action="disclosure.record"),
+    LookKind.DISCLOSURE: Q(action=AuditAction.DISCLOSURE_RECORD),
 }
 # The therapist's private psychotherapy notes, the child's check-ins and the tasks they raise
 # are no part of the record: neither the timeline nor the audit listing shows them.
 _PRIVATE = (
     Q(action__startswith="psychotherapy_note.")
     | Q(action__startswith="child_checkin.")
-    | Q(action="task.done")
+    | Q(action=AuditAction.TASK_DONE)
 )
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.accounts.qualifications import require_current_licence
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record, audit_record_list
 from reunify.cases.models import (
     CONSENTING_ROLES,
@@ -31,6 +32,7 @@ from reunify.cases.models import (
     ConsentKind,
     CourtOrder,
     CourtTerm,
+    DatedRating,
     DocumentReview,
     Intake,
     Party,
@@ -303,7 +305,7 @@ def case_open(
     )
     audit_record(
         actor=actor,
-        action="case.open",
+        action=AuditAction.CASE_OPEN,
         case_id=case.pk,
         obj=case,
         detail={
@@ -332,7 +334,7 @@ def co_therapist_add(*, actor: User, case: Case, user: User) -> Case:
     case.co_therapists.add(user)
     audit_record(
         actor=actor,
-        action="case.co_therapist_add",
+        action=AuditAction.CASE_CO_THERAPIST_ADD,
         case_id=case.pk,
         obj=case,
         detail={"user": user.username},
@@ -352,7 +354,7 @@ def co_therapist_remove(*, actor: User, case: Case, user: User) -> Case:
     case.co_therapists.remove(user)
     audit_record(
         actor=actor,
-        action="case.co_therapist_remove",
+        action=AuditAction.CASE_CO_THERAPIST_REMOVE,
         case_id=case.pk,
         obj=case,
         detail={"user": user.username},
@@ -432,7 +434,7 @@ def party_add(
     )
     audit_record(
         actor=actor,
-        action="party.add",
+        action=AuditAction.PARTY_ADD,
         case_id=case.pk,
         obj=party,
         # Which details are on record, never what they say: staff read the audit log.
@@ -517,7 +519,7 @@ def person_update(
     for each in Party.objects.filter(person=person).order_by("case_id", "pk"):
         audit_record(
             actor=actor,
-            action="person.update",
+            action=AuditAction.PERSON_UPDATE,
             case_id=each.case_id,
             obj=each,
             # Which details changed, never what they say: staff read the audit log.
@@ -559,7 +561,7 @@ def party_protect(
         setattr(party.person, field, value)
     audit_record(
         actor=actor,
-        action="party.protect" if protected else "party.unprotect",
+        action=AuditAction.PARTY_PROTECT if protected else AuditAction.PARTY_UNPROTECT,
         case_id=case.pk,
         obj=party,
         detail=detail,
@@ -674,7 +676,7 @@ def court_order_record(
     )
     audit_record(
         actor=actor,
-        action="court_order.record",
+        action=AuditAction.COURT_ORDER_RECORD,
         case_id=case.pk,
         obj=order,
         detail={"number": order.number, "terms": [t.kind for t in terms]},
@@ -742,7 +744,7 @@ def court_order_end(
     order.refresh_from_db()
     audit_record(
         actor=actor,
-        action="court_order.end",
+        action=AuditAction.COURT_ORDER_END,
         case_id=case.pk,
         obj=order,
         detail={"number": order.number, "ended_on": ended_on, "terms": [t.pk for t in open_terms]},
@@ -783,7 +785,7 @@ def court_order_amend(
     _add_terms(order, add_terms, effective_on)
     audit_record(
         actor=actor,
-        action="court_order.amend",
+        action=AuditAction.COURT_ORDER_AMEND,
         case_id=case.pk,
         obj=order,
         detail={
@@ -848,7 +850,7 @@ def court_order_supersede(
     )
     audit_record(
         actor=actor,
-        action="court_order.supersede",
+        action=AuditAction.COURT_ORDER_SUPERSEDE,
         case_id=case.pk,
         obj=new,
         detail={
@@ -887,7 +889,7 @@ def intake_record(
     )
     audit_record(
         actor=actor,
-        action="intake.record",
+        action=AuditAction.INTAKE_RECORD,
         case_id=case.pk,
         obj=intake,
         detail={"party": party.pk, "held_on": held_on},
@@ -919,7 +921,7 @@ def consent_record(
     )
     audit_record(
         actor=actor,
-        action="consent.record",
+        action=AuditAction.CONSENT_RECORD,
         case_id=case.pk,
         obj=consent,
         detail={"party": party.pk, "kind": kind},
@@ -953,7 +955,7 @@ def document_review_record(
     )
     audit_record(
         actor=actor,
-        action="document_review.record",
+        action=AuditAction.DOCUMENT_REVIEW_RECORD,
         case_id=case.pk,
         obj=review,
         detail={"none_provided": none_provided},
@@ -961,10 +963,53 @@ def document_review_record(
     return review
 
 
+def require_record_day(day: dt.date, what: str, case: Case) -> None:
+    """A day something about the case was judged or answered: from the referral to today."""
+    if day > timezone.localdate():
+        raise ValidationError(
+            _("The %(what)s date %(day)s is in the future.") % {"what": what, "day": day}
+        )
+    if day < case.referral_date:
+        raise ValidationError(
+            _("The %(what)s date %(day)s is before the case was referred (%(referral)s).")
+            % {"what": what, "day": day, "referral": case.referral_date}
+        )
+
+
+R = TypeVar("R", bound=DatedRating)
+
+
+def rating_save(
+    *,
+    actor: User,
+    case: Case,
+    model: type[R],
+    rated_on: dt.date,
+    note: str,
+    action: str,
+    detail: dict[str, Any],
+    **fields: Any,
+) -> R:
+    """Save a dated rating (readiness, willingness, alignment) the caller has checked, with the
+    rules every rating shares, and its audit event. The caller holds the transaction."""
+    require_record_day(rated_on, "rating", case)
+    rating = model._default_manager.create(
+        case=case,
+        rated_on=rated_on,
+        note=note.strip(),
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+        **fields,
+    )
+    audit_record(actor=actor, action=action, case_id=case.pk, obj=rating, detail=detail)
+    return rating
+
+
 @transaction.atomic
 def readiness_record(
     *, actor: User, case: Case, party: Party, level: str, rated_on: dt.date, note: str = ""
 ) -> ReadinessRating:
+    """Rate a family member's readiness for contact (or record the child's own word)."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     _party_of(case, party)
@@ -972,29 +1017,24 @@ def readiness_record(
         raise ValidationError(f"Unknown readiness level {level!r}.")
     if party.role not in (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY):
         raise ValidationError("Readiness is rated for family members only.")
-    _require_not_future(rated_on, "rating")
-    rating = ReadinessRating.objects.create(
+    return rating_save(
+        actor=actor,
         case=case,
+        model=ReadinessRating,
+        rated_on=rated_on,
+        note=note,
+        action=AuditAction.READINESS_RECORD,
+        detail={"party": party.pk, "level": level},
         party=party,
         level=level,
-        rated_on=rated_on,
-        note=note.strip(),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
     )
-    audit_record(
-        actor=actor,
-        action="readiness.record",
-        case_id=case.pk,
-        obj=rating,
-        detail={"party": party.pk, "level": level},
-    )
-    return rating
 
 
 def case_view(*, actor: User, case: Case, what: str = "case") -> None:
     """Record that someone looked at the case (every case page and API read calls this)."""
-    audit_record(actor=actor, action="case.view", case_id=case.pk, obj=case, detail={"what": what})
+    audit_record(
+        actor=actor, action=AuditAction.CASE_VIEW, case_id=case.pk, obj=case, detail={"what": what}
+    )
 
 
 def case_views(*, actor: User, cases: list[Case], what: str) -> None:
@@ -1003,7 +1043,7 @@ def case_views(*, actor: User, cases: list[Case], what: str) -> None:
     if cases:
         audit_record_list(
             actor=actor,
-            action="case.list_view",
+            action=AuditAction.CASE_LIST_VIEW,
             case_ids=[c.pk for c in cases],
             detail={"what": what},
         )

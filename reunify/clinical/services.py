@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole, Person, Phase
 from reunify.cases.services import (
@@ -297,7 +298,7 @@ def appointment_schedule(
     appointment.participants.set(participants)
     audit_record(
         actor=actor,
-        action="appointment.schedule",
+        action=AuditAction.APPOINTMENT_SCHEDULE,
         case_id=case.pk,
         obj=appointment,
         detail={"kind": kind, "starts_at": starts_at, "rung": rung.position if rung else None},
@@ -352,7 +353,7 @@ def appointment_reschedule(
     appointment.refresh_from_db()
     audit_record(
         actor=actor,
-        action="appointment.reschedule",
+        action=AuditAction.APPOINTMENT_RESCHEDULE,
         case_id=case.pk,
         obj=appointment,
         detail={"from": before, "to": starts_at},
@@ -395,7 +396,7 @@ def appointment_cancel(
     appointment.refresh_from_db()
     audit_record(
         actor=actor,
-        action="appointment.cancel",
+        action=AuditAction.APPOINTMENT_CANCEL,
         case_id=case.pk,
         obj=appointment,
         detail={"by": cancelled_by, "party": party.pk if party else None, "notice_hours": notice},
@@ -423,7 +424,9 @@ def appointment_complete(*, actor: User, appointment: Appointment, note: str = "
         status=AppointmentStatus.COMPLETED, status_note=note.strip()
     )
     appointment.refresh_from_db()
-    audit_record(actor=actor, action="appointment.complete", case_id=case.pk, obj=appointment)
+    audit_record(
+        actor=actor, action=AuditAction.APPOINTMENT_COMPLETE, case_id=case.pk, obj=appointment
+    )
     if appointment.kind == AppointmentKind.INTAKE:
         held_on = timezone.localdate(appointment.starts_at)
         for party in appointment.participants.all():
@@ -451,7 +454,7 @@ def appointment_no_show(
     appointment.refresh_from_db()
     audit_record(
         actor=actor,
-        action="appointment.no_show",
+        action=AuditAction.APPOINTMENT_NO_SHOW,
         case_id=case.pk,
         obj=appointment,
         detail={"party": party.pk},
@@ -479,7 +482,7 @@ def _hold_upcoming_contact(*, actor: User, case: Case, reason: str) -> list[Part
         )
         audit_record(
             actor=actor,
-            action="appointment.hold",
+            action=AuditAction.APPOINTMENT_HOLD,
             case_id=case.pk,
             detail={"appointments": [a.pk for a in upcoming], "reason": reason},
         )
@@ -599,7 +602,7 @@ def contact_record(
     appointment.refresh_from_db()
     audit_record(
         actor=actor,
-        action="contact.record",
+        action=AuditAction.CONTACT_RECORD,
         case_id=case.pk,
         obj=record,
         detail={
@@ -648,7 +651,7 @@ def ladder_start(*, actor: User, case: Case, effective_on: dt.date | None = None
     )
     audit_record(
         actor=actor,
-        action="ladder.start",
+        action=AuditAction.LADDER_START,
         case_id=case.pk,
         obj=ladder,
         detail={"effective_on": day},
@@ -707,7 +710,7 @@ def ladder_step_up(
     except GateClosed as refused:
         audit_record(
             actor=actor,
-            action="ladder.step_refused",
+            action=AuditAction.LADDER_STEP_REFUSED,
             case_id=case.pk,
             detail={"to": refused.gate.next_phase, "reasons": refused.gate.texts()},
         )
@@ -775,7 +778,7 @@ def _move_to(
     )
     audit_record(
         actor=actor,
-        action=f"ladder.step_{direction}",
+        action=AuditAction(f"ladder.step_{direction}"),
         case_id=case.pk,
         obj=step,
         detail={
@@ -849,7 +852,7 @@ def ladder_step_down(
         )
         audit_record(
             actor=actor,
-            action="appointment.hold",
+            action=AuditAction.APPOINTMENT_HOLD,
             case_id=case.pk,
             detail={"appointments": [a.pk for a in above], "reason": "ladder stepped down"},
         )
@@ -946,7 +949,11 @@ def ladder_configure(
     if not changes:
         raise ValidationError("Nothing to change.")
     audit_record(
-        actor=actor, action="ladder.configure", case_id=case.pk, obj=ladder, detail=changes
+        actor=actor,
+        action=AuditAction.LADDER_CONFIGURE,
+        case_id=case.pk,
+        obj=ladder,
+        detail=changes,
     )
     ladder.refresh_from_db()
     return ladder
@@ -986,7 +993,7 @@ def assent_record(
     )
     audit_record(
         actor=actor,
-        action="ladder.assent",
+        action=AuditAction.LADDER_ASSENT,
         case_id=case.pk,
         obj=assent,
         detail={"child": child.pk, "rung": rung.position, "given": given},
@@ -1062,7 +1069,7 @@ def letter_record(
     )
     audit_record(
         actor=actor,
-        action="letter.record",
+        action=AuditAction.LETTER_RECORD,
         case_id=case.pk,
         obj=letter,
         detail={
@@ -1163,7 +1170,7 @@ def note_write(
             created_at=now,
             updated_at=now,
         )
-        action = "note.create"
+        action = AuditAction.NOTE_CREATE
     else:
         note = ProgressNote.objects.select_for_update(no_key=True).get(pk=note.pk)
         if note.appointment_id != appointment.pk:
@@ -1180,7 +1187,7 @@ def note_write(
             updated_at=now,
         )
         note.refresh_from_db()
-        action = "note.update"
+        action = AuditAction.NOTE_UPDATE
     audit_record(
         actor=actor,
         action=action,
@@ -1275,7 +1282,7 @@ def note_sign(
     )
     audit_record(
         actor=actor,
-        action="note.sign",
+        action=AuditAction.NOTE_SIGN,
         case_id=note.case_id,
         obj=note,
         detail={"hash": note.content_hash},
@@ -1302,7 +1309,7 @@ def _append(*, actor: User, note: ProgressNote, kind: str, text: str) -> Addendu
     )
     audit_record(
         actor=actor,
-        action=f"note.{kind}",
+        action=AuditAction(f"note.{kind}"),
         case_id=note.case_id,
         obj=addendum,
         detail={"note": note.pk, "hash": addendum.content_hash},
@@ -1385,7 +1392,9 @@ def psychotherapy_note_write(
         created_at=timezone.now(),
     )
     # The audit detail never carries the text.
-    audit_record(actor=actor, action="psychotherapy_note.create", case_id=case.pk, obj=note)
+    audit_record(
+        actor=actor, action=AuditAction.PSYCHOTHERAPY_NOTE_CREATE, case_id=case.pk, obj=note
+    )
     return note
 
 
@@ -1399,7 +1408,9 @@ def psychotherapy_note_share(
     note.shared_with_supervisor = shared
     audit_record(
         actor=actor,
-        action="psychotherapy_note.share" if shared else "psychotherapy_note.unshare",
+        action=AuditAction.PSYCHOTHERAPY_NOTE_SHARE
+        if shared
+        else AuditAction.PSYCHOTHERAPY_NOTE_UNSHARE,
         case_id=note.case_id,
         obj=note,
     )
@@ -1433,7 +1444,7 @@ def amendment_request_record(
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    audit_record(actor=actor, action="amendment.request", case_id=case.pk, obj=request)
+    audit_record(actor=actor, action=AuditAction.AMENDMENT_REQUEST, case_id=case.pk, obj=request)
     return request
 
 
@@ -1487,7 +1498,7 @@ def amendment_decide(
     request.refresh_from_db()
     audit_record(
         actor=actor,
-        action="amendment.accept" if accept else "amendment.deny",
+        action=AuditAction.AMENDMENT_ACCEPT if accept else AuditAction.AMENDMENT_DENY,
         case_id=case.pk,
         obj=request,
     )
@@ -1520,7 +1531,7 @@ def checkins_schedule(*, actor: User, case: Case) -> list[Appointment]:
         appointments.append(appointment)
     audit_record(
         actor=actor,
-        action="checkin.schedule",
+        action=AuditAction.CHECKIN_SCHEDULE,
         case_id=case.pk,
         detail={"appointments": [a.pk for a in appointments]},
     )
@@ -1555,5 +1566,7 @@ def arrangement_record(
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    audit_record(actor=actor, action="arrangement.record", case_id=case.pk, obj=arrangement)
+    audit_record(
+        actor=actor, action=AuditAction.ARRANGEMENT_RECORD, case_id=case.pk, obj=arrangement
+    )
     return arrangement

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import (
     CONSENTING_ROLES,
@@ -105,7 +106,7 @@ def release_grant(
     )
     audit_record(
         actor=actor,
-        action="release.grant",
+        action=AuditAction.RELEASE_GRANT,
         case_id=case.pk,
         obj=release,
         detail={
@@ -136,7 +137,9 @@ def release_revoke(*, actor: User, release: Release, reason: str) -> Release:
         revoked_at=timezone.now(), revoked_by=actor, revoke_reason=reason
     )
     release.refresh_from_db()
-    audit_record(actor=actor, action="release.revoke", case_id=release.case_id, obj=release)
+    audit_record(
+        actor=actor, action=AuditAction.RELEASE_REVOKE, case_id=release.case_id, obj=release
+    )
     return release
 
 
@@ -173,7 +176,7 @@ def disclosure_record(
     )
     audit_record(
         actor=actor,
-        action="disclosure.record",
+        action=AuditAction.DISCLOSURE_RECORD,
         case_id=recipient.case_id,
         obj=disclosure,
         detail={
@@ -218,7 +221,7 @@ def restriction_set(*, actor: User, case: Case, party: Party, reason: str) -> Re
     )
     audit_record(
         actor=actor,
-        action="restriction.set",
+        action=AuditAction.RESTRICTION_SET,
         case_id=case.pk,
         obj=restriction,
         detail={"party": party.pk},
@@ -244,7 +247,10 @@ def restriction_lift(*, actor: User, restriction: Restriction, reason: str) -> R
     )
     restriction.refresh_from_db()
     audit_record(
-        actor=actor, action="restriction.lift", case_id=restriction.case_id, obj=restriction
+        actor=actor,
+        action=AuditAction.RESTRICTION_LIFT,
+        case_id=restriction.case_id,
+        obj=restriction,
     )
     return restriction
 
@@ -279,7 +285,7 @@ def document_share(*, actor: User, document: Document, party: Party) -> Document
     )
     audit_record(
         actor=actor,
-        action="document.share",
+        action=AuditAction.DOCUMENT_SHARE,
         case_id=case.pk,
         obj=share,
         detail={"document": document.pk, "party": party.pk},
@@ -302,7 +308,7 @@ def document_unshare(*, actor: User, share: DocumentShare) -> DocumentShare:
     share.refresh_from_db()
     audit_record(
         actor=actor,
-        action="document.unshare",
+        action=AuditAction.DOCUMENT_UNSHARE,
         case_id=share.document.case_id,
         obj=share,
         detail={"document": share.document_id, "party": share.party_id},

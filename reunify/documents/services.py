@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case
 from reunify.cases.services import require_open
@@ -163,7 +164,7 @@ def document_upload(*, actor: User, case: Case, kind: str, title: str, upload: F
     )
     audit_record(
         actor=actor,
-        action="document.upload",
+        action=AuditAction.DOCUMENT_UPLOAD,
         case_id=case.pk,
         obj=document,
         detail={
@@ -205,7 +206,7 @@ def document_open(*, actor: User, document: Document) -> BinaryIO:
     try:
         audit_record(
             actor=actor,
-            action="document.download",
+            action=AuditAction.DOCUMENT_DOWNLOAD,
             case_id=document.case_id,
             obj=document,
             detail={
@@ -233,7 +234,9 @@ def document_tag_substance_use(*, actor: User, document: Document, substance_use
     document.substance_use = substance_use
     audit_record(
         actor=actor,
-        action="document.tag_substance_use" if substance_use else "document.untag_substance_use",
+        action=AuditAction.DOCUMENT_TAG_SUBSTANCE_USE
+        if substance_use
+        else AuditAction.DOCUMENT_UNTAG_SUBSTANCE_USE,
         case_id=document.case_id,
         obj=document,
         detail={"substance_use": substance_use},
@@ -249,7 +252,7 @@ def document_open_in_portal(*, actor: User, document: Document, party_id: int) -
     try:
         audit_record(
             actor=actor,
-            action="document.download",
+            action=AuditAction.DOCUMENT_DOWNLOAD,
             case_id=document.case_id,
             obj=document,
             detail={

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from reunify.cases.models import Party, PartyRole
+from reunify.cases.models import DatedRating, Party, PartyRole
 
 
 class StandardGoal(models.TextChoices):
@@ -82,7 +82,7 @@ class WillingnessLevel(models.TextChoices):
 WILLINGNESS_ORDER: list[str] = list(WillingnessLevel.values)
 
 
-class WillingnessRating(models.Model):
+class WillingnessRating(DatedRating):
     """The therapist's dated judgement of one family member's willingness to take part."""
 
     case = models.ForeignKey(
@@ -90,15 +90,6 @@ class WillingnessRating(models.Model):
     )
     party = models.ForeignKey("cases.Party", on_delete=models.PROTECT, related_name="+")
     level = models.CharField(max_length=20, choices=WillingnessLevel.choices)
-    rated_on = models.DateField()
-    note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["rated_on", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} on {self.rated_on}"
@@ -130,7 +121,7 @@ class Alignment(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class AlignmentRating(models.Model):
+class AlignmentRating(DatedRating):
     """Whether one part of the support system (the court, an attorney, the GAL, CPS, the
     school) pulls in the same direction as the treatment plan, as of a date."""
 
@@ -147,15 +138,6 @@ class AlignmentRating(models.Model):
         help_text="Which one, when the case has that person as a party (always for an attorney).",
     )
     status = models.CharField(max_length=20, choices=Alignment.choices)
-    rated_on = models.DateField()
-    note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["rated_on", "id"]
 
     def __str__(self) -> str:
         return f"{self.get_stakeholder_display()}: {self.get_status_display()} on {self.rated_on}"

@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import Role, User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
-from reunify.cases.services import require_open
+from reunify.cases.services import rating_save, require_open, require_record_day
 from reunify.measures import questionnaires
 from reunify.measures.models import (
     STAKEHOLDER_ROLES,
@@ -43,15 +44,6 @@ from reunify.measures.models import (
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "instruments"
 SCALE_MAX = 10
-
-
-def _require_day(day: dt.date, what: str, case: Case) -> None:
-    if day > timezone.localdate():
-        raise ValidationError(f"The {what} date {day} is in the future.")
-    if day < case.referral_date:
-        raise ValidationError(
-            f"The {what} date {day} is before the case was referred ({case.referral_date})."
-        )
 
 
 def _require_0_to_10(value: Any, what: str) -> int:
@@ -113,7 +105,7 @@ def goal_add(
     )
     audit_record(
         actor=actor,
-        action="goal.add",
+        action=AuditAction.GOAL_ADD,
         case_id=case.pk,
         obj=goal,
         detail={"standard": standard, "baseline": baseline, "target": target},
@@ -130,7 +122,7 @@ def goal_rate(
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     value = _require_0_to_10(value, "The rating")
-    _require_day(rated_on, "rating", case)
+    require_record_day(rated_on, "rating", case)
     if GoalRating.objects.filter(goal=goal, rated_on=rated_on).exists():
         raise ValidationError(f"“{goal.title}” already has a rating on {rated_on}.")
     rating = GoalRating.objects.create(
@@ -143,7 +135,7 @@ def goal_rate(
     )
     audit_record(
         actor=actor,
-        action="goal.rate",
+        action=AuditAction.GOAL_RATE,
         case_id=case.pk,
         obj=rating,
         detail={"goal": goal.pk, "value": value, "rated_on": rated_on},
@@ -166,24 +158,17 @@ def willingness_record(
         raise ValidationError("Willingness is rated for members of the family only.")
     if level not in WillingnessLevel.values:
         raise ValidationError(f"Unknown willingness {level!r}.")
-    _require_day(rated_on, "rating", case)
-    rating = WillingnessRating.objects.create(
+    return rating_save(
+        actor=actor,
         case=case,
+        model=WillingnessRating,
+        rated_on=rated_on,
+        note=note,
+        action=AuditAction.WILLINGNESS_RECORD,
+        detail={"party": party.pk, "level": level},
         party=party,
         level=level,
-        rated_on=rated_on,
-        note=note.strip(),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
     )
-    audit_record(
-        actor=actor,
-        action="willingness.record",
-        case_id=case.pk,
-        obj=rating,
-        detail={"party": party.pk, "level": level},
-    )
-    return rating
 
 
 @transaction.atomic
@@ -213,25 +198,18 @@ def alignment_record(
             )
     elif stakeholder == Stakeholder.ATTORNEY:
         raise ValidationError("Say which attorney: each attorney's alignment is rated apart.")
-    _require_day(rated_on, "rating", case)
-    rating = AlignmentRating.objects.create(
+    return rating_save(
+        actor=actor,
         case=case,
+        model=AlignmentRating,
+        rated_on=rated_on,
+        note=note,
+        action=AuditAction.ALIGNMENT_RECORD,
+        detail={"stakeholder": stakeholder, "party": party.pk if party else None, "status": status},
         stakeholder=stakeholder,
         party=party,
         status=status,
-        rated_on=rated_on,
-        note=note.strip(),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
     )
-    audit_record(
-        actor=actor,
-        action="alignment.record",
-        case_id=case.pk,
-        obj=rating,
-        detail={"stakeholder": stakeholder, "party": party.pk if party else None, "status": status},
-    )
-    return rating
 
 
 # The child's check-ins ---------------------------------------------------------------------
@@ -305,7 +283,7 @@ def checkin_record(
     # The audit row says that a check-in arrived, never what it says.
     audit_record(
         actor=actor,
-        action="child_checkin.record",
+        action=AuditAction.CHILD_CHECKIN_RECORD,
         case_id=case.pk,
         obj=checkin,
         detail={
@@ -329,7 +307,10 @@ def checkins_mark_read(*, actor: User, case: Case) -> int:
         return 0
     ChildCheckin.objects.filter(pk__in=ids).update(read_at=timezone.now(), read_by=actor)
     audit_record(
-        actor=actor, action="child_checkin.read", case_id=case.pk, detail={"checkins": ids}
+        actor=actor,
+        action=AuditAction.CHILD_CHECKIN_READ,
+        case_id=case.pk,
+        detail={"checkins": ids},
     )
     return len(ids)
 
@@ -345,7 +326,7 @@ def task_done(*, actor: User, task: Task) -> Task:
     now = timezone.now()
     Task.objects.filter(pk=task.pk).update(done_at=now, done_by=actor)
     task.done_at, task.done_by = now, actor
-    audit_record(actor=actor, action="task.done", case_id=case.pk, obj=task)
+    audit_record(actor=actor, action=AuditAction.TASK_DONE, case_id=case.pk, obj=task)
     return task
 
 
@@ -424,7 +405,7 @@ def instrument_import(
     )
     audit_record(
         actor=actor,
-        action="instrument.import",
+        action=AuditAction.INSTRUMENT_IMPORT,
         obj=instrument,
         detail={"slug": definition.slug, "version": definition.version},
     )
@@ -470,7 +451,7 @@ def response_record(
         raise ValidationError(f"{instrument} is no longer in use.")
     definition = questionnaires.definition_of(instrument.definition)
     party = _informant_party(case, informant, party, definition)
-    _require_day(answered_on, "answer", case)
+    require_record_day(answered_on, "answer", case)
     try:
         cleaned = questionnaires.check_answers(definition, answers)
     except questionnaires.AnswerError as error:
@@ -491,7 +472,7 @@ def response_record(
     )
     audit_record(
         actor=actor,
-        action="questionnaire.record",
+        action=AuditAction.QUESTIONNAIRE_RECORD,
         case_id=case.pk,
         obj=response,
         detail={

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import FAMILY_ROLES, Party
 from reunify.disclosure.services import is_restricted
@@ -54,7 +55,7 @@ def message_send_to_therapist(*, actor: User, party: Party, body: str) -> Messag
     )
     audit_record(
         actor=actor,
-        action="message.send",
+        action=AuditAction.MESSAGE_SEND,
         case_id=party.case_id,
         obj=message,
         detail={"party": party.pk, "length": len(message.body)},
@@ -77,7 +78,7 @@ def message_reply(*, actor: User, party: Party, body: str) -> Message:
     )
     audit_record(
         actor=actor,
-        action="message.reply",
+        action=AuditAction.MESSAGE_REPLY,
         case_id=party.case_id,
         obj=message,
         detail={"party": party.pk, "length": len(message.body)},

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import Role, User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import LEGAL_ROLES, Case, Party, TransitionKind
 from reunify.cases.services import require_open
@@ -91,7 +92,7 @@ def invitation_create(
     )
     audit_record(
         actor=actor,
-        action="invitation.create",
+        action=AuditAction.INVITATION_CREATE,
         case_id=case.pk,
         obj=invitation,
         detail={"party": party.pk},
@@ -236,7 +237,7 @@ def invitation_accept(*, token: str, password: str) -> User:
     Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now(), accepted_by=user)
     audit_record(
         actor=user,
-        action="invitation.accept",
+        action=AuditAction.INVITATION_ACCEPT,
         case_id=invitation.case_id,
         obj=invitation,
         detail={"party": invitation.party_id},
@@ -255,7 +256,7 @@ def portal_access_revoke(*, actor: User, party: Party) -> int:
         raise ValidationError(f"{party.person.full_name} has no portal access to revoke.")
     audit_record(
         actor=actor,
-        action="portal.revoke",
+        action=AuditAction.PORTAL_REVOKE,
         case_id=party.case_id,
         obj=party,
         detail={"party": party.pk},

@@ -13,10 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from reunify.cases.models import (
     CONSENTING_ROLES,
@@ -56,11 +57,13 @@ from reunify.psychoeducation.models import ModuleAssignment
 from reunify.safety.models import Contraindication, FindingStatus, Screening
 
 
-class Kind:
-    SAFETY = "safety"
-    COURT = "court"
-    RECORD = "record"
-    READINESS = "readiness"
+class Kind(models.TextChoices):
+    """What kind of reason keeps a gate closed; only a readiness judgement can be overridden."""
+
+    SAFETY = "safety", gettext_lazy("Safety")
+    COURT = "court", gettext_lazy("Court")
+    RECORD = "record", gettext_lazy("Record")
+    READINESS = "readiness", gettext_lazy("Readiness")
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ class Reason:
     @property
     def overridable(self) -> bool:
         return self.kind == Kind.READINESS
+
+    @property
+    def kind_label(self) -> str:
+        return str(Kind(self.kind).label)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "overridable": self.overridable}

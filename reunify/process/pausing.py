@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from reunify.accounts.models import User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases import services as cases_services
 from reunify.cases.models import CourtOrder, TermKind
@@ -134,7 +135,7 @@ def _checkin_concern(actor: User, checkin: ChildCheckin, _state: Any) -> None:
     send_after_commit(messages, what="check-in concern", case_id=case.pk, obj=checkin)
     audit_record(
         actor=actor,
-        action="child_checkin.concern",
+        action=AuditAction.CHILD_CHECKIN_CONCERN,
         case_id=case.pk,
         obj=checkin,
         detail={

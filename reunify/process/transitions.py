@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from reunify import access
 from reunify.accounts.models import User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import (
     Case,
@@ -84,7 +85,7 @@ def _move(
     case.phase, case.phase_entered_at = to_phase, now
     audit_record(
         actor=actor,
-        action="case.transition",
+        action=AuditAction.CASE_TRANSITION,
         case_id=case.pk,
         obj=transition,
         detail={
@@ -112,7 +113,7 @@ def case_advance(
     except GateClosed as refused:
         audit_record(
             actor=actor,
-            action="case.transition_refused",
+            action=AuditAction.CASE_TRANSITION_REFUSED,
             case_id=case.pk,
             obj=case,
             detail={"to": refused.gate.next_phase, "reasons": refused.gate.texts()},
@@ -175,7 +176,7 @@ def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequ
     )
     audit_record(
         actor=actor,
-        action="override.request",
+        action=AuditAction.OVERRIDE_REQUEST,
         case_id=case.pk,
         obj=request,
         detail={"reasons": gate.texts()},
@@ -227,7 +228,7 @@ def override_decide(
     request.refresh_from_db()
     audit_record(
         actor=actor,
-        action="override.cosign" if approve else "override.decline",
+        action=AuditAction.OVERRIDE_COSIGN if approve else AuditAction.OVERRIDE_DECLINE,
         case_id=case.pk,
         obj=request,
     )
@@ -262,7 +263,7 @@ def _pause(
     )
     audit_record(
         actor=actor,
-        action="case.pause",
+        action=AuditAction.CASE_PAUSE,
         case_id=case.pk,
         obj=transition,
         detail={
@@ -323,7 +324,7 @@ def pause_court_reason_set(*, actor: User, transition: Transition, court_reason:
     transition.court_reason = court_reason
     audit_record(
         actor=actor,
-        action="case.pause_court_reason",
+        action=AuditAction.CASE_PAUSE_COURT_REASON,
         case_id=case.pk,
         obj=transition,
         detail={"court_reason": bool(court_reason)},
@@ -402,7 +403,7 @@ def case_resume(
     case.paused_at, case.pause_reason = None, ""
     audit_record(
         actor=actor,
-        action="case.resume",
+        action=AuditAction.CASE_RESUME,
         case_id=case.pk,
         obj=transition,
         detail={"conditions": sorted(set(conditions)), "effective_on": day},
@@ -449,7 +450,7 @@ def case_close(
     )
     audit_record(
         actor=actor,
-        action="case.close",
+        action=AuditAction.CASE_CLOSE,
         case_id=case.pk,
         obj=transition,
         detail={"outcome": outcome, "effective_on": day},

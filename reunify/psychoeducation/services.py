@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case, Party
 from reunify.cases.services import case_lock, require_open
@@ -83,7 +84,7 @@ def module_create(
     module = Module.objects.create(**entry, updated_at=timezone.now(), updated_by=actor)
     audit_record(
         actor=actor,
-        action="module.create",
+        action=AuditAction.MODULE_CREATE,
         obj=module,
         detail={"topic": topic, "language": language, "title": module.title},
     )
@@ -115,7 +116,9 @@ def module_update(
         setattr(module, name, entry[name])
     module.updated_at, module.updated_by = timezone.now(), actor
     module.save(update_fields=[*changed, "updated_at", "updated_by"])
-    audit_record(actor=actor, action="module.update", obj=module, detail={"changed": changed})
+    audit_record(
+        actor=actor, action=AuditAction.MODULE_UPDATE, obj=module, detail={"changed": changed}
+    )
     return module
 
 
@@ -148,7 +151,7 @@ def module_assign(*, actor: User, case: Case, party: Party, module: Module) -> M
     )
     audit_record(
         actor=actor,
-        action="module.assign",
+        action=AuditAction.MODULE_ASSIGN,
         case_id=case.pk,
         obj=assignment,
         detail={"party": party.pk, "module": module.pk, "title": module.title},
@@ -182,7 +185,7 @@ def module_complete(
     assignment.save(update_fields=["completed_on", "completion_recorded_by", "completion_source"])
     audit_record(
         actor=actor,
-        action="module.complete",
+        action=AuditAction.MODULE_COMPLETE,
         case_id=case.pk,
         obj=assignment,
         detail={

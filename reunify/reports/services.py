@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from reunify import access
 from reunify.accounts.models import User
 from reunify.accounts.qualifications import qualification_of
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case, Outcome, Party, PartyRole, Phase, ReferralSource
 from reunify.cases.services import case_lock
@@ -272,7 +273,7 @@ def report_preview(
     rendered = _report_render(actor, asked, _next_number(case), timezone.now(), preview=True)
     audit_record(
         actor=actor,
-        action="report.preview",
+        action=AuditAction.REPORT_PREVIEW,
         case_id=case.pk,
         obj=case,
         detail={
@@ -338,7 +339,7 @@ def report_issue(
     report = _kept(rendered, save)
     audit_record(
         actor=actor,
-        action="report.issue",
+        action=AuditAction.REPORT_ISSUE,
         case_id=case.pk,
         obj=report,
         detail={
@@ -406,7 +407,11 @@ def _opened(actor: User, case: Case, item: Any, action: str, what: str) -> Binar
 def report_pdf(*, actor: User, report: IssuedReport) -> BinaryIO:
     """The issued PDF, open for reading, after its SHA-256 is checked; the download is audited."""
     return _opened(
-        actor, report.case, report, "report.download", f"court progress report {report.number}"
+        actor,
+        report.case,
+        report,
+        AuditAction.REPORT_DOWNLOAD,
+        f"court progress report {report.number}",
     )
 
 
@@ -433,7 +438,7 @@ def portal_report_open(*, actor: User, allowed: selectors.PortalReport) -> Binar
         )
         audit_record(
             actor=actor,
-            action="report.download",
+            action=AuditAction.REPORT_DOWNLOAD,
             case_id=report.case_id,
             obj=report,
             detail={"what": f"portal download: {what}", "party": party.pk, "sha256": report.sha256},
@@ -447,7 +452,11 @@ def portal_report_open(*, actor: User, allowed: selectors.PortalReport) -> Binar
 @transaction.atomic
 def notice_pdf(*, actor: User, notice: TerminationNotice) -> BinaryIO:
     return _opened(
-        actor, notice.case, notice, "notice.download", f"notice of closing to {notice.addressed_to}"
+        actor,
+        notice.case,
+        notice,
+        AuditAction.NOTICE_DOWNLOAD,
+        f"notice of closing to {notice.addressed_to}",
     )
 
 
@@ -590,7 +599,7 @@ def _notice_issue(
     )
     audit_record(
         actor=actor,
-        action="notice.issue",
+        action=AuditAction.NOTICE_ISSUE,
         case_id=case.pk,
         obj=notice,
         detail={

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from reunify import access
 from reunify.accounts.models import User
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import Case
 from reunify.cases.services import case_lock, require_open
@@ -66,7 +67,7 @@ def screening_record(
     )
     audit_record(
         actor=actor,
-        action="screening.record",
+        action=AuditAction.SCREENING_RECORD,
         case_id=case.pk,
         obj=screening,
         detail={

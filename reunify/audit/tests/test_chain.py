@@ -23,6 +23,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
+from reunify.audit.actions import AuditAction
 from reunify.audit.chain import (
     GENESIS,
     SEP,
@@ -295,7 +296,7 @@ def test_each_link_follows_the_one_before_in_the_order_events_were_written(histo
 
 def test_an_event_waits_unsealed_until_its_transaction_commits(therapist, history):
     with transaction.atomic():
-        event = audit_record(actor=therapist, action="test.waiting")
+        event = audit_record(actor=therapist, action=AuditAction.CASE_VIEW)
         assert Pending.objects.filter(event=event).exists()
         assert not Link.objects.filter(event=event).exists()
         assert transaction.get_connection().run_on_commit  # the seal, once it commits
@@ -305,10 +306,24 @@ def test_an_event_waits_unsealed_until_its_transaction_commits(therapist, histor
     assert not Pending.objects.exists()
 
 
+def test_an_action_that_is_not_listed_is_refused_and_writes_nothing(therapist):
+    events = Event.objects.count()
+
+    with pytest.raises(ValueError, match="is not an audit action"):
+        audit_record(actor=therapist, action="case.vanish")
+
+    assert Event.objects.count() == events
+    assert all(
+        action in AuditAction.values for action in Event.objects.values_list("action", flat=True)
+    )
+
+
 def test_a_transaction_of_many_events_asks_for_one_seal(therapist):
     with transaction.atomic():
-        audit_record(actor=therapist, action="test.one")
-        audit_record_many(actor=therapist, action="test.many", entries=[Entry(), Entry(case_id=3)])
+        audit_record(actor=therapist, action=AuditAction.CASE_VIEW)
+        audit_record_many(
+            actor=therapist, action=AuditAction.CASE_LIST_VIEW, entries=[Entry(), Entry(case_id=3)]
+        )
         seals = transaction.get_connection().run_on_commit
         assert [callback for _, callback, _ in seals] == [audit_seal]
 
@@ -368,7 +383,7 @@ def test_a_fresh_chain_is_intact(history):
 
 
 def test_verify_seals_what_is_pending_first(therapist, history):
-    audit_record(actor=therapist, action="test.late")
+    audit_record(actor=therapist, action=AuditAction.CASE_VIEW)
 
     report = audit_verify()
 
@@ -390,8 +405,8 @@ def test_the_command_reports_an_intact_chain_and_its_speed(history, capsys):
 
 def test_events_say_where_they_came_from(therapist):
     with audit_source("cli"):
-        from_cli = audit_record(actor=None, action="test.cli")
-    elsewhere = audit_record(actor=therapist, action="test.system")
+        from_cli = audit_record(actor=None, action=AuditAction.CASE_VIEW)
+    elsewhere = audit_record(actor=therapist, action=AuditAction.CASE_VIEW)
 
     assert (from_cli.source, from_cli.actor_label, from_cli.actor) == ("cli", "anonymous", None)
     assert (elsewhere.source, elsewhere.actor_label) == ("system", "therapist")
@@ -400,7 +415,7 @@ def test_events_say_where_they_came_from(therapist):
 def test_details_are_stored_as_they_were_hashed(therapist, family):
     event = audit_record(
         actor=therapist,
-        action="test.detail",
+        action=AuditAction.CASE_VIEW,
         case_id=family.case.pk,
         obj=family.child,
         detail={"on": family.case.referral_date, "n": 3, "nested": {"b": [1, 2]}},
@@ -417,7 +432,7 @@ def test_details_are_stored_as_they_were_hashed(therapist, family):
 
 def test_a_separator_in_what_is_recorded_is_replaced(therapist):
     with audit_source(f"10.0.0.1 agent{SEP}x"):
-        event = audit_record(actor=therapist, action="test.sep")
+        event = audit_record(actor=therapist, action=AuditAction.CASE_VIEW)
 
     assert Event.objects.get(pk=event.pk).source == "10.0.0.1 agent x"
 
@@ -658,7 +673,7 @@ def test_a_forged_link_after_the_head_is_found(history):
 
 def test_an_event_deleted_before_it_was_sealed_is_found(therapist, history):
     drop_triggers()
-    event = audit_record(actor=therapist, action="test.doomed")
+    event = audit_record(actor=therapist, action=AuditAction.CASE_VIEW)
     Event.objects.filter(pk=event.pk).delete()
 
     broken_at(
@@ -756,10 +771,13 @@ def test_writers_on_one_case_and_on_many_build_one_unforked_chain(audit_flushabl
                 with transaction.atomic():
                     if n < 2:  # as scheduling does: the case row first, then the event
                         Case.objects.select_for_update().get(pk=case.pk)
-                        audit_record(actor=None, action="test.race", case_id=case.pk)
+                        audit_record(actor=None, action=AuditAction.CASE_VIEW, case_id=case.pk)
                     else:
                         audit_record(
-                            actor=None, action="test.race", case_id=1000 + n, detail={"i": i}
+                            actor=None,
+                            action=AuditAction.CASE_VIEW,
+                            case_id=1000 + n,
+                            detail={"i": i},
                         )
         except BaseException as failed:
             errors.append(failed)
@@ -774,7 +792,7 @@ def test_writers_on_one_case_and_on_many_build_one_unforked_chain(audit_flushabl
 
     assert errors == []
     total = Event.objects.count()
-    assert Event.objects.filter(action="test.race").count() == writers * writes
+    assert Event.objects.filter(action=AuditAction.CASE_VIEW).count() == writers * writes
     assert not Pending.objects.exists()  # every writer's own seal ran after its commit
     assert list(Link.objects.order_by("seq").values_list("seq", flat=True)) == list(
         range(1, total + 1)
@@ -788,7 +806,7 @@ def test_writers_on_one_case_and_on_many_build_one_unforked_chain(audit_flushabl
 @pytest.mark.flushes
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 def test_a_write_takes_no_lock_on_the_chain_head(audit_flushable_chain):
-    audit_record(actor=None, action="test.first")  # the head exists, sealed
+    audit_record(actor=None, action=AuditAction.CASE_VIEW)  # the head exists, sealed
     held, release = threading.Event(), threading.Event()
 
     def hold_the_head() -> None:
@@ -807,7 +825,7 @@ def test_a_write_takes_no_lock_on_the_chain_head(audit_flushable_chain):
         sql("SET lock_timeout = '1s'")  # a lock wait fails the test rather than hanging it
         started = time.monotonic()
         with transaction.atomic():
-            event = audit_record(actor=None, action="test.while_sealing", case_id=5)
+            event = audit_record(actor=None, action=AuditAction.CASE_VIEW, case_id=5)
             sql("SELECT 1")
             in_transaction = time.monotonic() - started
         # Committed; its own seal waited for the head after the commit and gave up.
