@@ -8,7 +8,7 @@ THE LOCK ORDER. Every write takes its row locks in this order, and never goes ba
    restriction, a share, an override or amendment request, a module assignment, an invitation
    (each locked by primary key; several of one kind in id order);
 3. rows shared between cases: staff users, then people, in id order, then an office room
-   (an advisory lock on its name) — `clinical.services._booking_lock`;
+   (an advisory lock on its name) — `clinical.services.scheduling._booking_lock`;
 4. an account's own rows (second factor, enrolment code), which no case write touches;
 5. login counting: the account name, then the address (advisory locks, `login_guard`);
 6. the audit log last.

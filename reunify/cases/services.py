@@ -243,9 +243,12 @@ def case_lock(case: Case) -> Case:
     return case
 
 
-def _party_of(case: Case, party: Party) -> Party:
+def party_of(case: Case, party: Party, what: str = "") -> Party:
+    """The party, if it belongs to this case; `what` names it in the refusal."""
     if party.case_id != case.pk:
-        raise ValidationError("That party does not belong to this case.")
+        raise ValidationError(
+            _("%(what)s does not belong to this case.") % {"what": what or _("That party")}
+        )
     return party
 
 
@@ -396,7 +399,7 @@ def party_add(
     if role not in PartyRole.values:
         raise ValidationError(f"Unknown role {role!r}.")
     if represents is not None:
-        _party_of(case, represents)
+        party_of(case, represents)
         if role != PartyRole.ATTORNEY:
             raise ValidationError("Only an attorney acts for another party.")
     elif role == PartyRole.ATTORNEY:
@@ -875,7 +878,7 @@ def intake_record(
 ) -> Intake:
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
-    _party_of(case, party)
+    party_of(case, party)
     if party.role not in (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY):
         raise ValidationError("Intakes are held with family members, not with professionals.")
     _require_not_future(held_on, "intake")
@@ -903,7 +906,7 @@ def consent_record(
 ) -> Consent:
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
-    _party_of(case, party)
+    party_of(case, party)
     if kind not in ConsentKind.values:
         raise ValidationError(f"Unknown consent document {kind!r}.")
     if party.role not in CONSENTING_ROLES:
@@ -1012,7 +1015,7 @@ def readiness_record(
     """Rate a family member's readiness for contact (or record the child's own word)."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
-    _party_of(case, party)
+    party_of(case, party)
     if level not in ReadinessLevel.values:
         raise ValidationError(f"Unknown readiness level {level!r}.")
     if party.role not in (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY):

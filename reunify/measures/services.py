@@ -21,7 +21,7 @@ from reunify.accounts.models import Role, User
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
-from reunify.cases.services import rating_save, require_open, require_record_day
+from reunify.cases.services import party_of, rating_save, require_open, require_record_day
 from reunify.measures import questionnaires
 from reunify.measures.models import (
     STAKEHOLDER_ROLES,
@@ -50,12 +50,6 @@ def _require_0_to_10(value: Any, what: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= SCALE_MAX:
         raise ValidationError(f"{what} must be a whole number from 0 to {SCALE_MAX}.")
     return value
-
-
-def _party_of(case: Case, party: Party, what: str = "That party") -> Party:
-    if party.case_id != case.pk:
-        raise ValidationError(f"{what} does not belong to this case.")
-    return party
 
 
 # Goals -------------------------------------------------------------------------------------
@@ -153,7 +147,7 @@ def willingness_record(
     """Rate a family member's willingness to take part, as of a date."""
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
-    _party_of(case, party)
+    party_of(case, party)
     if party.role not in FAMILY_ROLES:
         raise ValidationError("Willingness is rated for members of the family only.")
     if level not in WillingnessLevel.values:
@@ -190,7 +184,7 @@ def alignment_record(
     if status not in Alignment.values:
         raise ValidationError(f"Unknown alignment {status!r}.")
     if party is not None:
-        _party_of(case, party)
+        party_of(case, party)
         if party.role != STAKEHOLDER_ROLES[stakeholder]:
             raise ValidationError(
                 f"{party.person.full_name} is the case's {party.get_role_display().lower()}, "
@@ -247,7 +241,7 @@ def checkin_record(
     treating therapists are e-mailed."""
     source = _may_check_in_as(actor, case, child)
     require_open(case)
-    _party_of(case, child, "That child")
+    party_of(case, child, "That child")
     if child.role != PartyRole.CHILD:
         raise ValidationError("A check-in is the child's own: choose a child of the case.")
     ready = _require_0_to_10(ready, "How ready")
@@ -424,7 +418,7 @@ def _informant_party(
         return None
     if party is None:
         raise ValidationError(f"Say which {questionnaires.INFORMANTS[informant].lower()} answered.")
-    _party_of(case, party)
+    party_of(case, party)
     if party.role != informant:
         raise ValidationError(
             f"{party.person.full_name} is the case's {party.get_role_display().lower()}, not "
