@@ -96,3 +96,16 @@ class ListedCase(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} in event {self.event_id}"
+
+
+class Recorded(models.Model):
+    """Who put a record on file and when: the staff member (never deleted, so the row is kept)
+    and the moment it was saved. The records' models inherit it."""
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True

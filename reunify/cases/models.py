@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from reunify.audit.models import Recorded
+
 if TYPE_CHECKING:
     pass
 
@@ -370,7 +372,7 @@ class CourtTerm(models.Model):
         return self.text
 
 
-class Intake(models.Model):
+class Intake(Recorded):
     """A separate intake interview held with one party during assessment."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="intakes")
@@ -384,10 +386,6 @@ class Intake(models.Model):
         related_name="+",
         help_text="The intake interview session this was recorded from, if any.",
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["held_on", "id"]
@@ -402,17 +400,13 @@ class ConsentKind(models.TextChoices):
     SERVICE_AGREEMENT = "service_agreement", "Service agreement"
 
 
-class Consent(models.Model):
+class Consent(Recorded):
     """A signed consent document of one adult party."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="consents")
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="consents")
     kind = models.CharField(max_length=40, choices=ConsentKind.choices)
     signed_on = models.DateField()
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["signed_on", "id"]
@@ -421,17 +415,13 @@ class Consent(models.Model):
         return f"{self.get_kind_display()} signed by {self.party.person.full_name}"
 
 
-class DocumentReview(models.Model):
+class DocumentReview(Recorded):
     """The therapist's review of prior evaluations, court documents and CPS input."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="document_reviews")
     reviewed_on = models.DateField()
     none_provided = models.BooleanField(default=False)
     description = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["reviewed_on", "id"]
@@ -446,17 +436,13 @@ class ReadinessLevel(models.TextChoices):
     READY = "ready", "Ready"
 
 
-class DatedRating(models.Model):
+class DatedRating(Recorded):
     """A judgement about a case, dated: readiness here, willingness and alignment in measures.
     One function saves them all (`cases.services.rating_save`), with the same rules: dated on a
     day from the referral to today, with an optional note, by whoever recorded it, when."""
 
     rated_on = models.DateField()
     note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         abstract = True

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from reunify.audit.models import Recorded
+
 
 class AppointmentKind(models.TextChoices):
     INTAKE = "intake", "Intake interview"
@@ -106,7 +108,7 @@ class LetterDecision(models.TextChoices):
     HELD_BACK = "held_back", _("Held back")
 
 
-class Letter(models.Model):
+class Letter(Recorded):
     """A letter or message exchanged on a letters rung, reviewed by the therapist before it
     was passed on or held back."""
 
@@ -125,10 +127,6 @@ class Letter(models.Model):
     reviewed_on = models.DateField()
     decision = models.CharField(max_length=12, choices=LetterDecision.choices)
     held_back_reason = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["written_on", "id"]
@@ -165,7 +163,7 @@ class LadderStep(models.Model):
         return f"{self.direction} to {self.to_rung}"
 
 
-class ChildAssent(models.Model):
+class ChildAssent(Recorded):
     """The child's own yes or no to moving up to a rung."""
 
     ladder = models.ForeignKey(Ladder, on_delete=models.PROTECT, related_name="assents")
@@ -174,10 +172,6 @@ class ChildAssent(models.Model):
     given = models.BooleanField()
     note = models.TextField(blank=True)
     recorded_on = models.DateField()
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["recorded_at", "id"]
@@ -250,7 +244,7 @@ class Appointment(models.Model):
         return self.notice_hours is not None and self.notice_hours < 24
 
 
-class ContactRecord(models.Model):
+class ContactRecord(Recorded):
     """What happened at a therapeutic contact visit, in facts: no custody opinions."""
 
     appointment = models.OneToOneField(
@@ -267,10 +261,6 @@ class ContactRecord(models.Model):
     observations = models.TextField(blank=True)
     safety_concern = models.BooleanField(default=False)
     safety_concern_note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"Contact record of {self.appointment}"
@@ -378,7 +368,7 @@ class AmendmentStatus(models.TextChoices):
     DENIED = "denied", "Denied"
 
 
-class AmendmentRequest(models.Model):
+class AmendmentRequest(Recorded):
     """A party's request to amend their record, and what was decided."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
@@ -394,10 +384,6 @@ class AmendmentRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_reason = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-received_on", "-id"]
@@ -406,16 +392,12 @@ class AmendmentRequest(models.Model):
         return f"Amendment request {self.pk} ({self.status})"
 
 
-class ParentingArrangement(models.Model):
+class ParentingArrangement(Recorded):
     """The parenting-time arrangement the family settles on in integration."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
     description = models.TextField()
     effective_on = models.DateField()
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-effective_on", "-id"]

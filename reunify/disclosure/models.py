@@ -5,6 +5,8 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 
+from reunify.audit.models import Recorded
+
 
 class Category(models.TextChoices):
     ATTENDANCE = "attendance", "Attendance"
@@ -27,7 +29,7 @@ REDISCLOSURE_NOTICE = (
 )
 
 
-class Release(models.Model):
+class Release(Recorded):
     """Permission for one recipient to see some categories of a case's record until a date:
     signed by a family member, or compelled by a court order."""
 
@@ -58,10 +60,6 @@ class Release(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoke_reason = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-granted_on", "-id"]

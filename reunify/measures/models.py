@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from reunify.audit.models import Recorded
 from reunify.cases.models import DatedRating, Party, PartyRole
 
 
@@ -48,17 +49,13 @@ class Goal(models.Model):
         return self.title
 
 
-class GoalRating(models.Model):
+class GoalRating(Recorded):
     """A dated rating of progress on one goal (0-10)."""
 
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="ratings")
     rated_on = models.DateField()
     value = models.PositiveSmallIntegerField()
     note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["rated_on", "id"]
@@ -158,7 +155,7 @@ class CheckinSource(models.TextChoices):
     SESSION = "session", "Recorded by the therapist in session"
 
 
-class ChildCheckin(models.Model):
+class ChildCheckin(Recorded):
     """The child's own private word on how ready and how safe they feel: seen by the treating
     therapists alone, never by a parent, a supervisor or in any report."""
 
@@ -178,10 +175,6 @@ class ChildCheckin(models.Model):
     )
     words = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=CheckinSource.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
     # Set when a treating therapist first opens the check-ins: until then it waits in their queue.
     read_at = models.DateTimeField(null=True, blank=True)
     read_by = models.ForeignKey(
@@ -257,7 +250,7 @@ class Instrument(models.Model):
         return f"{self.title} (v{self.version})"
 
 
-class QuestionnaireResponse(models.Model):
+class QuestionnaireResponse(Recorded):
     """One informant's answers to an instrument on a date, with the scores they gave."""
 
     case = models.ForeignKey(
@@ -278,10 +271,6 @@ class QuestionnaireResponse(models.Model):
     answered_on = models.DateField()
     answers = models.JSONField(help_text="Item id to the value chosen; null when left out.")
     scores = models.JSONField(help_text="One entry per subscale, as the engine scored it.")
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["answered_on", "id"]

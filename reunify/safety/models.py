@@ -1,5 +1,6 @@
-from django.conf import settings
 from django.db import models
+
+from reunify.audit.models import Recorded
 
 
 class Contraindication(models.TextChoices):
@@ -20,16 +21,12 @@ class FindingStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class Screening(models.Model):
+class Screening(Recorded):
     """A safety screen of the whole family against every contraindication."""
 
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="screenings")
     screened_on = models.DateField()
     note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["screened_on", "recorded_at", "id"]
