@@ -32,12 +32,6 @@ from reunify.cases.models import (
 )
 from reunify.cases.selectors import LookKind
 from reunify.cases.services import (
-    EMAIL_LIMIT,
-    LANGUAGE_LIMIT,
-    NAME_LIMIT,
-    PHONE_LIMIT,
-    SUBSTITUTE_ADDRESS_LIMIT,
-    WORKPLACE_LIMIT,
     TermInput,
 )
 from reunify.safety.models import Contraindication, FindingStatus
@@ -126,24 +120,28 @@ class CaseOpenForm(forms.Form):
 class PersonDetailsForm(forms.Form):
     """A person's own details, as adding a party and correcting them both ask for them."""
 
-    first_name = forms.CharField(label="First name", max_length=NAME_LIMIT)
-    last_name = forms.CharField(label="Last name", max_length=NAME_LIMIT)
+    first_name = forms.CharField(label="First name", max_length=Person.length_of("first_name"))
+    last_name = forms.CharField(label="Last name", max_length=Person.length_of("last_name"))
     date_of_birth = date_field("Date of birth", required=False, today=False)
-    email = forms.EmailField(label="E-mail", required=False, max_length=EMAIL_LIMIT)
-    phone = forms.CharField(label="Phone", max_length=PHONE_LIMIT, required=False)
+    email = forms.EmailField(label="E-mail", required=False, max_length=Person.length_of("email"))
+    phone = forms.CharField(label="Phone", max_length=Person.length_of("phone"), required=False)
     address = forms.CharField(label="Address", required=False, widget=text_area(3))
-    workplace = forms.CharField(label="Workplace", max_length=WORKPLACE_LIMIT, required=False)
+    workplace = forms.CharField(
+        label="Workplace", max_length=Person.length_of("workplace"), required=False
+    )
     substitute_address = forms.CharField(
         label="Substitute address",
         required=False,
-        max_length=SUBSTITUTE_ADDRESS_LIMIT,
+        max_length=Person.length_of("substitute_address"),
         widget=text_area(3),
         help_text="For a protected party: the address-confidentiality programme's substitute "
         "address, shown instead of the real one to anyone else who may see the case.",
     )
     interpreter_needed = forms.BooleanField(label="Needs an interpreter", required=False)
     preferred_language = forms.CharField(
-        label="Preferred language", max_length=LANGUAGE_LIMIT, required=False
+        label="Preferred language",
+        max_length=Person.length_of("preferred_language"),
+        required=False,
     )
 
 

@@ -139,6 +139,7 @@ class Person(models.Model):
     )
     substitute_address = models.TextField(
         blank=True,
+        max_length=500,
         help_text="The address-confidentiality programme's substitute address: the one that may "
         "be shown or used instead of the real one.",
     )
@@ -147,6 +148,16 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    @classmethod
+    def length_of(cls, field: str) -> int:
+        """How long one of a person's details may be, as its field says (forms and services
+        both ask here)."""
+        found = cls._meta.get_field(field)
+        length = found.max_length if isinstance(found, models.Field) else None
+        if length is None:
+            raise ValueError(f"Person.{field} has no length limit.")
+        return length
 
     @property
     def full_name(self) -> str:

@@ -51,9 +51,6 @@ from reunify.cases.models import (
 CLOSED_MESSAGE = "This case is closed; its record is read-only."
 # A person's contact details, as the audit log names them (what they say never goes there).
 CONTACT_FIELDS = ("email", "phone", "address", "workplace", "substitute_address")
-PHONE_LIMIT, WORKPLACE_LIMIT = 40, 120  # the lengths of Person's columns
-NAME_LIMIT, EMAIL_LIMIT, LANGUAGE_LIMIT = 80, 254, 40
-SUBSTITUTE_ADDRESS_LIMIT = 500
 SUBSTITUTE_UNPROTECTED = (
     "A substitute address stands in for a protected party's real one: mark the contact details "
     "as protected to record it."
@@ -152,12 +149,13 @@ def _limited(value: str, what: str, limit: int) -> str:
     return value
 
 
-def _substitute_address(value: str) -> str:
-    return _limited(value, "Substitute address", SUBSTITUTE_ADDRESS_LIMIT)
+def _detail(field: str, what: str) -> Callable[[str], str]:
+    """A check of one of a person's text details: stripped, and no longer than its field."""
+    return lambda value: _limited(value, what, Person.length_of(field))
 
 
 def _email(value: str) -> str:
-    value = _limited(value, "E-mail", EMAIL_LIMIT)
+    value = _limited(value, "E-mail", Person.length_of("email"))
     if value:
         try:
             validate_email(value)
@@ -174,22 +172,22 @@ def _date_of_birth(day: dt.date | None) -> dt.date | None:
     return day
 
 
-def _name(what: str) -> Callable[[str], str]:
-    return lambda value: _limited(require_text(value, what), what, NAME_LIMIT)
+def _name(field: str, what: str) -> Callable[[str], str]:
+    return lambda value: _limited(require_text(value, what), what, Person.length_of(field))
 
 
 # A person's own details, each checked one way whether a party is being added or corrected.
 _PERSON_CHECKS: dict[str, Callable[[Any], Any]] = {
-    "first_name": _name("First name"),
-    "last_name": _name("Last name"),
+    "first_name": _name("first_name", "First name"),
+    "last_name": _name("last_name", "Last name"),
     "date_of_birth": _date_of_birth,
     "email": _email,
-    "phone": lambda value: _limited(value, "Phone", PHONE_LIMIT),
+    "phone": _detail("phone", "Phone"),
     "address": _text,
-    "workplace": lambda value: _limited(value, "Workplace", WORKPLACE_LIMIT),
-    "substitute_address": _substitute_address,
+    "workplace": _detail("workplace", "Workplace"),
+    "substitute_address": _detail("substitute_address", "Substitute address"),
     "interpreter_needed": bool,
-    "preferred_language": lambda value: _limited(value, "Preferred language", LANGUAGE_LIMIT),
+    "preferred_language": _detail("preferred_language", "Preferred language"),
 }
 # The same details in words, for messages (the protection flag is changed by `party_protect`).
 PERSON_FIELD_WORDS = {
@@ -554,7 +552,7 @@ def party_protect(
     if substitute_address is not None:
         if not protected:
             raise ValidationError(SUBSTITUTE_UNPROTECTED)
-        changes["substitute_address"] = _substitute_address(substitute_address)
+        changes["substitute_address"] = _PERSON_CHECKS["substitute_address"](substitute_address)
         if changes["substitute_address"] != party.person.substitute_address:
             detail["substitute_address"] = (
                 "recorded" if changes["substitute_address"] else "removed"
