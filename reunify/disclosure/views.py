@@ -16,7 +16,7 @@ from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -32,6 +32,7 @@ from reunify.disclosure import forms, services
 from reunify.disclosure.models import Disclosure, DocumentShare, Release, Restriction
 from reunify.documents.models import Document
 from reunify.documents.services import document_tag_substance_use
+from reunify.downloads import download
 
 Form = django_forms.Form
 
@@ -292,17 +293,13 @@ thead th { background: #eee; }
 
 @login_required
 @require_GET
-def accounting_pdf(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
+def accounting_pdf(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponseBase:
     from weasyprint import CSS, HTML
 
     context = _accounting(request, case_id, party_id)
     html = render_to_string("disclosure/accounting_pdf.html", context)
     pdf = HTML(string=html).write_pdf(stylesheets=[CSS(string=ACCOUNTING_CSS)])
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"accounting-of-disclosures-{context['party'].pk}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download(pdf, filename=f"accounting-of-disclosures-{context['party'].pk}.pdf")
 
 
 @login_required

@@ -11,7 +11,7 @@ from typing import BinaryIO
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -23,6 +23,7 @@ from reunify.cases.services import case_view
 from reunify.documents import selectors, services
 from reunify.documents.forms import DocumentForm
 from reunify.documents.models import Document
+from reunify.downloads import download
 
 
 class AuthedRequest(HttpRequest):
@@ -31,18 +32,11 @@ class AuthedRequest(HttpRequest):
     user: User
 
 
-def file_response(document: Document, handle: BinaryIO) -> FileResponse:
-    """The file as a download, never something the browser renders or guesses the type of."""
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
+def file_response(document: Document, handle: BinaryIO, notice: str = "") -> HttpResponseBase:
+    """The uploaded file as a download (`reunify.downloads`)."""
+    return download(
+        handle, filename=document.original_name, content_type=document.content_type, notice=notice
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -192,12 +192,8 @@ def document_download(request: PortalRequest, party_id: int, document_id: int) -
     return portal_file_response(allowed, handle)
 
 
-def portal_file_response(allowed: services.PortalDocument, handle: object) -> FileResponse:
-    response = file_response(allowed.document, handle)  # type: ignore[arg-type]
-    if allowed.notice:
-        # The notice travels with the file: the page says it too, beside the link.
-        response["Redisclosure-Notice"] = allowed.notice
-    return response
+def portal_file_response(allowed: services.PortalDocument, handle: object) -> HttpResponseBase:
+    return file_response(allowed.document, handle, allowed.notice)  # type: ignore[arg-type]
 
 
 @login_required

@@ -19,10 +19,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +32,7 @@ from reunify.cases.models import Case
 from reunify.cases.sections import to_section
 from reunify.cases.services import case_view, case_views
 from reunify.documents import storage
+from reunify.downloads import download
 from reunify.reports import selectors, services
 from reunify.reports.dashboard import dashboard_for
 from reunify.reports.forms import ReportIssueForm, VerifyForm
@@ -45,15 +45,9 @@ class AuthedRequest(HttpRequest):
     user: User
 
 
-def pdf_response(item: IssuedReport | TerminationNotice, handle: BinaryIO) -> FileResponse:
-    """The PDF as a download, never something the browser renders or guesses the type of."""
-    response = FileResponse(
-        handle, as_attachment=True, filename=item.filename, content_type="application/pdf"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+def pdf_response(item: IssuedReport | TerminationNotice, handle: BinaryIO) -> HttpResponseBase:
+    """The issued PDF as a download (`reunify.downloads`)."""
+    return download(handle, filename=item.filename)
 
 
 def issue_form(case: Case, data: Any = None) -> ReportIssueForm:
@@ -165,20 +159,15 @@ def report_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     return render(request, "reports/report_review.html", context, status=400 if problems else 200)
 
 
-def preview_response(case: Case, asked: dict[str, Any], pdf: bytes) -> HttpResponse:
+def preview_response(case: Case, asked: dict[str, Any], pdf: bytes) -> HttpResponseBase:
     """The preview PDF as a download named for what it is."""
     name = report_filename(case.title, asked["start"], asked["end"], preview=True)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download(pdf, filename=name)
 
 
 @login_required
 @require_POST
-def report_preview(request: AuthedRequest, case_id: int) -> HttpResponse:
+def report_preview(request: AuthedRequest, case_id: int) -> HttpResponseBase:
     """The report as it would be issued, marked PREVIEW — NOT ISSUED; nothing is kept."""
     case = access.case_get(request.user, case_id, Action.EDIT)
     form = issue_form(case, request.POST)
@@ -207,12 +196,8 @@ def report_download(request: AuthedRequest, report_id: int) -> HttpResponseBase:
     return pdf_response(report, handle)
 
 
-def portal_pdf_response(allowed: selectors.PortalReport, handle: BinaryIO) -> FileResponse:
-    response = pdf_response(allowed.report, handle)
-    if allowed.notice:
-        # The notice travels with the file, as it does with a portal document.
-        response["Redisclosure-Notice"] = allowed.notice
-    return response
+def portal_pdf_response(allowed: selectors.PortalReport, handle: BinaryIO) -> HttpResponseBase:
+    return download(handle, filename=allowed.report.filename, notice=allowed.notice)
 
 
 @login_required

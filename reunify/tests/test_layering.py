@@ -4,7 +4,7 @@ Lowest first (README, "Where things live"):
 
 - **kernel**: `accounts`, `audit`, `access` (rules only) and the package's own modules
   (`errors`, `transactions`, `triggers`, `security`, `paging`, `mail`, `settings`,
-  `static_files`).
+  `static_files`, `downloads`).
 - **records**, in this order: `cases`; `safety`, `documents`, `psychoeducation`, `clinical`;
   `measures`; `disclosure`; `reports`. Each saves and reads its own records.
 - **process**: `process.gates` and `process.ladder` are the rules (what stands between a case
@@ -36,7 +36,7 @@ PACKAGE = Path(__file__).resolve().parents[1]
 
 KERNEL = {"accounts", "audit", "access"} | {
     "errors", "transactions", "triggers", "security", "paging", "mail", "settings",
-    "static_files",
+    "static_files", "downloads",
 }  # fmt: skip
 RANKS: dict[str, int] = {
     **dict.fromkeys(KERNEL, 0),
