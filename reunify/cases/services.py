@@ -24,6 +24,7 @@ from reunify.accounts.models import Role, User
 from reunify.accounts.qualifications import require_current_licence
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record, audit_record_list
+from reunify.audit.recorded import recorded_create
 from reunify.cases.models import (
     CONSENTING_ROLES,
     Cadence,
@@ -880,20 +881,16 @@ def intake_record(
     if party.role not in (*CONSENTING_ROLES, PartyRole.CHILD, PartyRole.EXTENDED_FAMILY):
         raise ValidationError("Intakes are held with family members, not with professionals.")
     _require_not_future(held_on, "intake")
-    intake = Intake.objects.create(
+    intake = recorded_create(
+        Intake,
+        actor=actor,
+        action=AuditAction.INTAKE_RECORD,
+        case_id=case.pk,
+        detail={"party": party.pk, "held_on": held_on},
         case=case,
         party=party,
         held_on=held_on,
         appointment=appointment,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.INTAKE_RECORD,
-        case_id=case.pk,
-        obj=intake,
-        detail={"party": party.pk, "held_on": held_on},
     )
     return intake
 
@@ -912,20 +909,16 @@ def consent_record(
             f"{party.get_role_display()} is not an adult family party who signs consents."
         )
     _require_not_future(signed_on, "signature")
-    consent = Consent.objects.create(
+    consent = recorded_create(
+        Consent,
+        actor=actor,
+        action=AuditAction.CONSENT_RECORD,
+        case_id=case.pk,
+        detail={"party": party.pk, "kind": kind},
         case=case,
         party=party,
         kind=kind,
         signed_on=signed_on,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CONSENT_RECORD,
-        case_id=case.pk,
-        obj=consent,
-        detail={"party": party.pk, "kind": kind},
     )
     return consent
 
@@ -946,20 +939,16 @@ def document_review_record(
         raise ValidationError(
             "Say which documents were reviewed, or record that none were provided."
         )
-    review = DocumentReview.objects.create(
+    review = recorded_create(
+        DocumentReview,
+        actor=actor,
+        action=AuditAction.DOCUMENT_REVIEW_RECORD,
+        case_id=case.pk,
+        detail={"none_provided": none_provided},
         case=case,
         reviewed_on=reviewed_on,
         none_provided=none_provided,
         description=description.strip(),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.DOCUMENT_REVIEW_RECORD,
-        case_id=case.pk,
-        obj=review,
-        detail={"none_provided": none_provided},
     )
     return review
 
@@ -994,15 +983,17 @@ def rating_save(
     """Save a dated rating (readiness, willingness, alignment) the caller has checked, with the
     rules every rating shares, and its audit event. The caller holds the transaction."""
     require_record_day(rated_on, "rating", case)
-    rating = model._default_manager.create(
+    rating = recorded_create(
+        model,
+        actor=actor,
+        action=action,
+        case_id=case.pk,
+        detail=detail,
         case=case,
         rated_on=rated_on,
         note=note.strip(),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
         **fields,
     )
-    audit_record(actor=actor, action=action, case_id=case.pk, obj=rating, detail=detail)
     return rating
 
 

@@ -17,6 +17,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
+from reunify.audit.recorded import recorded_create
 from reunify.cases.models import (
     CONSENTING_ROLES,
     FAMILY_ROLES,
@@ -92,29 +93,26 @@ def release_grant(
         raise ValidationError(f"The expiry date {expires_on} has already passed.")
     if expires_on <= granted_on:
         raise ValidationError("A release expires after the day it is granted.")
-    release = Release.objects.create(
+    categories = sorted(set(categories))
+    release = recorded_create(
+        Release,
+        actor=actor,
+        action=AuditAction.RELEASE_GRANT,
+        case_id=case.pk,
+        detail={
+            "recipient": recipient.pk,
+            "categories": categories,
+            "expires_on": expires_on,
+            "basis": "court_order" if court_order else "signature",
+        },
         case=case,
         recipient=recipient,
         granted_by=granted_by,
         court_order=court_order,
-        categories=sorted(set(categories)),
+        categories=categories,
         purpose=purpose,
         granted_on=granted_on,
         expires_on=expires_on,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.RELEASE_GRANT,
-        case_id=case.pk,
-        obj=release,
-        detail={
-            "recipient": recipient.pk,
-            "categories": release.categories,
-            "expires_on": expires_on,
-            "basis": "court_order" if court_order else "signature",
-        },
     )
     return release
 

@@ -20,6 +20,7 @@ from reunify import access
 from reunify.accounts.models import Role, User
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
+from reunify.audit.recorded import recorded_create
 from reunify.cases.models import FAMILY_ROLES, Case, Party, PartyRole
 from reunify.cases.services import party_of, rating_save, require_open, require_record_day
 from reunify.measures import questionnaires
@@ -119,20 +120,16 @@ def goal_rate(
     require_record_day(rated_on, "rating", case)
     if GoalRating.objects.filter(goal=goal, rated_on=rated_on).exists():
         raise ValidationError(f"“{goal.title}” already has a rating on {rated_on}.")
-    rating = GoalRating.objects.create(
+    rating = recorded_create(
+        GoalRating,
+        actor=actor,
+        action=AuditAction.GOAL_RATE,
+        case_id=case.pk,
+        detail={"goal": goal.pk, "value": value, "rated_on": rated_on},
         goal=goal,
         rated_on=rated_on,
         value=value,
         note=note.strip(),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.GOAL_RATE,
-        case_id=case.pk,
-        obj=rating,
-        detail={"goal": goal.pk, "value": value, "rated_on": rated_on},
     )
     return rating
 
@@ -453,7 +450,16 @@ def response_record(
     if all(value is None for value in cleaned.values()):
         raise ValidationError("No item was answered: there is nothing to record.")
     scores = [s.as_dict() for s in questionnaires.score(definition, cleaned)]
-    response = QuestionnaireResponse.objects.create(
+    response = recorded_create(
+        QuestionnaireResponse,
+        actor=actor,
+        action=AuditAction.QUESTIONNAIRE_RECORD,
+        case_id=case.pk,
+        detail={
+            "instrument": instrument.slug,
+            "version": instrument.version,
+            "informant": informant,
+        },
         case=case,
         instrument=instrument,
         informant=informant,
@@ -461,18 +467,5 @@ def response_record(
         answered_on=answered_on,
         answers=cleaned,
         scores=scores,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.QUESTIONNAIRE_RECORD,
-        case_id=case.pk,
-        obj=response,
-        detail={
-            "instrument": instrument.slug,
-            "version": instrument.version,
-            "informant": informant,
-        },
     )
     return response

@@ -14,6 +14,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
+from reunify.audit.recorded import recorded_create
 from reunify.cases.models import FAMILY_ROLES, Case, Phase
 from reunify.cases.services import (
     require_open,
@@ -82,14 +83,13 @@ def arrangement_record(
         raise ValidationError(
             "The parenting-time arrangement is recorded in integration and maintenance."
         )
-    arrangement = ParentingArrangement.objects.create(
+    arrangement = recorded_create(
+        ParentingArrangement,
+        actor=actor,
+        action=AuditAction.ARRANGEMENT_RECORD,
+        case_id=case.pk,
         case=case,
         description=require_text(description, "The arrangement"),
         effective_on=effective_on,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor, action=AuditAction.ARRANGEMENT_RECORD, case_id=case.pk, obj=arrangement
     )
     return arrangement

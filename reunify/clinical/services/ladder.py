@@ -17,6 +17,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
+from reunify.audit.recorded import recorded_create
 from reunify.cases.models import Case, Party, PartyRole, Phase
 from reunify.cases.services import (
     UNCHANGED,
@@ -407,22 +408,18 @@ def assent_record(
         raise ValidationError("That rung belongs to another case's ladder.")
     if recorded_on > timezone.localdate():
         raise ValidationError(f"The date {recorded_on} is in the future.")
-    assent = ChildAssent.objects.create(
+    assent = recorded_create(
+        ChildAssent,
+        actor=actor,
+        action=AuditAction.LADDER_ASSENT,
+        case_id=case.pk,
+        detail={"child": child.pk, "rung": rung.position, "given": given},
         ladder=ladder,
         child=child,
         rung=rung,
         given=given,
         note=note.strip(),
         recorded_on=recorded_on,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.LADDER_ASSENT,
-        case_id=case.pk,
-        obj=assent,
-        detail={"child": child.pk, "rung": rung.position, "given": given},
     )
     return assent
 
@@ -480,7 +477,17 @@ def letter_record(
         raise ValidationError(_("Say why the letter was held back."))
     if decision == LetterDecision.PASSED_ON:
         reason = ""
-    letter = Letter.objects.create(
+    letter = recorded_create(
+        Letter,
+        actor=actor,
+        action=AuditAction.LETTER_RECORD,
+        case_id=case.pk,
+        detail={
+            "rung": rung.position,
+            "written_on": written_on,
+            "direction": direction,
+            "decision": decision,
+        },
         case=case,
         rung=rung,
         written_on=written_on,
@@ -490,19 +497,5 @@ def letter_record(
         reviewed_on=reviewed_on,
         decision=decision,
         held_back_reason=reason,
-        recorded_by=actor,
-        recorded_at=timezone.now(),
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.LETTER_RECORD,
-        case_id=case.pk,
-        obj=letter,
-        detail={
-            "rung": rung.position,
-            "written_on": written_on,
-            "direction": direction,
-            "decision": decision,
-        },
     )
     return letter

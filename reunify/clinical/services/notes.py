@@ -19,6 +19,7 @@ from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
+from reunify.audit.recorded import recorded_create
 from reunify.cases.models import FAMILY_ROLES, Case, Party
 from reunify.cases.services import (
     case_lock,
@@ -390,16 +391,17 @@ def amendment_request_record(
         raise ValidationError("Only a signed note can be amended.")
     if received_on > timezone.localdate():
         raise ValidationError(f"The date {received_on} is in the future.")
-    request = AmendmentRequest.objects.create(
+    request = recorded_create(
+        AmendmentRequest,
+        actor=actor,
+        action=AuditAction.AMENDMENT_REQUEST,
+        case_id=case.pk,
         case=case,
         party=party,
         note=note,
         received_on=received_on,
         request_text=require_text(request_text, "What the party asks to change"),
-        recorded_by=actor,
-        recorded_at=timezone.now(),
     )
-    audit_record(actor=actor, action=AuditAction.AMENDMENT_REQUEST, case_id=case.pk, obj=request)
     return request
 
 
