@@ -160,7 +160,7 @@ def year_case_build(therapist: Any, weeks: int = 52) -> int:
     def signed_note(appointment: Any, data: str, assessment: str, plan: str) -> None:
         body = {"data": data, "assessment": assessment, "plan": plan}
         note = pausing.note_write(actor=therapist, appointment=appointment, format="dap", body=body)
-        clinical.note_sign(actor=therapist, note=note)
+        pausing.note_sign(actor=therapist, note=note)
 
     zone = timezone.get_current_timezone()
     start = (timezone.now() - dt.timedelta(weeks=weeks + 1)).astimezone(zone)

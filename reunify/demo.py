@@ -367,7 +367,7 @@ def _visit(
                 "plan": "Continue on this rung; review comfort ratings next visit.",
             },
         )
-        clinical.note_sign(actor=therapist, note=written)
+        pausing.note_sign(actor=therapist, note=written)
     return visit
 
 
@@ -805,7 +805,7 @@ def _fernhollow(staff: dict[str, User]) -> None:
             "plan": "Offer letters first if the override is co-signed.",
         },
     )
-    clinical.note_sign(actor=t, note=soap)
+    pausing.note_sign(actor=t, note=soap)
     late = clinical.appointment_schedule(
         actor=t,
         case=fam.case,

@@ -1,8 +1,9 @@
 """Saving a record with who put it on file and when, and its audit event, in one call.
 
-Every model that inherits `audit.models.Recorded` is created through `recorded_create` by its
-service, inside the service's transaction: the row gets its `recorded_by` and `recorded_at`, and
-the audit log an event naming it, so neither is ever written without the other.
+A service that puts a `Recorded` model on file in one step calls `recorded_create` inside its
+transaction: the row gets its `recorded_by` and `recorded_at`, and the audit log an event naming
+it. Those that write more before the event (a screen's findings, a visit's status, a check-in's
+task) set the two fields and write the event themselves, in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, TypeVar
 
 from django.utils import timezone
 
+from reunify.accounts.models import User
 from reunify.audit.chain import audit_record
 from reunify.audit.models import Recorded
 
@@ -20,7 +22,7 @@ R = TypeVar("R", bound=Recorded)
 def recorded_create(
     model: type[R],
     *,
-    actor: Any,
+    actor: User,
     action: str,
     case_id: int | None = None,
     detail: dict[str, Any] | None = None,

@@ -594,7 +594,7 @@ def note_sign(request: HttpRequest, id: int, payload: NoteSignIn) -> NoteOut:
             safety_concern=payload.content.safety_concern,
             safety_concern_note=payload.content.safety_concern_note,
         )
-    signed = services.note_sign(actor=user, note=_note_of(user, id, Action.EDIT), content=content)
+    signed = pausing.note_sign(actor=user, note=_note_of(user, id, Action.EDIT), content=content)
     return _note_out(signed)
 
 

@@ -484,7 +484,7 @@ def note_sign(request: AuthedRequest, note_id: int) -> HttpResponse:
     if request.POST.get("note-format") is None:
         # No fields sent (not the page's own form): sign the draft as it was last saved.
         try:
-            signed = services.note_sign(actor=request.user, note=note)
+            signed = pausing.note_sign(actor=request.user, note=note)
         except ValidationError as error:
             return _appointment_page(
                 request, note.appointment_id, status=400, problems=error.messages
@@ -495,7 +495,7 @@ def note_sign(request: AuthedRequest, note_id: int) -> HttpResponse:
             return _appointment_page(request, note.appointment_id, status=400, bound={"note": form})
         was_paused = note.case.is_paused
         try:
-            signed = services.note_sign(
+            signed = pausing.note_sign(
                 actor=request.user, note=note, content=services.NoteContent(**_note_fields(form))
             )
         except ValidationError as error:

@@ -7,8 +7,8 @@ the layering test refuses a page that imports the record services' versions dire
 
 - A safety screen that finds a contraindication present.
 - A contact visit recorded with a safety concern.
-- A progress note that raises a safety concern (once: changing a draft that raised it already
-  does not pause again a case resumed since).
+- A progress note that raises a safety concern, written or signed with what is on the screen
+  (once: changing a draft that raised it already does not pause again a case resumed since).
 - A child's check-in that is unsafe; the treating therapists are e-mailed too.
 - A court order, recorded, amended or superseding another, with a no-contact term in force.
 """
@@ -25,11 +25,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from reunify import access
 from reunify.accounts.models import User
 from reunify.audit.actions import AuditAction
 from reunify.audit.chain import audit_record
 from reunify.cases import services as cases_services
-from reunify.cases.models import CourtOrder, TermKind
+from reunify.cases.models import Case, CourtOrder, TermKind
 from reunify.cases.services import case_lock
 from reunify.clinical import services as clinical_services
 from reunify.clinical.models import ContactRecord, ProgressNote
@@ -73,27 +74,48 @@ def _screen_found(actor: User, screening: Screening, _state: Any) -> None:
         pause_for_safety(
             actor=actor,
             case=screening.case,
-            reason=f"safety screen of {screening.screened_on} found " + "; ".join(present),
+            reason=_("safety screen of %(date)s found %(found)s")
+            % {"date": screening.screened_on, "found": "; ".join(present)},
         )
 
 
-def _visit_concern(actor: User, record: ContactRecord, _state: Any) -> None:
+def _visit_before(given: dict[str, Any]) -> Case:
+    """Lock the case before the visit's record is written (the lock order: the case first)."""
+    appointment = given["appointment"]
+    access.require_appointment(given["actor"], access.Action.RECORD, appointment)
+    return case_lock(appointment.case)
+
+
+def _visit_concern(actor: User, record: ContactRecord, case: Case) -> None:
     if record.safety_concern:
-        appointment = record.appointment
         pause_for_safety(
             actor=actor,
-            case=case_lock(appointment.case),
-            reason=f"safety concern raised in the contact visit of "
-            f"{timezone.localdate(appointment.starts_at)}: {record.safety_concern_note}",
+            case=case_lock(case),
+            reason=_("safety concern raised in the contact visit of %(date)s: %(concern)s")
+            % {
+                "date": timezone.localdate(record.appointment.starts_at),
+                "concern": record.safety_concern_note,
+            },
         )
 
 
-def _note_concern_before(given: dict[str, Any]) -> bool:
-    """Whether the draft being changed raised a concern already (the case locked first)."""
-    if not given.get("safety_concern") or given.get("note") is None:
+def _note_before(given: dict[str, Any]) -> bool:
+    """Whether the draft being changed or signed raised a concern already, read under the
+    locks of its case and then of the draft (the lock order), so two saves of one draft at once
+    cannot both miss a new concern."""
+    note = given.get("note")
+    if note is None:
         return False
-    case_lock(given["appointment"].case)
-    return ProgressNote.objects.filter(pk=given["note"].pk, safety_concern=True).exists()
+    case = note.case
+    access.require(given["actor"], access.Action.EDIT, case)
+    case_lock(case)
+    raised = (
+        ProgressNote.objects.select_for_update(no_key=True)
+        .filter(pk=note.pk)
+        .values_list("safety_concern", flat=True)
+        .first()
+    )
+    return bool(raised)
 
 
 def _note_concern(actor: User, note: ProgressNote, raised_before: bool) -> None:
@@ -102,8 +124,11 @@ def _note_concern(actor: User, note: ProgressNote, raised_before: bool) -> None:
         pause_for_safety(
             actor=actor,
             case=case_lock(appointment.case),
-            reason=f"safety concern raised in the note of "
-            f"{timezone.localdate(appointment.starts_at)}: {note.safety_concern_note}",
+            reason=_("safety concern raised in the note of %(date)s: %(concern)s")
+            % {
+                "date": timezone.localdate(appointment.starts_at),
+                "concern": note.safety_concern_note,
+            },
         )
 
 
@@ -151,13 +176,17 @@ def _order_bans(actor: User, order: CourtOrder, _state: Any) -> None:
     bans = [t for t in order.terms.all() if t.kind == TermKind.NO_CONTACT and t.in_force(today)]
     if bans:
         pause_for_order(
-            actor=actor, case=order.case, reason=f"court order {order.number}: {bans[0].describe()}"
+            actor=actor,
+            case=order.case,
+            reason=_("court order %(number)s: %(term)s")
+            % {"number": order.number, "term": bans[0].describe()},
         )
 
 
 screening_record = _then(safety_services.screening_record, _screen_found)
-contact_record = _then(clinical_services.contact_record, _visit_concern)
-note_write = _then(clinical_services.note_write, _note_concern, before=_note_concern_before)
+contact_record = _then(clinical_services.contact_record, _visit_concern, before=_visit_before)
+note_write = _then(clinical_services.note_write, _note_concern, before=_note_before)
+note_sign = _then(clinical_services.note_sign, _note_concern, before=_note_before)
 checkin_record = _then(measures_services.checkin_record, _checkin_concern)
 court_order_record = _then(cases_services.court_order_record, _order_bans)
 court_order_amend = _then(cases_services.court_order_amend, _order_bans)

@@ -1,11 +1,13 @@
 """The moves of a case through its phases, and what each move sets off.
 
-One function per state change: advance, override (request and decision), pause, resume and
-close. Each checks the gate (`process.gates`), writes the move and its audit event, and then
-carries its consequences into the records below, in the same transaction: entering a phase
-starts what that phase needs (the contact ladder, the integration check-ins), a pause holds
-the upcoming contact visits, and closing issues the termination notices. Views, the API, the
-command line and the demo call these; no record app does.
+One function per state change: advance and override (request, decision), each through the
+gate (`process.gates`); pause (by hand, for safety, for a court order's no-contact term) and
+the pause's reason for the court; resume, once what paused the case is resolved; close. Each
+writes the move and its audit event, then carries its consequences into the records below in
+the same transaction: entering a phase starts what that phase needs (the contact ladder, the
+integration check-ins), a pause holds the upcoming contact visits, and closing issues the
+termination notices. Views, the API, the command line and the demo call these; no record app
+does.
 """
 
 from __future__ import annotations

@@ -57,7 +57,9 @@ FACES = {"views", "api", "forms", "schemas", "urls", "sections", "admin"}
 # `process.pausing`, which pauses in the same transaction.
 PAUSING = {
     "reunify.safety.services": {"screening_record"},
-    "reunify.clinical.services": {"contact_record", "note_write"},
+    "reunify.clinical.services": {"contact_record", "note_write", "note_sign"},
+    "reunify.clinical.services.visits": {"contact_record"},
+    "reunify.clinical.services.notes": {"note_write", "note_sign"},
     "reunify.measures.services": {"checkin_record"},
     "reunify.cases.services": {"court_order_record", "court_order_amend", "court_order_supersede"},
 }
@@ -110,7 +112,8 @@ def _type_only(tree: ast.Module) -> set[ast.AST]:
         inner
         for node in tree.body
         if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
-        for inner in ast.walk(node)
+        for statement in node.body  # not its `else:`, which runs
+        for inner in ast.walk(statement)
     }
 
 
@@ -125,8 +128,11 @@ def edges() -> list[Edge]:
         for node in ast.walk(tree):
             if node in skipped:
                 continue
-            for target in set(_imported(node, package)):
-                if target in known and target not in (name, "reunify"):
+            targets = {t for t in _imported(node, package) if t in known}
+            # `from package import module` depends on the module, not the package's docstring.
+            targets -= {t for t in targets if any(o.startswith(t + ".") for o in targets)}
+            for target in targets:
+                if target not in (name, "reunify"):
                     found.append(Edge(name, target, node.lineno))  # type: ignore[attr-defined]
     return found
 
@@ -196,33 +202,43 @@ def circles(found: list[Edge]) -> list[list[str]]:
     return groups
 
 
+def _bypasses_in(name: str, tree: ast.Module) -> list[str]:
+    """Where this module reaches a record service's pausing write: a name imported from it, or
+    an attribute of the service module, called or passed on."""
+    aliases: dict[str, str] = {}  # local name -> the record service module or its function
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                if full in PAUSING or alias.name in PAUSING.get(node.module, ()):
+                    aliases[alias.asname or alias.name] = full
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in PAUSING and alias.asname:
+                    aliases[alias.asname] = alias.name
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and aliases.get(node.id, "").rpartition(".")[2] in (
+            PAUSING.get(aliases.get(node.id, "").rpartition(".")[0], ())
+        ):
+            found.append(f"{name}:{node.lineno} uses {aliases[node.id]}")
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.attr in PAUSING.get(aliases.get(node.value.id, ""), ())
+        ):
+            found.append(f"{name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+    return found
+
+
 def pausing_bypasses() -> list[str]:
-    """Calls, outside the process layer, of a record service's pausing write."""
+    """Uses, outside the process layer and the record services, of a pausing write's record
+    service version."""
     found = []
     for name, path in modules().items():
         if name.startswith("reunify.process") or name in PAUSING:
             continue
-        tree = ast.parse(path.read_text(), str(path))
-        aliases: dict[str, str] = {}  # local name -> the record service module or function
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                for alias in node.names:
-                    local = alias.asname or alias.name
-                    full = f"{node.module}.{alias.name}"
-                    if full in PAUSING or alias.name in PAUSING.get(node.module, ()):
-                        aliases[local] = full
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            func = node.func
-            if isinstance(func, ast.Name) and func.id in aliases:
-                found.append(f"{name}:{node.lineno} calls {aliases[func.id]}")
-            if (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and func.attr in PAUSING.get(aliases.get(func.value.id, ""), ())
-            ):
-                found.append(f"{name}:{node.lineno} calls {aliases[func.value.id]}.{func.attr}")
+        found += _bypasses_in(name, ast.parse(path.read_text(), str(path)))
     return found
 
 
@@ -254,6 +270,19 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert breaks_layer(Edge("reunify.access", "reunify.clinical.models", 1))
     loop = [Edge("reunify.a", "reunify.b", 1), Edge("reunify.b", "reunify.a", 1)]
     assert circles(loop) == [["reunify.a", "reunify.b"]]
+    page = """
+from reunify.clinical import services as clinical
+from reunify.clinical.services.notes import note_sign as sign
+from reunify.process import pausing
+clinical.note_write(actor=a)
+save = sign
+pausing.note_write(actor=a)
+clinical.note_hash(n)
+"""
+    assert sorted(use.split(" uses ")[1] for use in _bypasses_in("page", ast.parse(page))) == [
+        "reunify.clinical.services.note_write",
+        "reunify.clinical.services.notes.note_sign",
+    ]
 
 
 def report() -> int:

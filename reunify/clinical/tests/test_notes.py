@@ -638,6 +638,45 @@ def test_adding_a_safety_concern_to_a_draft_pauses_the_case(therapist, family, s
     assert "Daniel arrived intoxicated." in fresh(family.case).pause_reason
 
 
+def test_signing_a_draft_that_raised_its_concern_already_does_not_pause_again(
+    therapist, family, clock
+):
+    screen(therapist, family.case)
+    session = held_session(therapist, family, clock)
+    note = make_note(
+        therapist, session, safety_concern=True, safety_concern_note="Daniel arrived intoxicated."
+    )
+    clock.shift(DAY)
+    screen(therapist, family.case)
+    transitions.case_resume(
+        actor=therapist, case=family.case, conditions=[ResumeConditions.FAMILY_STABILISATION]
+    )
+    on_screen = services.NoteContent(
+        format="dap",
+        body=DAP,
+        safety_concern=True,
+        safety_concern_note="Daniel arrived intoxicated.",
+    )
+
+    pausing.note_sign(actor=therapist, note=note, content=on_screen)
+
+    assert row(note).is_signed
+    assert not paused(family.case)
+
+
+def test_signing_with_a_new_safety_concern_pauses_the_case(therapist, family, session):
+    note = make_note(therapist, session)
+    on_screen = services.NoteContent(
+        format="dap", body=DAP, safety_concern=True, safety_concern_note="Mia is scared at home."
+    )
+
+    pausing.note_sign(actor=therapist, note=note, content=on_screen)
+
+    assert row(note).is_signed
+    assert paused(family.case)
+    assert fresh(family.case).pause_reason.endswith("Mia is scared at home.")
+
+
 def test_a_safety_concern_needs_a_description(therapist, family, session):
     with pytest.raises(ValidationError, match="Describe the safety concern"):
         make_note(therapist, session, safety_concern=True, safety_concern_note=" ")

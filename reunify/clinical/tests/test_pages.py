@@ -833,6 +833,27 @@ def test_signing_signs_what_is_on_the_screen(client: Client, therapist: User, wo
     assert [e.action for e in Event.objects.filter(case_id=world.case.pk)].count("note.sign") == 2
 
 
+def test_signing_with_a_safety_concern_ticked_pauses_the_case_and_holds_its_visits(
+    client: Client, therapist: User, world: World
+) -> None:
+    """A concern first raised on the sign screen is a safety signal like any other."""
+    login(client, therapist)
+    draft = make_note(therapist, world.held)
+    typed = {
+        **DAP_DATA,
+        "note-safety_concern": "on",
+        "note-safety_concern_note": "Mia said she is scared to go home on Sunday.",
+    }
+
+    response = client.post(reverse("note_sign", args=[draft.pk]), typed, follow=True)
+
+    assert ProgressNote.objects.get(pk=draft.pk).is_signed
+    case = Case.objects.get(pk=world.case.pk)
+    assert case.is_paused and case.paused_for_safety
+    assert case.pause_reason.endswith("Mia said she is scared to go home on Sunday.")
+    assert "The case is now paused" in text(response)
+
+
 def test_a_note_of_a_session_still_to_come_is_not_signed(
     client: Client, therapist: User, world: World
 ) -> None:
