@@ -97,7 +97,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for command in (["migrate", "-v0"], ["demo"], ["shell", "-c", SEED]):
         subprocess.run([str(REUNIFY), *command], env=env, check=True, capture_output=True)
     port = free_port()
-    with serving([str(REUNIFY), "serve", "--port", str(port)], env, port) as url:
+    # Outside debug `reunify serve` collects the static files first (some twenty seconds).
+    with serving([str(REUNIFY), "serve", "--port", str(port)], env, port, seconds=180) as url:
         yield url
 
 
