@@ -112,7 +112,9 @@ class GateClosed(Exception):
     def __init__(self, gate: Gate, message: str = "") -> None:
         self.gate = gate
         super().__init__(
-            message or f"The way to {gate.next_phase} is closed: " + "; ".join(gate.texts()) + "."
+            message
+            or _("The way to %(phase)s is closed: %(reasons)s.")
+            % {"phase": gate.next_phase, "reasons": "; ".join(gate.texts())}
         )
 
 

@@ -133,7 +133,7 @@ def _advance(
     day = effective_day(case, effective_on)
     gate = case_gate(case)
     if gate.next_phase is None:
-        raise ValidationError("There is no next phase; close the case with its outcome instead.")
+        raise ValidationError(_("There is no next phase; close the case with its outcome instead."))
     if not gate.is_open:
         raise GateClosed(gate)
     return _move(
@@ -154,11 +154,11 @@ def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequ
     rationale = require_text(rationale, "A written clinical rationale")
     # Only the supervisor of the therapist of record may co-sign (access.Action.COSIGN).
     if case.therapist.supervisor_id is None:
-        raise ValidationError("No clinical supervisor is assigned to co-sign an override.")
+        raise ValidationError(_("No clinical supervisor is assigned to co-sign an override."))
     case = case_lock(case)
     gate = case_gate(case)
     if gate.next_phase is None or gate.is_open:
-        raise ValidationError("The gate is open; no override is needed.")
+        raise ValidationError(_("The gate is open; no override is needed."))
     if not gate.overridable:
         raise GateClosed(
             gate,
@@ -166,7 +166,7 @@ def override_request(*, actor: User, case: Case, rationale: str) -> OverrideRequ
             "must be resolved.",
         )
     if case.override_requests.filter(status=OverrideStatus.PENDING).exists():
-        raise ValidationError("An override for this case is already awaiting co-signature.")
+        raise ValidationError(_("An override for this case is already awaiting co-signature."))
     request = OverrideRequest.objects.create(
         case=case,
         from_phase=case.phase,
@@ -196,14 +196,14 @@ def override_decide(
     require_open(case)
     request = OverrideRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
     if request.status != OverrideStatus.PENDING:
-        raise ValidationError("This override has already been decided.")
+        raise ValidationError(_("This override has already been decided."))
     if request.requested_by_id == actor.pk:
-        raise ValidationError("The supervisor who co-signs cannot be the one who asked.")
+        raise ValidationError(_("The supervisor who co-signs cannot be the one who asked."))
     now = timezone.now()
     if approve:
         gate = case_gate(case)
         if case.phase != request.from_phase or gate.next_phase != request.to_phase:
-            raise ValidationError("The case has moved since the override was asked for.")
+            raise ValidationError(_("The case has moved since the override was asked for."))
         if gate.reasons and not gate.overridable:
             raise GateClosed(
                 gate,
@@ -220,7 +220,7 @@ def override_decide(
             cosigned_by=actor,
         )
     elif not note.strip():
-        raise ValidationError("Say why the override is declined.")
+        raise ValidationError(_("Say why the override is declined."))
     OverrideRequest.objects.filter(pk=request.pk).update(
         status=OverrideStatus.COSIGNED if approve else OverrideStatus.DECLINED,
         decided_by=actor,
@@ -296,7 +296,7 @@ def case_pause(
     court_reason = _court_reason(court_reason)
     case = case_lock(case)
     if case.is_paused:
-        raise ValidationError("The case is already paused.")
+        raise ValidationError(_("The case is already paused."))
     return _pause(
         actor=actor,
         case=case,
@@ -364,20 +364,22 @@ def case_resume(
     require_open(case)
     case = case_lock(case)
     if not case.is_paused:
-        raise ValidationError("The case is not paused.")
+        raise ValidationError(_("The case is not paused."))
     day = effective_day(case, effective_on)
     if not conditions:
-        raise ValidationError("Name the conditions that have been met before resuming.")
+        raise ValidationError(_("Name the conditions that have been met before resuming."))
     unknown = [c for c in conditions if c not in ResumeConditions.values]
     if unknown:
-        raise ValidationError(f"Unknown condition: {', '.join(unknown)}.")
+        raise ValidationError(
+            _("Unknown condition: %(conditions)s.") % {"conditions": ", ".join(unknown)}
+        )
     if ResumeConditions.OTHER in conditions and not note.strip():
-        raise ValidationError("Describe the other condition in the note.")
+        raise ValidationError(_("Describe the other condition in the note."))
     facts = with_gate_facts(Case.objects.filter(pk=case.pk)).get()
     screen = latest_screening(facts)
     assert case.paused_at is not None
     if screen is None or screen.recorded_at < case.paused_at:
-        raise ValidationError("Record a fresh safety screen before resuming.")
+        raise ValidationError(_("Record a fresh safety screen before resuming."))
     gate = gate_for(facts)
     open_findings = [
         r.text
@@ -386,10 +388,15 @@ def case_resume(
         and r.code.startswith(("contraindication_", "unknown_", "checkin_"))
     ]
     if open_findings:
-        raise ValidationError("The fresh screen is not clear: " + "; ".join(open_findings) + ".")
+        raise ValidationError(
+            _("The fresh screen is not clear: %(findings)s.")
+            % {"findings": "; ".join(open_findings)}
+        )
     bans = active_contact_bans(facts)
     if bans:
-        raise ValidationError("A court term still applies: " + "; ".join(bans) + ".")
+        raise ValidationError(
+            _("A court term still applies: %(terms)s.") % {"terms": "; ".join(bans)}
+        )
     Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="", paused_for_safety=False)
     transition = Transition.objects.create(
         case=case,
@@ -422,7 +429,7 @@ def case_close(
     access.require(actor, access.Action.EDIT, case)
     require_open(case)
     if outcome not in Outcome.values:
-        raise ValidationError(f"Unknown outcome {outcome!r}.")
+        raise ValidationError(_("Unknown outcome %(outcome)r.") % {"outcome": outcome})
     reason = require_text(reason, "The reason for closing")
     case = case_lock(case)
     day = effective_day(case, effective_on)
@@ -448,7 +455,7 @@ def case_close(
     )
     case.refresh_from_db()
     OverrideRequest.objects.filter(case=case, status=OverrideStatus.PENDING).update(
-        status=OverrideStatus.DECLINED, decided_at=timezone.now(), decision_note="Case closed."
+        status=OverrideStatus.DECLINED, decided_at=timezone.now(), decision_note=_("Case closed.")
     )
     audit_record(
         actor=actor,
