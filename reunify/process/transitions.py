@@ -54,6 +54,31 @@ from reunify.process.gates import (
 from reunify.reports.services import termination_notices_issue
 
 
+def _transition(
+    case: Case,
+    kind: str,
+    *,
+    actor: User,
+    day: dt.date,
+    rationale: str,
+    to_phase: str | None = None,
+    **extra: Any,
+) -> Transition:
+    """One row of the case's history: from its phase (to `to_phase`, or staying), taking
+    effect on `day`, recorded now."""
+    return Transition.objects.create(
+        case=case,
+        kind=kind,
+        from_phase=case.phase,
+        to_phase=to_phase or case.phase,
+        actor=actor,
+        at=timezone.now(),
+        effective_on=day,
+        rationale=rationale,
+        **extra,
+    )
+
+
 def case_gate(case: Case) -> Gate:
     """The gate as it stands, read fresh from the database."""
     return gate_for(with_gate_facts(Case.objects.filter(pk=case.pk)).get())
@@ -71,15 +96,13 @@ def _move(
     cosigned_by: User | None = None,
 ) -> Transition:
     now = effective_moment(effective_on)
-    transition = Transition.objects.create(
-        case=case,
-        kind=kind,
-        from_phase=case.phase,
-        to_phase=to_phase,
+    transition = _transition(
+        case,
+        kind,
         actor=actor,
-        at=timezone.now(),
-        effective_on=effective_on,
+        day=effective_on,
         rationale=rationale,
+        to_phase=to_phase,
         overridden_reasons=overridden or [],
         cosigned_by=cosigned_by,
     )
@@ -252,14 +275,11 @@ def _pause(
         paused_at=now, pause_reason=reason, paused_for_safety=safety
     )
     case.paused_at, case.pause_reason, case.paused_for_safety = now, reason, safety
-    transition = Transition.objects.create(
-        case=case,
-        kind=TransitionKind.PAUSE,
-        from_phase=case.phase,
-        to_phase=case.phase,
+    transition = _transition(
+        case,
+        TransitionKind.PAUSE,
         actor=actor,
-        at=timezone.now(),
-        effective_on=day,
+        day=day,
         rationale=reason,
         court_reason=court_reason,
     )
@@ -398,14 +418,11 @@ def case_resume(
             _("A court term still applies: %(terms)s.") % {"terms": "; ".join(bans)}
         )
     Case.objects.filter(pk=case.pk).update(paused_at=None, pause_reason="", paused_for_safety=False)
-    transition = Transition.objects.create(
-        case=case,
-        kind=TransitionKind.RESUME,
-        from_phase=case.phase,
-        to_phase=case.phase,
+    transition = _transition(
+        case,
+        TransitionKind.RESUME,
         actor=actor,
-        at=timezone.now(),
-        effective_on=day,
+        day=day,
         rationale=note.strip(),
         conditions=sorted(set(conditions)),
     )
@@ -434,15 +451,8 @@ def case_close(
     case = case_lock(case)
     day = effective_day(case, effective_on)
     now = effective_moment(day)
-    transition = Transition.objects.create(
-        case=case,
-        kind=TransitionKind.CLOSE,
-        from_phase=case.phase,
-        to_phase=Phase.CLOSED,
-        actor=actor,
-        at=timezone.now(),
-        effective_on=day,
-        rationale=reason,
+    transition = _transition(
+        case, TransitionKind.CLOSE, actor=actor, day=day, rationale=reason, to_phase=Phase.CLOSED
     )
     Case.objects.filter(pk=case.pk).update(
         phase=Phase.CLOSED,
